@@ -1,0 +1,258 @@
+//! Wiring: which store a URL opens, how the demo city is created, how the server starts.
+use std::io::{BufRead, IsTerminal};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use cityops_domain::{RegionLevel, SystemClock};
+use cityops_geo::RegionIndex;
+use cityops_seed::{DemoCity, demo, import as parse};
+use cityops_store::{ImportBatch, NewUser, Store};
+use cityops_store_postgres::PgStore;
+use cityops_store_sqlite::SqliteStore;
+use cityops_web::{AppState, WebConfig};
+
+use crate::config::Config;
+use crate::{ImportCommand, UserAddArgs};
+
+/// Meta key that marks a database holding the demo city (value: the city, e.g. `huizhou`).
+pub const DEMO_CITY_KEY: &str = "demo_city";
+
+pub fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+/// Hides the password of a database URL for printing.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &userinfo[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Opens the store the URL's scheme names.
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let s = SqliteStore::connect(url).await.with_context(|| format!("opening {}", redact(url)))?;
+        Ok(Arc::new(s))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let s = PgStore::connect(url).await.with_context(|| format!("connecting to {}", redact(url)))?;
+        Ok(Arc::new(s))
+    } else {
+        bail!("unsupported database URL {:?}: use sqlite://file.db or postgres://…", redact(url))
+    }
+}
+
+/// Creates the demo city on first run; reuses it afterwards.
+pub async fn ensure_demo(store: &dyn Store, city: DemoCity, seed: u64) -> anyhow::Result<()> {
+    if let Some(existing) = store.get_meta(DEMO_CITY_KEY).await? {
+        if existing != city.to_string() {
+            bail!("this database already holds the demo city {existing}; use another --db for {city}");
+        }
+        tracing::info!(city = %existing, "reusing the demo city");
+        return Ok(());
+    }
+    if store.stats().await?.regions > 0 {
+        bail!("this database already holds data that is not the demo city; use another --db for the demo");
+    }
+    let started = Instant::now();
+    let hash = tokio::task::spawn_blocking(|| cityops_web::password::hash("cityops-demo")).await?;
+    let opts = demo::DemoOptions { city, seed, ..demo::DemoOptions::new(city) };
+    let batch = tokio::task::spawn_blocking(move || demo::build_demo(&opts, &hash)).await??;
+    let built = started.elapsed();
+    let summary = store.apply_import(&batch).await.context("writing the demo city")?;
+    store.set_meta(DEMO_CITY_KEY, &city.to_string()).await?;
+    tracing::info!(
+        regions = summary.regions,
+        departments = summary.departments,
+        users = summary.users,
+        components = summary.components,
+        build_ms = built.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "demo city created"
+    );
+    Ok(())
+}
+
+/// Loads the spatial index from the store and builds the server state.
+pub async fn build_state(store: Arc<dyn Store>, config: &Config, demo_mode: bool) -> anyhow::Result<AppState> {
+    let index = load_index(store.as_ref()).await?;
+    let web = WebConfig {
+        session_ttl_hours: config.session_ttl_hours,
+        login_per_minute: config.login_per_minute,
+        secure_cookies: config.secure_cookies,
+        ..WebConfig::default()
+    };
+    let state = AppState::load(store, Arc::new(index), Arc::new(SystemClock), web, demo_mode).await?;
+    Ok(state)
+}
+
+pub async fn load_index(store: &dyn Store) -> anyhow::Result<RegionIndex> {
+    let started = Instant::now();
+    let districts = store.regions_with_geometry(RegionLevel::District).await?;
+    let streets = store.regions_with_geometry(RegionLevel::Street).await?;
+    let communities = store.regions_with_geometry(RegionLevel::Community).await?;
+    let grids = store.regions_with_geometry(RegionLevel::Grid).await?;
+    let index = tokio::task::spawn_blocking(move || RegionIndex::build(&districts, &streets, &communities, &grids))
+        .await?
+        .context("building the spatial index")?;
+    tracing::info!(grids = index.grid_count(), ms = started.elapsed().as_millis() as u64, "spatial index built");
+    Ok(index)
+}
+
+pub fn print_banner(config: &Config, city: DemoCity, serving: bool) {
+    println!();
+    println!("CityOps 城市运行管理服务平台 — demo city {} ({})", city.name_zh(), city);
+    println!("  database: {}", redact(&config.database_url));
+    if serving {
+        println!("  open:     http://{}/", config.listen);
+        println!("  API docs: http://{}/api/docs", config.listen);
+    }
+    println!("  demo accounts (password: cityops-demo):");
+    for (user, label) in demo::demo_accounts(city) {
+        println!("    {user:<24} {label}");
+    }
+    println!("  Open311 API key: cityops-demo-open311-key");
+    println!();
+}
+
+pub async fn serve(state: AppState, config: &Config, demo_city: Option<DemoCity>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    if let Some(city) = demo_city {
+        print_banner(config, city, true);
+    } else {
+        println!("CityOps serving on http://{}/", listener.local_addr()?);
+    }
+    cityops_web::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+pub async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
+    let (file, db) = match &cmd {
+        ImportCommand::Divisions(a) => (&a.file, &a.db),
+        ImportCommand::Boundaries(a) | ImportCommand::Grids(a) | ImportCommand::Components(a) => (&a.file, &a.db),
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.display().to_string();
+    let mut batch = ImportBatch::default();
+    match &cmd {
+        ImportCommand::Divisions(_) => batch.regions = parse::parse_divisions_csv(&text).with_context(|| name.clone())?,
+        ImportCommand::Boundaries(a) => {
+            batch.regions = parse::parse_boundaries_geojson(&text, a.level, a.gcj02).with_context(|| name.clone())?
+        }
+        ImportCommand::Grids(a) => batch.regions = parse::parse_grids_geojson(&text, a.gcj02).with_context(|| name.clone())?,
+        ImportCommand::Components(a) => {
+            let lower = name.to_ascii_lowercase();
+            batch.components = if lower.ends_with(".csv") {
+                parse::parse_components_csv(&text)
+            } else {
+                parse::parse_components_geojson(&text, a.gcj02)
+            }
+            .with_context(|| name.clone())?;
+        }
+    }
+    let url = db.db.clone().unwrap_or_else(|| config.database_url.clone());
+    let store = open_store(&url).await?;
+    store.migrate().await?;
+    if !batch.components.is_empty() {
+        assign_grids(store.as_ref(), &mut batch).await?;
+    }
+    let summary = store.apply_import(&batch).await.with_context(|| format!("importing {name}: nothing was written"))?;
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+/// Components imported without a grid code get the grid and community that `locate` finds.
+async fn assign_grids(store: &dyn Store, batch: &mut ImportBatch) -> anyhow::Result<()> {
+    if batch.components.iter().all(|c| c.grid_code.is_some()) {
+        return Ok(());
+    }
+    let index = load_index(store).await?;
+    for c in batch.components.iter_mut().filter(|c| c.grid_code.is_none()) {
+        if let Some(loc) = index.locate(c.lng, c.lat) {
+            c.grid_code = loc.grid_code;
+            if c.community_code.is_none() {
+                c.community_code = loc.community_code;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn user_add(args: UserAddArgs, config: &Config) -> anyhow::Result<()> {
+    let password = match std::env::var(&args.password_env) {
+        Ok(p) => p,
+        Err(_) => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprint!("password for {}: ", args.username);
+            }
+            let mut line = String::new();
+            stdin.lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.chars().count() < 10 {
+        bail!("the password must have at least 10 characters");
+    }
+    if let Some(r) = &args.region {
+        cityops_domain::RegionCode::parse(r)?;
+    }
+    let url = args.db.db.clone().unwrap_or_else(|| config.database_url.clone());
+    let store = open_store(&url).await?;
+    store.migrate().await?;
+    let hash = tokio::task::spawn_blocking(move || cityops_web::password::hash(&password)).await?;
+    let user = store
+        .create_user(&NewUser {
+            username: args.username.clone(),
+            display_name: args.name.clone().unwrap_or_else(|| args.username.clone()),
+            password_hash: hash,
+            roles: args.role.clone(),
+            region_code: args.region.clone(),
+            department_code: args.department.clone(),
+            grids: vec![],
+        })
+        .await
+        .with_context(|| format!("creating user {}", args.username))?;
+    println!("created user {} (id {}) with roles {:?}", user.username, user.id, user.roles);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://cityops-demo.db"), "sqlite://cityops-demo.db");
+    }
+}

@@ -1,0 +1,204 @@
+//! `cityops` — the city operation management service platform (城市运行管理服务平台).
+//!
+//! One binary: `demo`, `serve`, `migrate`, `import …`, `user add`, `openapi`. The database URL
+//! (`sqlite://…` or `postgres://…`) picks the store.
+
+mod app;
+mod config;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use cityops_seed::DemoCity;
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "cityops", version, about = "CityOps — city operation management service platform (城市运行管理服务平台)")]
+struct Cli {
+    /// TOML configuration file; `CITYOPS_*` environment variables override it.
+    #[arg(long, global = true, env = "CITYOPS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the demo city in an embedded SQLite file (first run) and serve it.
+    Demo(DemoArgs),
+    /// Serve the platform (migrates the database first).
+    Serve(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate(DbArgs),
+    /// Import reference data; a failed import writes nothing.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print the OpenAPI 3.1 document.
+    Openapi,
+}
+
+#[derive(Debug, Args)]
+struct DbArgs {
+    /// Database URL (`sqlite://file.db` or `postgres://…`); overrides the configuration.
+    #[arg(long)]
+    db: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Which demo city: huizhou, xiamen or bozhou.
+    #[arg(long, default_value = "huizhou")]
+    city: DemoCity,
+    /// Database URL.
+    #[arg(long, default_value = "sqlite://cityops-demo.db")]
+    db: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Seed of the demo generator (same seed, same city).
+    #[arg(long, default_value_t = 20261122)]
+    seed: u64,
+    /// Build and load the demo data, then exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[arg(long)]
+    db: Option<String>,
+    /// Address to listen on; overrides the configuration.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Serve a demo database (its accounts share a published password).
+    #[arg(long)]
+    allow_demo_accounts: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Administrative divisions CSV (level,code,name,parent_code).
+    Divisions(ImportFile),
+    /// Boundaries GeoJSON (Polygon/MultiPolygon features with a `code` property), any level.
+    Boundaries(ImportGeoFile),
+    /// Unit grids GeoJSON (15-digit `code`).
+    Grids(ImportGeoFile),
+    /// Components CSV or GeoJSON (by extension: .csv, .geojson/.json).
+    Components(ImportGeoFile),
+}
+
+#[derive(Debug, Args)]
+struct ImportFile {
+    file: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct ImportGeoFile {
+    file: PathBuf,
+    /// Coordinates are GCJ-02 (web-map coordinates); convert them to WGS84.
+    #[arg(long)]
+    gcj02: bool,
+    /// Region level of the boundaries (default: from the feature or the code length).
+    #[arg(long)]
+    level: Option<cityops_domain::RegionLevel>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user, e.g. the first administrator.
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Args)]
+struct UserAddArgs {
+    #[arg(long)]
+    username: String,
+    /// Display name (defaults to the username).
+    #[arg(long)]
+    name: Option<String>,
+    /// Roles, comma separated (admin, intake, supervisor, dispatcher, handler, inspector, leader, reviewer …).
+    #[arg(long, value_delimiter = ',', default_value = "admin")]
+    role: Vec<cityops_domain::Role>,
+    /// Region scope (division code); none = the whole deployment.
+    #[arg(long)]
+    region: Option<String>,
+    /// Department scope (department code).
+    #[arg(long)]
+    department: Option<String>,
+    /// Read the password from this environment variable instead of prompting on stdin.
+    #[arg(long, default_value = "CITYOPS_NEW_PASSWORD")]
+    password_env: String,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    app::init_tracing(&config.log);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(run(cli.command, config))
+}
+
+async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Demo(args) => {
+            config.database_url = args.db;
+            config.listen = args.listen;
+            let started = Instant::now();
+            let store = app::open_store(&config.database_url).await?;
+            store.migrate().await.context("migrating the database")?;
+            app::ensure_demo(store.as_ref(), args.city, args.seed).await?;
+            let state = app::build_state(store, &config, true).await?;
+            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "demo city ready");
+            if args.no_serve {
+                app::print_banner(&config, args.city, false);
+                return Ok(());
+            }
+            app::serve(state, &config, Some(args.city)).await
+        }
+        Command::Serve(args) => {
+            if let Some(db) = args.db {
+                config.database_url = db;
+            }
+            if let Some(listen) = args.listen {
+                config.listen = listen;
+            }
+            let store = app::open_store(&config.database_url).await?;
+            store.migrate().await.context("migrating the database")?;
+            let demo = store.get_meta(app::DEMO_CITY_KEY).await?;
+            if demo.is_some() && !args.allow_demo_accounts {
+                bail!(
+                    "{} holds the demo city, whose accounts share a published password; run `cityops demo --db {}` or pass --allow-demo-accounts",
+                    config.database_url,
+                    config.database_url
+                );
+            }
+            let state = app::build_state(store, &config, demo.is_some()).await?;
+            app::serve(state, &config, None).await
+        }
+        Command::Migrate(args) => {
+            let url = args.db.unwrap_or(config.database_url);
+            let store = app::open_store(&url).await?;
+            store.migrate().await.context("migrating the database")?;
+            println!("migrated {} ({})", app::redact(&url), store.backend());
+            Ok(())
+        }
+        Command::Import(cmd) => app::import(cmd, &config).await,
+        Command::User(UserCommand::Add(args)) => app::user_add(args, &config).await,
+        Command::Openapi => {
+            println!("{}", cityops_web::openapi_json());
+            Ok(())
+        }
+    }
+}
