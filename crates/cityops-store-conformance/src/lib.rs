@@ -1,0 +1,33 @@
+//! One conformance suite for every CityOps store: generic async "stories" that take a freshly
+//! connected, migrated, empty store (`&dyn Store`) and panic when it breaks the contract of
+//! `cityops-store`. `tests/sqlite.rs` and `tests/postgres.rs` run each story on a fresh database.
+//!
+//! Adding a story: write `pub async fn my_story(store: &dyn Store)` in [`stories`] and add its
+//! name to [`for_each_story!`]; both backends then get a `#[tokio::test]` of that name.
+
+pub mod fixtures;
+pub mod stories;
+
+/// Calls `$callback! { story, story, ... }` with the name of every story in [`stories`]; each
+/// backend's test file turns the names into test functions.
+#[macro_export]
+macro_rules! for_each_story {
+    ($callback:ident) => {
+        $callback! {
+            admin_migrate_ping_meta,
+            import_writes_everything,
+            import_upserts_by_natural_key,
+            import_is_all_or_nothing,
+            import_rejects_duplicate_keys,
+            regions_list_filter_page,
+            regions_with_geometry_by_level,
+            catalogue_lists_and_standards,
+            departments_by_region,
+            users_create_and_list,
+            sessions_expire_and_purge,
+            components_filter_and_page,
+            concurrent_writes_succeed,
+            large_import,
+        }
+    };
+}

@@ -1,0 +1,267 @@
+//! SQLite implementation of the CityOps store traits (the embedded default database).
+//!
+//! Layout: one writer (a pool of exactly one connection, so concurrent writes queue in Rust instead
+//! of failing with `SQLITE_BUSY`) and a read pool of `query_only` connections, all in WAL mode with
+//! `synchronous = NORMAL`, a busy timeout and foreign keys on. `sqlite::memory:` (tests) uses one
+//! shared connection for both, so the data lives as long as the store.
+//!
+//! Invariants: every statement is parameterised (`&'static str` or [`sqlx::QueryBuilder`] with
+//! bound values); an import is one transaction on the writer; timestamps are stored as fixed-width
+//! RFC 3339 UTC text (`2026-01-02T03:04:05.000000Z`) so that text order is time order.
+//!
+//! Rule for new queries: inside a write transaction use only that transaction, never the read
+//! pool — with `sqlite::memory:` both pools are the same single connection, so waiting for a
+//! reader while holding the writer would deadlock until the acquire timeout.
+
+mod import;
+mod read;
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cityops_store::{Admin, Result, StoreError, StoreStats};
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+/// The migrations embedded from `crates/cityops-store-sqlite/migrations`.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Number of read connections for a file database.
+const READ_POOL_SIZE: u32 = 4;
+
+/// The SQLite store. Cheap to clone (the pools are reference-counted).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// The single writer connection.
+    write: SqlitePool,
+    /// Readers (the same pool as `write` for an in-memory database).
+    read: SqlitePool,
+}
+
+/// Whether a SQLite URL names an in-memory database.
+fn is_memory_url(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing, with its parent directory) the database at `url`:
+    /// `sqlite://path/to/file.db`, `sqlite:file.db` or `sqlite::memory:`. Does not migrate; call
+    /// [`Admin::migrate`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        let base = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Database(format!("invalid SQLite URL {url:?}: {e}")))?
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .synchronous(SqliteSynchronous::Normal);
+
+        if is_memory_url(url) {
+            // One connection that never expires: closing the last connection drops the database.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(base)
+                .await
+                .map_err(|e| StoreError::Database(format!("cannot open {url}: {e}")))?;
+            return Ok(Self {
+                write: pool.clone(),
+                read: pool,
+            });
+        }
+
+        if let Some(dir) = base
+            .get_filename()
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            create_dir(dir)?;
+        }
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .connect_with(
+                base.clone()
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal),
+            )
+            .await
+            .map_err(|e| StoreError::Database(format!("cannot open {url}: {e}")))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(READ_POOL_SIZE)
+            .connect_with(base.pragma("query_only", "ON"))
+            .await
+            .map_err(|e| StoreError::Database(format!("cannot open {url} for reading: {e}")))?;
+        Ok(Self { write, read })
+    }
+
+    /// Closes the pools (waits for connections in use to be returned).
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// The columns of every application table as `(table, column)`, sorted: what the conformance
+    /// suite compares with PostgreSQL's `information_schema.columns`.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT m.name AS table_name, p.name AS column_name
+               FROM sqlite_master m JOIN pragma_table_info(m.name) p
+              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db_err)?;
+        let mut columns = rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("table_name").map_err(db_err)?,
+                    r.try_get("column_name").map_err(db_err)?,
+                ))
+            })
+            .collect::<Result<Vec<(String, String)>>>()?;
+        columns.sort();
+        Ok(columns)
+    }
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        StoreError::Database(format!("cannot create directory {}: {e}", dir.display()))
+    })
+}
+
+/// Maps a driver error: unique violations → `Conflict`; foreign-key, check and not-null
+/// violations → `Invalid`; `RowNotFound` → `NotFound`; anything else → `Database`.
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    use sqlx::error::ErrorKind;
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) => match d.kind() {
+            ErrorKind::UniqueViolation => StoreError::Conflict(d.message().to_string()),
+            ErrorKind::ForeignKeyViolation
+            | ErrorKind::CheckViolation
+            | ErrorKind::NotNullViolation => StoreError::Invalid(d.message().to_string()),
+            _ => StoreError::Database(e.to_string()),
+        },
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+#[async_trait]
+impl Admin for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR
+            .run(&self.write)
+            .await
+            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.read)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn stats(&self) -> Result<StoreStats> {
+        let row = sqlx::query(
+            "SELECT (SELECT count(*) FROM regions) AS regions,
+                    (SELECT count(*) FROM regions WHERE level = 'grid') AS grids,
+                    (SELECT count(*) FROM categories) AS categories,
+                    (SELECT count(*) FROM departments) AS departments,
+                    (SELECT count(*) FROM users) AS users,
+                    (SELECT count(*) FROM components) AS components",
+        )
+        .fetch_one(&self.read)
+        .await
+        .map_err(db_err)?;
+        let get = |c: &str| -> Result<u64> {
+            Ok(row.try_get::<i64, _>(c).map_err(db_err)?.max(0) as u64)
+        };
+        Ok(StoreStats {
+            regions: get("regions")?,
+            grids: get("grids")?,
+            categories: get("categories")?,
+            departments: get("departments")?,
+            users: get("users")?,
+            components: get("components")?,
+        })
+    }
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_urls() {
+        assert!(is_memory_url("sqlite::memory:"));
+        assert!(is_memory_url("sqlite://file:x?mode=memory"));
+        assert!(!is_memory_url("sqlite://data/cityops.db"));
+    }
+
+    #[tokio::test]
+    async fn file_database_is_created_in_wal_mode() {
+        let dir = std::env::temp_dir().join(format!("cityops-sqlite-{}", std::process::id()));
+        let path = dir.join("nested").join("t.db");
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = SqliteStore::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        assert!(path.exists());
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&store.write)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(&store.read)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        // Readers refuse writes; the writer takes them.
+        assert!(
+            sqlx::query("INSERT INTO meta (key, value) VALUES ('a', 'b')")
+                .execute(&store.read)
+                .await
+                .is_err()
+        );
+        store.set_meta("a", "b").await.unwrap();
+        assert_eq!(store.get_meta("a").await.unwrap().as_deref(), Some("b"));
+        store.close().await;
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
