@@ -1,0 +1,178 @@
+//! Login, logout and the current user. Sessions are opaque random tokens; the store keeps only
+//! their SHA-256.
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::{
+    ApiJson, ClientIp, CurrentUser, SESSION_COOKIE, plausible_token, session_token, token_hash,
+};
+use crate::password;
+use crate::state::AppState;
+use crate::views::{DepartmentView, LoginRequest, LoginResponse, MeView, RegionRef, UserView};
+
+/// Longest accepted username or password (bytes); longer ones are refused before hashing.
+const MAX_CREDENTIAL_LEN: usize = 1024;
+
+fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let v = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    );
+    HeaderValue::from_str(&v)
+        .unwrap_or_else(|_| HeaderValue::from_static("cityops_session=; Path=/; Max-Age=0"))
+}
+
+/// Resolves the department and region of a user's scope.
+pub(crate) async fn me_view(state: &AppState, user: cityops_domain::User) -> ApiResult<MeView> {
+    let department = match user.scope.department_id {
+        Some(id) => state
+            .store
+            .get_department(id)
+            .await?
+            .map(DepartmentView::from),
+        None => None,
+    };
+    let region = match &user.scope.region_code {
+        Some(code) => state.store.get_region(code).await?.map(|r| RegionRef {
+            code: r.code,
+            name: r.name,
+            level: r.level.as_str().to_string(),
+        }),
+        None => None,
+    };
+    Ok(MeView {
+        user: UserView::from(user),
+        department,
+        region,
+    })
+}
+
+/// 登录: exchanges a username and password for a session token and cookie.
+///
+/// Unknown users and wrong passwords get the same answer (401 `invalid_credentials`). Attempts are
+/// rate-limited per client address and per username (429 `rate_limited` with `Retry-After`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; also sets the `cityops_session` cookie", body = LoginResponse),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 422, description = "Missing or mistyped fields", body = ErrorBody),
+        (status = 429, description = "`rate_limited`; see `Retry-After`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    if req.username.len() > MAX_CREDENTIAL_LEN || req.password.len() > MAX_CREDENTIAL_LEN {
+        return Err(ApiError::invalid_value(format!(
+            "username and password are limited to {MAX_CREDENTIAL_LEN} bytes"
+        )));
+    }
+    let username = req.username.trim().to_string();
+    if let Err(wait) = state.shared.login_limiter.check(&ip, &username) {
+        state.metrics().login("rate_limited");
+        tracing::warn!(%ip, %username, "login rate-limited");
+        return Err(ApiError::rate_limited(wait));
+    }
+    let creds = if username.is_empty() {
+        None
+    } else {
+        state.store.credentials(&username).await?
+    };
+    let (phc, known) = match &creds {
+        Some(c) => (c.password_hash.clone(), true),
+        None => (password::dummy_hash().to_string(), false),
+    };
+    let password = req.password;
+    let verified = tokio::task::spawn_blocking(move || password::verify(&password, &phc))
+        .await
+        .map_err(ApiError::internal)?;
+    let user = match creds {
+        Some(c) if known && verified && c.user.active => c.user,
+        _ => {
+            state.metrics().login("invalid");
+            tracing::info!(%ip, %username, "login failed");
+            return Err(ApiError::of(ErrorCode::InvalidCredentials));
+        }
+    };
+
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    let now = state.clock.now();
+    let ttl = Duration::hours(state.config.session_ttl_hours.max(1));
+    let expires_at = now + ttl;
+    state
+        .store
+        .create_session(&token_hash(&token), user.id, now, expires_at)
+        .await?;
+    state.metrics().login("ok");
+    state.purge_sessions_now_and_then().await;
+    tracing::info!(%ip, username = %user.username, user_id = user.id, "login");
+
+    let cookie = session_cookie(&state, &token, ttl.num_seconds());
+    let body = LoginResponse {
+        token,
+        expires_at,
+        user: me_view(&state, user).await?,
+    };
+    let mut resp = axum::Json(body).into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// 退出登录: revokes the session of the request's token or cookie and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Logged out (the session is deleted, the cookie cleared)"),
+        (status = 401, description = "`unauthenticated`: no token was sent", body = ErrorBody),
+    )
+)]
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let token = session_token(&headers)?.ok_or_else(ApiError::unauthenticated)?;
+    if plausible_token(&token) {
+        state.store.delete_session(&token_hash(&token)).await?;
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    Ok(resp)
+}
+
+/// 当前用户: the logged-in user with roles, scope, department and grids.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, body = MeView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<axum::Json<MeView>> {
+    Ok(axum::Json(me_view(&state, user).await?))
+}

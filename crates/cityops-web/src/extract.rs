@@ -1,0 +1,236 @@
+//! Extractors whose rejections come out as [`ApiError`] JSON, the authenticated user, the client
+//! address and paging.
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use cityops_domain::{PageRequest, Role, User};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "cityops_session";
+
+/// `axum::Json` with JSON error bodies (400 syntax, 422 data, 413 size, 415 content type).
+#[derive(Debug, Clone, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Query` with a 400 `invalid_query` JSON error.
+#[derive(Debug, Clone, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `axum::extract::Path` with a 400 `bad_request` JSON error.
+#[derive(Debug, Clone, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `?page=&page_size=`: page from 1, page size 1–1000, default 50.
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page number, from 1. Default 1.
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<u32>,
+    /// Items per page, 1–1000. Default 50.
+    #[param(minimum = 1, maximum = 1000, example = 50)]
+    pub page_size: Option<u32>,
+}
+
+impl PageParams {
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        PageRequest::new(self.page, self.page_size).ok_or_else(|| {
+            ApiError::invalid_query(format!(
+                "page must be at least 1 and page_size between 1 and {}",
+                cityops_domain::page::MAX_PAGE_SIZE
+            ))
+        })
+    }
+}
+
+/// The session token a request carries: `Authorization: Bearer <token>`, else the session cookie.
+/// `Err` when an `Authorization` header is present but is not a bearer token.
+pub(crate) fn session_token(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    if let Some(v) = headers.get(AUTHORIZATION) {
+        let v = v.to_str().map_err(|_| ApiError::unauthenticated())?;
+        let (scheme, token) = v
+            .trim()
+            .split_once(' ')
+            .ok_or_else(ApiError::unauthenticated)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "Only `Authorization: Bearer <token>` is accepted.",
+            ));
+        }
+        return Ok(Some(token.trim().to_string()));
+    }
+    for v in headers.get_all(COOKIE) {
+        let Ok(v) = v.to_str() else { continue };
+        for pair in v.split(';') {
+            if let Some((name, value)) = pair.trim().split_once('=')
+                && name.trim() == SESSION_COOKIE
+                && !value.trim().is_empty()
+            {
+                return Ok(Some(value.trim().trim_matches('"').to_string()));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The SHA-256 (hex) of a session token: what the store keeps.
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Tokens are 32 random bytes in hex; anything else cannot be a session.
+pub(crate) fn plausible_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The logged-in user (from a bearer token or the session cookie). Rejects with 401
+/// `unauthenticated` when there is no session, or it expired or was revoked.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub User);
+
+impl CurrentUser {
+    /// 403 unless the user holds the role.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.0.has_role(role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "This requires the role {} ({}).",
+                role.as_str(),
+                role.name_zh()
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = session_token(&parts.headers)?.ok_or_else(ApiError::unauthenticated)?;
+        if !plausible_token(&token) {
+            return Err(ApiError::unauthenticated());
+        }
+        let now = state.clock.now();
+        match state.store.session_user(&token_hash(&token), now).await? {
+            Some(user) if user.active => Ok(CurrentUser(user)),
+            _ => Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "Login required: the session is missing or expired.",
+            )),
+        }
+    }
+}
+
+/// The client's address: the TCP peer, or the first `X-Forwarded-For` entry when configured to
+/// trust a reverse proxy; `"unknown"` when neither is available (in-process tests).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_forwarded_for
+            && let Some(first) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        {
+            return Ok(ClientIp(first.to_string()));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string());
+        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn token_from_header_or_cookie() {
+        let mut h = HeaderMap::new();
+        assert_eq!(session_token(&h).unwrap(), None);
+        h.insert(
+            COOKIE,
+            HeaderValue::from_static("a=b; cityops_session=abc; c=d"),
+        );
+        assert_eq!(session_token(&h).unwrap().as_deref(), Some("abc"));
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer xyz"));
+        assert_eq!(
+            session_token(&h).unwrap().as_deref(),
+            Some("xyz"),
+            "the header wins"
+        );
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Basic dXNlcjpwdw=="),
+        );
+        assert!(session_token(&h).is_err());
+    }
+
+    #[test]
+    fn token_shape_and_hash() {
+        assert!(plausible_token(&"a1".repeat(32)));
+        assert!(!plausible_token("short"));
+        assert!(!plausible_token(&"zz".repeat(32)));
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn paging() {
+        assert_eq!(
+            PageParams::default().request().unwrap(),
+            PageRequest {
+                page: 1,
+                page_size: 50
+            }
+        );
+        assert!(
+            PageParams {
+                page: Some(0),
+                page_size: None
+            }
+            .request()
+            .is_err()
+        );
+        assert!(
+            PageParams {
+                page: None,
+                page_size: Some(1001)
+            }
+            .request()
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,240 @@
+//! The application state shared by every request, and the server configuration.
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Duration, Utc};
+use cityops_domain::{Clock, PageRequest, RegionLevel};
+use cityops_geo::RegionIndex;
+use cityops_store::{RegionQuery, Store, StoreError, StoreStats};
+
+use crate::metrics::Metrics;
+use crate::ratelimit::LoginLimiter;
+
+/// How often expired sessions are deleted.
+const SESSION_PURGE_EVERY: Duration = Duration::hours(1);
+
+/// Server configuration. `Default` gives the documented defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    /// Lifetime of a login session (hours). Default 12.
+    pub session_ttl_hours: i64,
+    /// Login attempts allowed per minute and username (burst, then one every 60/n s). Default 10.
+    pub login_per_minute: u32,
+    /// Login attempts allowed per minute and client IP address. Default 60 (offices share an address).
+    pub login_per_minute_per_ip: u32,
+    /// Mark the session cookie `Secure` (set when served over HTTPS). Default false.
+    pub secure_cookies: bool,
+    /// Take the client address from the first `X-Forwarded-For` entry (only behind a trusted
+    /// reverse proxy). Default false.
+    pub trust_forwarded_for: bool,
+    /// Time limit of one request (seconds). Default 30.
+    pub request_timeout_secs: u64,
+    /// Largest accepted request body (bytes). Default 1 MiB.
+    pub body_limit_bytes: usize,
+    /// How long the table counts shown by `/metrics` and `/` may be reused (seconds). Default 30.
+    pub stats_refresh_secs: i64,
+    /// The platform name shown on the landing page.
+    pub platform_name: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl_hours: 12,
+            login_per_minute: 10,
+            login_per_minute_per_ip: 60,
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            request_timeout_secs: 30,
+            body_limit_bytes: 1024 * 1024,
+            stats_refresh_secs: 30,
+            platform_name: "城市运行管理服务平台".to_string(),
+        }
+    }
+}
+
+/// Everything a request handler needs. Cheap to clone (all `Arc`s).
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub index: Arc<RegionIndex>,
+    pub clock: Arc<dyn Clock>,
+    pub config: WebConfig,
+    pub demo_mode: bool,
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// Process-local state behind the `Arc`: metrics, rate limiters, caches.
+pub(crate) struct Shared {
+    pub metrics: Metrics,
+    pub login_limiter: LoginLimiter,
+    /// Region names by code (city … grid), for `locate` answers without a database query.
+    pub region_names: HashMap<String, String>,
+    pub stats: tokio::sync::Mutex<Option<(DateTime<Utc>, StoreStats)>>,
+    /// When expired sessions were last purged (Unix seconds on the injected clock).
+    pub sessions_purged_at: AtomicI64,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("backend", &self.store.backend())
+            .field("grids_indexed", &self.index.grid_count())
+            .field("config", &self.config)
+            .field("demo_mode", &self.demo_mode)
+            .field("region_names", &self.shared.region_names.len())
+            .finish()
+    }
+}
+
+impl AppState {
+    /// Builds the state without region names: `locate` then answers codes only (names `null`).
+    pub fn new(
+        store: Arc<dyn Store>,
+        index: Arc<RegionIndex>,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        demo_mode: bool,
+    ) -> Self {
+        Self::with_region_names(store, index, clock, config, demo_mode, HashMap::new())
+    }
+
+    /// Builds the state and loads the names of all regions (city to grid) into memory, so that
+    /// `locate` answers names as well, without touching the database per request.
+    pub async fn load(
+        store: Arc<dyn Store>,
+        index: Arc<RegionIndex>,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        demo_mode: bool,
+    ) -> Result<Self, StoreError> {
+        let names = load_region_names(store.as_ref()).await?;
+        Ok(Self::with_region_names(
+            store, index, clock, config, demo_mode, names,
+        ))
+    }
+
+    /// Builds the state with the given region names (code → name).
+    pub fn with_region_names(
+        store: Arc<dyn Store>,
+        index: Arc<RegionIndex>,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        demo_mode: bool,
+        region_names: HashMap<String, String>,
+    ) -> Self {
+        let metrics = Metrics::new();
+        metrics.set_index_grids(index.grid_count());
+        let login_limiter = LoginLimiter::new(
+            clock.clone(),
+            config.login_per_minute,
+            config.login_per_minute_per_ip,
+        );
+        let shared = Shared {
+            metrics,
+            login_limiter,
+            region_names,
+            stats: tokio::sync::Mutex::new(None),
+            sessions_purged_at: AtomicI64::new(i64::MIN),
+        };
+        Self {
+            store,
+            index,
+            clock,
+            config,
+            demo_mode,
+            shared: Arc::new(shared),
+        }
+    }
+
+    /// The name of a region, if the names were loaded.
+    pub fn region_name(&self, code: &str) -> Option<&str> {
+        self.shared.region_names.get(code).map(String::as_str)
+    }
+
+    /// The table counts, re-read from the store at most every `stats_refresh_secs` (one query
+    /// at a time; concurrent callers wait for it and reuse the answer). Updates the gauges.
+    pub async fn cached_stats(&self) -> Result<StoreStats, StoreError> {
+        let mut guard = self.shared.stats.lock().await;
+        let now = self.clock.now();
+        if let Some((at, stats)) = *guard
+            && now >= at
+            && now - at < Duration::seconds(self.config.stats_refresh_secs)
+        {
+            return Ok(stats);
+        }
+        match self.store.stats().await {
+            Ok(stats) => {
+                *guard = Some((now, stats));
+                self.shared.metrics.set_store_stats(&stats);
+                Ok(stats)
+            }
+            // A failing database must not hide the last known counts from the landing page.
+            Err(e) => match *guard {
+                Some((_, stats)) => {
+                    tracing::warn!(error = %e, "store stats failed; using the previous counts");
+                    Ok(stats)
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    /// Deletes expired sessions, at most once per `SESSION_PURGE_EVERY` (called on login, so no
+    /// background task is needed). Failures are logged, never fatal.
+    pub(crate) async fn purge_sessions_now_and_then(&self) {
+        let now = self.clock.now();
+        let last = self.shared.sessions_purged_at.load(Ordering::Relaxed);
+        if last != i64::MIN
+            && now.timestamp().saturating_sub(last) < SESSION_PURGE_EVERY.num_seconds()
+        {
+            return;
+        }
+        // Only one caller wins the slot; the others skip.
+        if self
+            .shared
+            .sessions_purged_at
+            .compare_exchange(last, now.timestamp(), Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        match self.store.purge_expired_sessions(now).await {
+            Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions deleted"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired sessions failed"),
+        }
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+}
+
+/// Loads code → name for every region, level by level, in pages of 1000.
+async fn load_region_names(store: &dyn Store) -> Result<HashMap<String, String>, StoreError> {
+    let mut names = HashMap::new();
+    for level in RegionLevel::ALL {
+        let query = RegionQuery {
+            level: Some(level),
+            ..RegionQuery::default()
+        };
+        let mut page = 1;
+        loop {
+            let req = PageRequest {
+                page,
+                page_size: cityops_domain::page::MAX_PAGE_SIZE,
+            };
+            let got = store.list_regions(&query, req).await?;
+            let n = got.items.len();
+            names.extend(got.items.into_iter().map(|r| (r.code, r.name)));
+            if n < req.page_size as usize || u64::from(page) * u64::from(req.page_size) >= got.total
+            {
+                break;
+            }
+            page += 1;
+        }
+    }
+    Ok(names)
+}
