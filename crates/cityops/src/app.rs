@@ -21,7 +21,12 @@ pub const DEMO_CITY_KEY: &str = "demo_city";
 pub fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Hides the password of a database URL for printing.
@@ -41,13 +46,20 @@ pub fn redact(url: &str) -> String {
 /// Opens the store the URL's scheme names.
 pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        let s = SqliteStore::connect(url).await.with_context(|| format!("opening {}", redact(url)))?;
+        let s = SqliteStore::connect(url)
+            .await
+            .with_context(|| format!("opening {}", redact(url)))?;
         Ok(Arc::new(s))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let s = PgStore::connect(url).await.with_context(|| format!("connecting to {}", redact(url)))?;
+        let s = PgStore::connect(url)
+            .await
+            .with_context(|| format!("connecting to {}", redact(url)))?;
         Ok(Arc::new(s))
     } else {
-        bail!("unsupported database URL {:?}: use sqlite://file.db or postgres://…", redact(url))
+        bail!(
+            "unsupported database URL {:?}: use sqlite://file.db or postgres://…",
+            redact(url)
+        )
     }
 }
 
@@ -55,20 +67,31 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 pub async fn ensure_demo(store: &dyn Store, city: DemoCity, seed: u64) -> anyhow::Result<()> {
     if let Some(existing) = store.get_meta(DEMO_CITY_KEY).await? {
         if existing != city.to_string() {
-            bail!("this database already holds the demo city {existing}; use another --db for {city}");
+            bail!(
+                "this database already holds the demo city {existing}; use another --db for {city}"
+            );
         }
         tracing::info!(city = %existing, "reusing the demo city");
         return Ok(());
     }
     if store.stats().await?.regions > 0 {
-        bail!("this database already holds data that is not the demo city; use another --db for the demo");
+        bail!(
+            "this database already holds data that is not the demo city; use another --db for the demo"
+        );
     }
     let started = Instant::now();
     let hash = tokio::task::spawn_blocking(|| cityops_web::password::hash("cityops-demo")).await?;
-    let opts = demo::DemoOptions { city, seed, ..demo::DemoOptions::new(city) };
+    let opts = demo::DemoOptions {
+        city,
+        seed,
+        ..demo::DemoOptions::for_city(city)
+    };
     let batch = tokio::task::spawn_blocking(move || demo::build_demo(&opts, &hash)).await??;
     let built = started.elapsed();
-    let summary = store.apply_import(&batch).await.context("writing the demo city")?;
+    let summary = store
+        .apply_import(&batch)
+        .await
+        .context("writing the demo city")?;
     store.set_meta(DEMO_CITY_KEY, &city.to_string()).await?;
     tracing::info!(
         regions = summary.regions,
@@ -83,7 +106,11 @@ pub async fn ensure_demo(store: &dyn Store, city: DemoCity, seed: u64) -> anyhow
 }
 
 /// Loads the spatial index from the store and builds the server state.
-pub async fn build_state(store: Arc<dyn Store>, config: &Config, demo_mode: bool) -> anyhow::Result<AppState> {
+pub async fn build_state(
+    store: Arc<dyn Store>,
+    config: &Config,
+    demo_mode: bool,
+) -> anyhow::Result<AppState> {
     let index = load_index(store.as_ref()).await?;
     let web = WebConfig {
         session_ttl_hours: config.session_ttl_hours,
@@ -91,7 +118,14 @@ pub async fn build_state(store: Arc<dyn Store>, config: &Config, demo_mode: bool
         secure_cookies: config.secure_cookies,
         ..WebConfig::default()
     };
-    let state = AppState::load(store, Arc::new(index), Arc::new(SystemClock), web, demo_mode).await?;
+    let state = AppState::load(
+        store,
+        Arc::new(index),
+        Arc::new(SystemClock),
+        web,
+        demo_mode,
+    )
+    .await?;
     Ok(state)
 }
 
@@ -101,30 +135,59 @@ pub async fn load_index(store: &dyn Store) -> anyhow::Result<RegionIndex> {
     let streets = store.regions_with_geometry(RegionLevel::Street).await?;
     let communities = store.regions_with_geometry(RegionLevel::Community).await?;
     let grids = store.regions_with_geometry(RegionLevel::Grid).await?;
-    let index = tokio::task::spawn_blocking(move || RegionIndex::build(&districts, &streets, &communities, &grids))
-        .await?
-        .context("building the spatial index")?;
-    tracing::info!(grids = index.grid_count(), ms = started.elapsed().as_millis() as u64, "spatial index built");
+    let index = tokio::task::spawn_blocking(move || {
+        RegionIndex::build(&districts, &streets, &communities, &grids)
+    })
+    .await?
+    .context("building the spatial index")?;
+    tracing::info!(
+        grids = index.grid_count(),
+        ms = started.elapsed().as_millis() as u64,
+        "spatial index built"
+    );
     Ok(index)
 }
 
 pub fn print_banner(config: &Config, city: DemoCity, serving: bool) {
     println!();
-    println!("CityOps 城市运行管理服务平台 — demo city {} ({})", city.name_zh(), city);
+    println!(
+        "CityOps 城市运行管理服务平台 — demo city {} ({})",
+        city.name_zh(),
+        city
+    );
     println!("  database: {}", redact(&config.database_url));
     if serving {
         println!("  open:     http://{}/", config.listen);
         println!("  API docs: http://{}/api/docs", config.listen);
     }
     println!("  demo accounts (password: cityops-demo):");
-    for (user, label) in demo::demo_accounts(city) {
-        println!("    {user:<24} {label}");
+    let accounts = demo::demo_accounts(city);
+    // Street-office handlers are one per street: list the first few, then say how they are named.
+    let (streets, others): (Vec<_>, Vec<_>) = accounts.iter().partition(|(u, _)| {
+        u.strip_prefix("handler_")
+            .is_some_and(|s| s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit()))
+    });
+    for (user, label) in &others {
+        println!("    {user:<28} {label}");
+    }
+    for (user, label) in streets.iter().take(3) {
+        println!("    {user:<28} {label}");
+    }
+    if streets.len() > 3 {
+        println!(
+            "    … and {} more street-office handlers: handler_<9-digit street code>",
+            streets.len() - 3
+        );
     }
     println!("  Open311 API key: cityops-demo-open311-key");
     println!();
 }
 
-pub async fn serve(state: AppState, config: &Config, demo_city: Option<DemoCity>) -> anyhow::Result<()> {
+pub async fn serve(
+    state: AppState,
+    config: &Config,
+    demo_city: Option<DemoCity>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -144,7 +207,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -157,17 +221,26 @@ async fn shutdown_signal() {
 pub async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
     let (file, db) = match &cmd {
         ImportCommand::Divisions(a) => (&a.file, &a.db),
-        ImportCommand::Boundaries(a) | ImportCommand::Grids(a) | ImportCommand::Components(a) => (&a.file, &a.db),
+        ImportCommand::Boundaries(a) | ImportCommand::Grids(a) | ImportCommand::Components(a) => {
+            (&a.file, &a.db)
+        }
     };
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let name = file.display().to_string();
     let mut batch = ImportBatch::default();
     match &cmd {
-        ImportCommand::Divisions(_) => batch.regions = parse::parse_divisions_csv(&text).with_context(|| name.clone())?,
-        ImportCommand::Boundaries(a) => {
-            batch.regions = parse::parse_boundaries_geojson(&text, a.level, a.gcj02).with_context(|| name.clone())?
+        ImportCommand::Divisions(_) => {
+            batch.regions = parse::parse_divisions_csv(&text).with_context(|| name.clone())?
         }
-        ImportCommand::Grids(a) => batch.regions = parse::parse_grids_geojson(&text, a.gcj02).with_context(|| name.clone())?,
+        ImportCommand::Boundaries(a) => {
+            batch.regions = parse::parse_boundaries_geojson(&text, a.level, a.gcj02)
+                .with_context(|| name.clone())?
+        }
+        ImportCommand::Grids(a) => {
+            batch.regions =
+                parse::parse_grids_geojson(&text, a.gcj02).with_context(|| name.clone())?
+        }
         ImportCommand::Components(a) => {
             let lower = name.to_ascii_lowercase();
             batch.components = if lower.ends_with(".csv") {
@@ -184,7 +257,10 @@ pub async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
     if !batch.components.is_empty() {
         assign_grids(store.as_ref(), &mut batch).await?;
     }
-    let summary = store.apply_import(&batch).await.with_context(|| format!("importing {name}: nothing was written"))?;
+    let summary = store
+        .apply_import(&batch)
+        .await
+        .with_context(|| format!("importing {name}: nothing was written"))?;
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
@@ -195,7 +271,11 @@ async fn assign_grids(store: &dyn Store, batch: &mut ImportBatch) -> anyhow::Res
         return Ok(());
     }
     let index = load_index(store).await?;
-    for c in batch.components.iter_mut().filter(|c| c.grid_code.is_none()) {
+    for c in batch
+        .components
+        .iter_mut()
+        .filter(|c| c.grid_code.is_none())
+    {
         if let Some(loc) = index.locate(c.lng, c.lat) {
             c.grid_code = loc.grid_code;
             if c.community_code.is_none() {
@@ -225,7 +305,11 @@ pub async fn user_add(args: UserAddArgs, config: &Config) -> anyhow::Result<()> 
     if let Some(r) = &args.region {
         cityops_domain::RegionCode::parse(r)?;
     }
-    let url = args.db.db.clone().unwrap_or_else(|| config.database_url.clone());
+    let url = args
+        .db
+        .db
+        .clone()
+        .unwrap_or_else(|| config.database_url.clone());
     let store = open_store(&url).await?;
     store.migrate().await?;
     let hash = tokio::task::spawn_blocking(move || cityops_web::password::hash(&password)).await?;
@@ -241,7 +325,10 @@ pub async fn user_add(args: UserAddArgs, config: &Config) -> anyhow::Result<()> 
         })
         .await
         .with_context(|| format!("creating user {}", args.username))?;
-    println!("created user {} (id {}) with roles {:?}", user.username, user.id, user.roles);
+    println!(
+        "created user {} (id {}) with roles {:?}",
+        user.username, user.id, user.roles
+    );
     Ok(())
 }
 
@@ -251,8 +338,14 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(redact("sqlite://cityops-demo.db"), "sqlite://cityops-demo.db");
+        assert_eq!(
+            redact("sqlite://cityops-demo.db"),
+            "sqlite://cityops-demo.db"
+        );
     }
 }

@@ -45,7 +45,11 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
-            anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "config file {} does not exist",
+                path.display()
+            );
             fig = fig.merge(Toml::file(path));
         }
         fig = fig.merge(Env::prefixed("CITYOPS_"));
@@ -60,7 +64,10 @@ mod tests {
     #[test]
     fn file_then_env() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("c.toml", "listen = \"0.0.0.0:9000\"\nsession_ttl_hours = 4\n")?;
+            jail.create_file(
+                "c.toml",
+                "listen = \"0.0.0.0:9000\"\nsession_ttl_hours = 4\n",
+            )?;
             jail.set_env("CITYOPS_DATABASE_URL", "postgres://x@127.0.0.1/db");
             let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(c.listen, "0.0.0.0:9000");

@@ -10,13 +10,17 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use clap::{Args, Parser, Subcommand};
 use cityops_seed::DemoCity;
+use clap::{Args, Parser, Subcommand};
 
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(name = "cityops", version, about = "CityOps — city operation management service platform (城市运行管理服务平台)")]
+#[command(
+    name = "cityops",
+    version,
+    about = "CityOps — city operation management service platform (城市运行管理服务平台)"
+)]
 struct Cli {
     /// TOML configuration file; `CITYOPS_*` environment variables override it.
     #[arg(long, global = true, env = "CITYOPS_CONFIG")]
@@ -146,7 +150,9 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
     app::init_tracing(&config.log);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run(cli.command, config))
 }
 
@@ -160,7 +166,10 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             store.migrate().await.context("migrating the database")?;
             app::ensure_demo(store.as_ref(), args.city, args.seed).await?;
             let state = app::build_state(store, &config, true).await?;
-            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "demo city ready");
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "demo city ready"
+            );
             if args.no_serve {
                 app::print_banner(&config, args.city, false);
                 return Ok(());

@@ -1,0 +1,446 @@
+//! End-to-end: the real `cityops` binary creates the demo city, serves it over HTTP, and the
+//! contract endpoints answer — on SQLite and (when a server answers) on PostgreSQL.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_cityops"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cityops(args: &[&str], dir: &std::path::Path) -> std::process::Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("CITYOPS_LOG", "warn")
+        .env_remove("CITYOPS_DATABASE_URL")
+        .output()
+        .expect("run cityops")
+}
+
+/// Starts `cityops demo` and waits until /healthz answers (bounded: the first run builds the city).
+async fn start_demo(db: &str, dir: &std::path::Path) -> Server {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = Command::new(bin())
+        .args(["demo", "--db", db, "--listen", &listen])
+        .current_dir(dir)
+        .env("CITYOPS_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn cityops demo");
+    let mut server = Server {
+        child,
+        base: format!("http://{listen}"),
+    };
+    let client = reqwest::Client::new();
+    for _ in 0..1200 {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            panic!("cityops demo exited early: {status}");
+        }
+        if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await {
+            if r.status().is_success() {
+                return server;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("cityops demo did not come up within 300 s");
+}
+
+async fn get(client: &reqwest::Client, url: String, token: Option<&str>) -> (u16, Value) {
+    let mut req = client.get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let body = r.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+async fn check_demo(server: &Server) {
+    let c = reqwest::Client::new();
+    let b = &server.base;
+
+    // Login as the demo administrator.
+    let r = c
+        .post(format!("{b}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "cityops-demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers().get("set-cookie").is_some(),
+        "login sets a session cookie"
+    );
+    let login: Value = r.json().await.unwrap();
+    let token = login["token"].as_str().expect("token").to_string();
+    let (s, me) = get(&c, format!("{b}/api/v1/me"), Some(&token)).await;
+    assert_eq!(s, 200);
+    assert_eq!(me["username"], "admin");
+
+    // Wrong password → 401 with the error shape.
+    let r = c
+        .post(format!("{b}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "wrong-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["code"].is_string() && e["message"].is_string());
+
+    // Region tree: 5 districts, 84 streets, 1364 communities, ≥ 20,000 grids.
+    let (s, d) = get(&c, format!("{b}/api/v1/regions?level=district"), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(d["total"], 5);
+    let (_, st) = get(
+        &c,
+        format!("{b}/api/v1/regions?level=street&page_size=1"),
+        None,
+    )
+    .await;
+    assert_eq!(st["total"], 84);
+    let (_, co) = get(
+        &c,
+        format!("{b}/api/v1/regions?level=community&page_size=1"),
+        None,
+    )
+    .await;
+    assert_eq!(co["total"], 1364);
+    let (_, g) = get(
+        &c,
+        format!("{b}/api/v1/regions?level=grid&page_size=1"),
+        None,
+    )
+    .await;
+    assert!(
+        g["total"].as_u64().unwrap() >= 20_000,
+        "grids: {}",
+        g["total"]
+    );
+
+    // Locate: a point in the core gets a grid whose code nests in its community/street/district.
+    let (s, loc) = get(&c, format!("{b}/api/v1/locate?lng=114.41&lat=23.09"), None).await;
+    assert_eq!(s, 200, "{loc}");
+    let grid = loc["grid_code"].as_str().expect("grid in the core");
+    assert_eq!(grid.len(), 15);
+    assert_eq!(&grid[..12], loc["community_code"].as_str().unwrap());
+    assert_eq!(&grid[..9], loc["street_code"].as_str().unwrap());
+    assert_eq!(&grid[..6], loc["district_code"].as_str().unwrap());
+    // Every district's representative point locates to that district.
+    for item in d["items"].as_array().unwrap() {
+        let code = item["code"].as_str().unwrap();
+        let (s, detail) = get(&c, format!("{b}/api/v1/regions/{code}"), None).await;
+        assert_eq!(s, 200);
+        let center = &detail["center"];
+        let (s, loc) = get(
+            &c,
+            format!(
+                "{b}/api/v1/locate?lng={}&lat={}",
+                center["lng"], center["lat"]
+            ),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{code}: {loc}");
+        assert_eq!(loc["district_code"], code);
+    }
+    // Outside the city → 404 outside_city; malformed → 400.
+    let (s, e) = get(&c, format!("{b}/api/v1/locate?lng=116.4&lat=39.9"), None).await;
+    assert_eq!((s, e["code"].as_str()), (404, Some("outside_city")));
+    let (s, _) = get(&c, format!("{b}/api/v1/locate?lng=abc&lat=23.1"), None).await;
+    assert_eq!(s, 400);
+
+    // Catalogue.
+    let (_, comp) = get(
+        &c,
+        format!("{b}/api/v1/categories?kind=component&page_size=1"),
+        None,
+    )
+    .await;
+    assert_eq!(comp["total"], 153);
+    let (_, mat) = get(
+        &c,
+        format!("{b}/api/v1/categories?kind=matter&page_size=1"),
+        None,
+    )
+    .await;
+    assert_eq!(mat["total"], 250);
+
+    // Components: ≥ 50,000 with 17-digit ids, filtered by bbox.
+    let (s, all) = get(
+        &c,
+        format!("{b}/api/v1/components?page_size=1"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(all["total"].as_u64().unwrap() >= 50_000);
+    let (s, some) = get(
+        &c,
+        format!("{b}/api/v1/components?bbox=114.40,23.08,114.42,23.10&page_size=5"),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for it in some["items"].as_array().unwrap() {
+        assert_eq!(it["id"].as_str().unwrap().len(), 17);
+        let (lng, lat) = (it["lng"].as_f64().unwrap(), it["lat"].as_f64().unwrap());
+        assert!((114.40..=114.42).contains(&lng) && (23.08..=23.10).contains(&lat));
+    }
+
+    // Contract documents.
+    let (s, doc) = get(&c, format!("{b}/api/openapi.json"), None).await;
+    assert_eq!(s, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let metrics = c
+        .get(format!("{b}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("# TYPE"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_on_sqlite_serves_the_contract_and_reuses_its_file() {
+    let dir = tempdir();
+    let server = start_demo("sqlite://demo.db", &dir).await;
+    check_demo(&server).await;
+    drop(server);
+    assert!(dir.join("demo.db").exists());
+    // Second run reuses the file (no rebuild): the city is still there.
+    let server = start_demo("sqlite://demo.db", &dir).await;
+    let c = reqwest::Client::new();
+    let (_, d) = get(
+        &c,
+        format!("{}/api/v1/regions?level=district", server.base),
+        None,
+    )
+    .await;
+    assert_eq!(d["total"], 5);
+    drop(server);
+    // Another city in the same file is refused.
+    let out = cityops(
+        &[
+            "demo",
+            "--city",
+            "xiamen",
+            "--db",
+            "sqlite://demo.db",
+            "--no-serve",
+        ],
+        &dir,
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("huizhou"));
+    // `serve` refuses a demo database unless told.
+    let out = cityops(
+        &[
+            "serve",
+            "--db",
+            "sqlite://demo.db",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        &dir,
+    );
+    assert!(!out.status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_on_postgres() {
+    let Some(admin_url) = postgres_url() else {
+        return;
+    };
+    let name = format!("cityops_e2e_{}", uuid::Uuid::new_v4().simple());
+    let created = pg_exec(&admin_url, "CREATE DATABASE {name}", &name).await;
+    assert!(created, "could not create database {name}");
+    let url = with_database(&admin_url, &name);
+    let dir = tempdir();
+    // Run the story in a task so the database is dropped even when an assertion fails.
+    let story = tokio::spawn({
+        let dir = dir.clone();
+        async move {
+            let server = start_demo(&url, &dir).await;
+            check_demo(&server).await;
+        }
+    })
+    .await;
+    pg_exec(
+        &admin_url,
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+        &name,
+    )
+    .await;
+    if let Err(e) = story {
+        std::panic::resume_unwind(e.into_panic());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn import_writes_all_or_nothing_and_user_add_creates_an_administrator() {
+    let dir = tempdir();
+    let db = "sqlite://import.db";
+    let ok = cityops(&["migrate", "--db", db], &dir);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    let good = "level,code,name,parent_code\ncity,441300,惠州市,440000\ndistrict,441302,惠城区,441300\nstreet,441302001,桥东街道,441302\n";
+    std::fs::write(dir.join("good.csv"), good).unwrap();
+    let out = cityops(&["import", "divisions", "good.csv", "--db", db], &dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["regions"], 3);
+
+    // A file with one bad line names it and writes nothing (the new good line is not there).
+    let bad = "level,code,name,parent_code\nstreet,441302002,桥西街道,441302\ncommunity,4413020020,坏社区,441302002\n";
+    std::fs::write(dir.join("bad.csv"), bad).unwrap();
+    let out = cityops(&["import", "divisions", "bad.csv", "--db", db], &dir);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3"), "error names the line: {err}");
+
+    // user add (password from the environment), then the count of users is visible via a fresh import summary.
+    let out = Command::new(bin())
+        .args([
+            "user",
+            "add",
+            "--username",
+            "root-admin",
+            "--role",
+            "admin",
+            "--db",
+            db,
+        ])
+        .current_dir(&dir)
+        .env("CITYOPS_NEW_PASSWORD", "a-long-enough-password")
+        .env("CITYOPS_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(bin())
+        .args(["user", "add", "--username", "root-admin", "--db", db])
+        .current_dir(&dir)
+        .env("CITYOPS_NEW_PASSWORD", "a-long-enough-password")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a duplicate username is refused");
+    let out = Command::new(bin())
+        .args(["user", "add", "--username", "weak", "--db", db])
+        .current_dir(&dir)
+        .env("CITYOPS_NEW_PASSWORD", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a short password is refused");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = std::env::temp_dir();
+    for args in [
+        vec!["--help"],
+        vec!["demo", "--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["import", "--help"],
+        vec!["import", "grids", "--help"],
+        vec!["user", "add", "--help"],
+    ] {
+        let out = cityops(&args, &dir);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+    let out = cityops(&["openapi"], &dir);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["paths"]["/api/v1/locate"].is_object());
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cityops-e2e-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The PostgreSQL server for tests, or None (skip) when none answers and it is not required.
+fn postgres_url() -> Option<String> {
+    let url = std::env::var("CITYOPS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let required = std::env::var("CITYOPS_REQUIRE_POSTGRES").as_deref() == Ok("1");
+    if std::net::TcpStream::connect("127.0.0.1:5432").is_ok()
+        || std::env::var("CITYOPS_TEST_POSTGRES_URL").is_ok()
+    {
+        return Some(url);
+    }
+    assert!(
+        !required,
+        "CITYOPS_REQUIRE_POSTGRES=1 but no PostgreSQL answers"
+    );
+    eprintln!("skipping: no PostgreSQL server answers");
+    None
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("database URL with a path");
+    format!("{base}/{db}")
+}
+
+/// Runs one administrative statement (CREATE/DROP DATABASE) on the PostgreSQL server.
+async fn pg_exec(url: &str, sql: &'static str, name: &str) -> bool {
+    use sqlx::Connection;
+    let Ok(mut conn) = sqlx::PgConnection::connect(url).await else {
+        return false;
+    };
+    let sql = sql.replace("{name}", name);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .is_ok()
+}
