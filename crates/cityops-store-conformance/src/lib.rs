@@ -25,6 +25,7 @@ macro_rules! for_each_story {
             departments_by_region,
             users_create_and_list,
             sessions_expire_and_purge,
+            sessions_end_when_user_deactivated,
             components_filter_and_page,
             concurrent_writes_succeed,
             large_import,

@@ -1233,3 +1233,64 @@ pub async fn large_import(store: &dyn Store) {
         .expect("list");
     assert_eq!((p.total, p.items.len()), (20_000, 1000));
 }
+
+/// A deactivated user's sessions stop working at once; reactivating restores them; unknown ids are
+/// NotFound.
+pub async fn sessions_end_when_user_deactivated(store: &dyn Store) {
+    store
+        .apply_import(&fixtures::batch())
+        .await
+        .expect("import");
+    let user = store
+        .credentials("handler1")
+        .await
+        .expect("credentials")
+        .expect("exists")
+        .user;
+    let now = Utc::now();
+    store
+        .create_session("h-active", user.id, now, now + Duration::hours(1))
+        .await
+        .expect("create_session");
+    assert!(
+        store
+            .session_user("h-active", now)
+            .await
+            .expect("session_user")
+            .is_some()
+    );
+    store
+        .set_user_active(user.id, false)
+        .await
+        .expect("deactivate");
+    assert_eq!(
+        store
+            .session_user("h-active", now)
+            .await
+            .expect("session_user"),
+        None
+    );
+    assert!(
+        !store
+            .get_user(user.id)
+            .await
+            .expect("get_user")
+            .expect("exists")
+            .active
+    );
+    store
+        .set_user_active(user.id, true)
+        .await
+        .expect("reactivate");
+    assert!(
+        store
+            .session_user("h-active", now)
+            .await
+            .expect("session_user")
+            .is_some()
+    );
+    assert!(matches!(
+        store.set_user_active(i64::MAX, false).await,
+        Err(StoreError::NotFound)
+    ));
+}

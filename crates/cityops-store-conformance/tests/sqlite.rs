@@ -2,8 +2,7 @@
 //! and in memory (`sqlite::memory:`, one shared connection).
 use std::path::PathBuf;
 
-use chrono::{Duration, Utc};
-use cityops_store::{Admin, ImportRepo, OrgRepo, SessionRepo};
+use cityops_store::{Admin, ImportRepo};
 use cityops_store_conformance::fixtures;
 use cityops_store_sqlite::SqliteStore;
 
@@ -99,47 +98,4 @@ async fn file_store_persists() {
     again.migrate().await.expect("migrate is idempotent");
     assert_eq!(again.stats().await.expect("stats").components, 5);
     again.close().await;
-}
-
-/// The session of a deactivated user yields nothing (no trait method deactivates yet, so SQL).
-#[tokio::test]
-async fn session_of_inactive_user() {
-    let db = TempStore::new().await;
-    db.store
-        .apply_import(&fixtures::batch())
-        .await
-        .expect("import");
-    let user = db
-        .store
-        .credentials("handler1")
-        .await
-        .expect("credentials")
-        .expect("exists")
-        .user;
-    let now = Utc::now();
-    db.store
-        .create_session("h", user.id, now, now + Duration::hours(1))
-        .await
-        .expect("create_session");
-    assert!(
-        db.store
-            .session_user("h", now)
-            .await
-            .expect("session_user")
-            .is_some()
-    );
-    let raw = sqlx::SqlitePool::connect(&db.url)
-        .await
-        .expect("raw connection");
-    sqlx::query("UPDATE users SET active = 0 WHERE id = ?")
-        .bind(user.id)
-        .execute(&raw)
-        .await
-        .expect("deactivate");
-    raw.close().await;
-    assert_eq!(
-        db.store.session_user("h", now).await.expect("session_user"),
-        None
-    );
-    db.store.close().await;
 }

@@ -1,5 +1,5 @@
 //! `apply_import`: the whole batch in one transaction on the writer, as multi-row upserts.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -34,51 +34,6 @@ where
     Ok(())
 }
 
-/// Rejects a batch that names the same natural key twice (the upsert would be ambiguous).
-pub(crate) fn check_duplicates(batch: &ImportBatch) -> Result<()> {
-    fn first_dup<K: std::hash::Hash + Eq + Copy>(keys: impl Iterator<Item = K>) -> Option<K> {
-        let mut seen = HashSet::new();
-        keys.into_iter().find(|k| !seen.insert(*k))
-    }
-    let dup = |what: &str, key: String| {
-        StoreError::Invalid(format!("{what} {key} appears twice in the import batch"))
-    };
-    if let Some(k) = first_dup(batch.regions.iter().map(|r| r.code.as_str())) {
-        return Err(dup("region", k.to_string()));
-    }
-    if let Some((k, c)) = first_dup(batch.categories.iter().map(|c| (c.kind, c.code.as_str()))) {
-        return Err(dup("category", format!("{k}/{c}")));
-    }
-    if let Some((k, c, s)) = first_dup(
-        batch
-            .filing_standards
-            .iter()
-            .map(|f| (f.kind, f.code.as_str(), f.seq)),
-    ) {
-        return Err(dup("filing standard", format!("{k}/{c}#{s}")));
-    }
-    if let Some(k) = first_dup(batch.departments.iter().map(|d| d.code.as_str())) {
-        return Err(dup("department", k.to_string()));
-    }
-    if let Some(k) = first_dup(batch.users.iter().map(|u| u.username.as_str())) {
-        return Err(dup("user", k.to_string()));
-    }
-    if let Some(k) = first_dup(batch.components.iter().map(|c| c.id.as_str())) {
-        return Err(dup("component", k.to_string()));
-    }
-    if let Some(d) = batch
-        .departments
-        .iter()
-        .find(|d| d.parent_code.as_deref() == Some(d.code.as_str()))
-    {
-        return Err(StoreError::Invalid(format!(
-            "department {} is its own parent",
-            d.code
-        )));
-    }
-    Ok(())
-}
-
 /// Looks up a department code in `ids`, or names the row that refers to an unknown one.
 fn resolve(
     ids: &HashMap<String, i64>,
@@ -96,7 +51,7 @@ fn resolve(
 #[async_trait]
 impl ImportRepo for SqliteStore {
     async fn apply_import(&self, batch: &ImportBatch) -> Result<ImportSummary> {
-        check_duplicates(batch)?;
+        batch.validate()?;
         let started = std::time::Instant::now();
         let mut tx = self.write.begin().await.map_err(db_err)?;
         let conn: &mut SqliteConnection = &mut tx;

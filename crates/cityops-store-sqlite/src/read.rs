@@ -95,17 +95,6 @@ fn push_covers(q: &mut QueryBuilder<Sqlite>, column: &str, scope: &str) {
     q.push(")");
 }
 
-/// Validates the category filter of a component query: 5 digits (subclass) or 2 (class).
-pub(crate) fn check_category_filter(c: &str) -> Result<()> {
-    if matches!(c.len(), 2 | 5) && c.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(StoreError::Invalid(format!(
-            "category filter {c:?}: expected a 5-digit category or 2-digit class code"
-        )))
-    }
-}
-
 #[async_trait]
 impl RegionRepo for SqliteStore {
     async fn get_region(&self, code: &str) -> Result<Option<Region>> {
@@ -346,6 +335,20 @@ impl OrgRepo for SqliteStore {
         }
     }
 
+    async fn set_user_active(&self, user_id: i64, active: bool) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET active = ? WHERE id = ?")
+            .bind(active)
+            .bind(user_id)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     async fn list_users(
         &self,
         role: Option<Role>,
@@ -440,9 +443,7 @@ impl ComponentRepo for SqliteStore {
         query: &ComponentQuery,
         page: PageRequest,
     ) -> Result<Page<Component>> {
-        if let Some(c) = &query.category {
-            check_category_filter(c)?;
-        }
+        query.validate()?;
         let filters = |q: &mut QueryBuilder<Sqlite>| {
             if let Some([min_lng, min_lat, max_lng, max_lat]) = query.bbox {
                 q.push(" AND c.lng >= ")
@@ -507,13 +508,5 @@ mod tests {
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_contains("惠城"), "%惠城%");
         assert_eq!(like_contains("10%_a\\b"), "%10\\%\\_a\\\\b%");
-    }
-
-    #[test]
-    fn category_filters() {
-        assert!(check_category_filter("01").is_ok());
-        assert!(check_category_filter("01001").is_ok());
-        assert!(check_category_filter("010").is_err());
-        assert!(check_category_filter("0a").is_err());
     }
 }

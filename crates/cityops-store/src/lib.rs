@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use cityops_domain::{
-    Category, CategoryKind, Component, ComponentId, Department, DepartmentKind, FilingStandard, Page, PageRequest,
-    Region, RegionLevel, Role, Scope, User,
+    Category, CategoryKind, Component, ComponentId, Department, DepartmentKind, FilingStandard,
+    Page, PageRequest, Region, RegionLevel, Role, Scope, User,
 };
 
 /// Errors a store can return.
@@ -52,6 +52,20 @@ pub struct ComponentQuery {
     pub category: Option<String>,
     pub grid_code: Option<String>,
     pub department_code: Option<String>,
+}
+
+impl ComponentQuery {
+    /// The category filter must be a 5-digit subclass or a 2-digit class code.
+    pub fn validate(&self) -> Result<()> {
+        match &self.category {
+            Some(c) if !(matches!(c.len(), 2 | 5) && c.bytes().all(|b| b.is_ascii_digit())) => {
+                Err(StoreError::Invalid(format!(
+                    "category filter {c:?}: expected a 5-digit category or 2-digit class code"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A department as it is imported: identified by its code, parent by code.
@@ -99,6 +113,51 @@ pub struct ImportBatch {
 }
 
 impl ImportBatch {
+    /// Rejects a batch that names the same natural key twice (the upsert would be ambiguous) or a
+    /// department that is its own parent. Every store calls this before writing.
+    pub fn validate(&self) -> Result<()> {
+        fn first_dup<K: std::hash::Hash + Eq + Copy>(keys: impl Iterator<Item = K>) -> Option<K> {
+            let mut seen = std::collections::HashSet::new();
+            keys.into_iter().find(|k| !seen.insert(*k))
+        }
+        let dup = |what: &str, key: String| {
+            StoreError::Invalid(format!("{what} {key} appears twice in the import batch"))
+        };
+        if let Some(k) = first_dup(self.regions.iter().map(|r| r.code.as_str())) {
+            return Err(dup("region", k.to_string()));
+        }
+        if let Some((k, c)) = first_dup(self.categories.iter().map(|c| (c.kind, c.code.as_str()))) {
+            return Err(dup("category", format!("{k}/{c}")));
+        }
+        if let Some((k, c, s)) = first_dup(
+            self.filing_standards
+                .iter()
+                .map(|f| (f.kind, f.code.as_str(), f.seq)),
+        ) {
+            return Err(dup("filing standard", format!("{k}/{c}#{s}")));
+        }
+        if let Some(k) = first_dup(self.departments.iter().map(|d| d.code.as_str())) {
+            return Err(dup("department", k.to_string()));
+        }
+        if let Some(k) = first_dup(self.users.iter().map(|u| u.username.as_str())) {
+            return Err(dup("user", k.to_string()));
+        }
+        if let Some(k) = first_dup(self.components.iter().map(|c| c.id.as_str())) {
+            return Err(dup("component", k.to_string()));
+        }
+        if let Some(d) = self
+            .departments
+            .iter()
+            .find(|d| d.parent_code.as_deref() == Some(d.code.as_str()))
+        {
+            return Err(StoreError::Invalid(format!(
+                "department {} is its own parent",
+                d.code
+            )));
+        }
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.regions.is_empty()
             && self.categories.is_empty()
@@ -166,17 +225,26 @@ pub trait RegionRepo: Send + Sync {
 #[async_trait]
 pub trait CatalogueRepo: Send + Sync {
     /// Ordered by (kind, code).
-    async fn list_categories(&self, kind: Option<CategoryKind>, page: PageRequest) -> Result<Page<Category>>;
+    async fn list_categories(
+        &self,
+        kind: Option<CategoryKind>,
+        page: PageRequest,
+    ) -> Result<Page<Category>>;
     async fn get_category(&self, kind: CategoryKind, code: &str) -> Result<Option<Category>>;
     /// The filing conditions of one category, ordered by seq.
-    async fn filing_standards(&self, kind: CategoryKind, code: &str) -> Result<Vec<FilingStandard>>;
+    async fn filing_standards(&self, kind: CategoryKind, code: &str)
+    -> Result<Vec<FilingStandard>>;
 }
 
 /// Departments and users.
 #[async_trait]
 pub trait OrgRepo: Send + Sync {
     /// Departments ordered by code; `region_code` keeps those whose scope lies within that region.
-    async fn list_departments(&self, region_code: Option<&str>, page: PageRequest) -> Result<Page<Department>>;
+    async fn list_departments(
+        &self,
+        region_code: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Department>>;
     async fn get_department(&self, id: i64) -> Result<Option<Department>>;
     async fn get_department_by_code(&self, code: &str) -> Result<Option<Department>>;
     /// Creates a user; `Conflict` when the username exists.
@@ -184,14 +252,27 @@ pub trait OrgRepo: Send + Sync {
     async fn get_user(&self, id: i64) -> Result<Option<User>>;
     async fn credentials(&self, username: &str) -> Result<Option<UserCredentials>>;
     async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()>;
+    /// Activates or deactivates an account; a deactivated user's sessions stop working at once.
+    async fn set_user_active(&self, user_id: i64, active: bool) -> Result<()>;
     /// Users ordered by username.
-    async fn list_users(&self, role: Option<Role>, department_id: Option<i64>, page: PageRequest) -> Result<Page<User>>;
+    async fn list_users(
+        &self,
+        role: Option<Role>,
+        department_id: Option<i64>,
+        page: PageRequest,
+    ) -> Result<Page<User>>;
 }
 
 /// Login sessions and bearer tokens, stored by the SHA-256 of the secret.
 #[async_trait]
 pub trait SessionRepo: Send + Sync {
-    async fn create_session(&self, token_hash: &str, user_id: i64, created_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
     /// The active user of an unexpired session.
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
@@ -203,11 +284,67 @@ pub trait SessionRepo: Send + Sync {
 #[async_trait]
 pub trait ComponentRepo: Send + Sync {
     /// Ordered by id.
-    async fn list_components(&self, query: &ComponentQuery, page: PageRequest) -> Result<Page<Component>>;
+    async fn list_components(
+        &self,
+        query: &ComponentQuery,
+        page: PageRequest,
+    ) -> Result<Page<Component>>;
     async fn get_component(&self, id: &str) -> Result<Option<Component>>;
 }
 
 /// Everything the application needs from a database.
-pub trait Store: Admin + ImportRepo + RegionRepo + CatalogueRepo + OrgRepo + SessionRepo + ComponentRepo {}
+pub trait Store:
+    Admin + ImportRepo + RegionRepo + CatalogueRepo + OrgRepo + SessionRepo + ComponentRepo
+{
+}
 
-impl<T> Store for T where T: Admin + ImportRepo + RegionRepo + CatalogueRepo + OrgRepo + SessionRepo + ComponentRepo {}
+impl<T> Store for T where
+    T: Admin + ImportRepo + RegionRepo + CatalogueRepo + OrgRepo + SessionRepo + ComponentRepo
+{
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_query_category_filter() {
+        let q = |c: &str| ComponentQuery {
+            category: Some(c.to_string()),
+            ..Default::default()
+        };
+        assert!(q("01").validate().is_ok());
+        assert!(q("01001").validate().is_ok());
+        assert!(q("010").validate().is_err());
+        assert!(q("0a").validate().is_err());
+        assert!(ComponentQuery::default().validate().is_ok());
+    }
+
+    #[test]
+    fn batch_with_a_duplicate_key_is_invalid() {
+        let dept = |code: &str, parent: Option<&str>| NewDepartment {
+            code: code.into(),
+            name: "x".into(),
+            kind: DepartmentKind::Municipal,
+            region_code: "441300".into(),
+            parent_code: parent.map(str::to_string),
+        };
+        let ok = ImportBatch {
+            departments: vec![dept("a", None), dept("b", Some("a"))],
+            ..Default::default()
+        };
+        assert!(ok.validate().is_ok());
+        let twice = ImportBatch {
+            departments: vec![dept("a", None), dept("a", None)],
+            ..Default::default()
+        };
+        assert!(
+            matches!(twice.validate(), Err(StoreError::Invalid(m)) if m.contains("department a"))
+        );
+        let own = ImportBatch {
+            departments: vec![dept("a", Some("a"))],
+            ..Default::default()
+        };
+        assert!(own.validate().is_err());
+    }
+}
