@@ -41,7 +41,10 @@ impl FromStr for CategoryKind {
         match s {
             "component" => Ok(CategoryKind::Component),
             "matter" => Ok(CategoryKind::Matter),
-            _ => Err(DomainError::Unknown { what: "category kind", value: s.to_string() }),
+            _ => Err(DomainError::Unknown {
+                what: "category kind",
+                value: s.to_string(),
+            }),
         }
     }
 }
@@ -83,7 +86,12 @@ pub enum LimitUnit {
 }
 
 impl LimitUnit {
-    pub const ALL: [LimitUnit; 4] = [LimitUnit::UrgentHour, LimitUnit::WorkHour, LimitUnit::WorkDay, LimitUnit::NaturalDay];
+    pub const ALL: [LimitUnit; 4] = [
+        LimitUnit::UrgentHour,
+        LimitUnit::WorkHour,
+        LimitUnit::WorkDay,
+        LimitUnit::NaturalDay,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -110,7 +118,10 @@ impl FromStr for LimitUnit {
         LimitUnit::ALL
             .into_iter()
             .find(|u| u.as_str() == s)
-            .ok_or_else(|| DomainError::Unknown { what: "time limit unit", value: s.to_string() })
+            .ok_or_else(|| DomainError::Unknown {
+                what: "time limit unit",
+                value: s.to_string(),
+            })
     }
 }
 

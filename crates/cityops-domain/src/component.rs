@@ -21,7 +21,9 @@ impl ComponentId {
     /// Builds an id from a 6-digit division code, a 5-digit category code and a sequence number.
     pub fn new(division: &str, category_code: &str, seq: u32) -> Result<Self, DomainError> {
         if seq == 0 || seq > 999_999 {
-            return Err(DomainError::Invalid(format!("component sequence {seq} out of range 1..=999999")));
+            return Err(DomainError::Invalid(format!(
+                "component sequence {seq} out of range 1..=999999"
+            )));
         }
         Self::parse(&format!("{division}{category_code}{seq:06}"))
     }
@@ -90,7 +92,10 @@ impl ComponentStatus {
         Self::ALL
             .into_iter()
             .find(|x| x.as_str() == s)
-            .ok_or_else(|| DomainError::Unknown { what: "component status", value: s.to_string() })
+            .ok_or_else(|| DomainError::Unknown {
+                what: "component status",
+                value: s.to_string(),
+            })
     }
 }
 

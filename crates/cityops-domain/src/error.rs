@@ -5,7 +5,9 @@ use thiserror::Error;
 pub enum DomainError {
     #[error("invalid region code {0:?}: expected 6, 9, 12 or 15 digits")]
     InvalidRegionCode(String),
-    #[error("invalid component id {0:?}: expected 17 digits (6 region + 2 class + 3 subclass + 6 sequence)")]
+    #[error(
+        "invalid component id {0:?}: expected 17 digits (6 region + 2 class + 3 subclass + 6 sequence)"
+    )]
     InvalidComponentId(String),
     #[error("invalid category code {0:?}: expected 5 digits (2 class + 3 subclass)")]
     InvalidCategoryCode(String),

@@ -101,7 +101,10 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| DomainError::Unknown { what: "role", value: s.to_string() })
+            .ok_or_else(|| DomainError::Unknown {
+                what: "role",
+                value: s.to_string(),
+            })
     }
 }
 
@@ -207,7 +210,10 @@ impl FromStr for DepartmentKind {
         DepartmentKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| DomainError::Unknown { what: "department kind", value: s.to_string() })
+            .ok_or_else(|| DomainError::Unknown {
+                what: "department kind",
+                value: s.to_string(),
+            })
     }
 }
 
@@ -280,7 +286,10 @@ mod tests {
 
     #[test]
     fn scope_covers() {
-        let s = Scope { region_code: Some("441302".into()), department_id: None };
+        let s = Scope {
+            region_code: Some("441302".into()),
+            department_id: None,
+        };
         assert!(s.covers_region("441302001002003"));
         assert!(!s.covers_region("441303001"));
         assert!(Scope::everything().covers_region("350203"));

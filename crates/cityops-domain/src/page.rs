@@ -13,7 +13,10 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { page: 1, page_size: DEFAULT_PAGE_SIZE }
+        Self {
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
     }
 }
 
@@ -46,10 +49,20 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn new(items: Vec<T>, total: u64, req: PageRequest) -> Self {
-        Self { items, total, page: req.page, page_size: req.page_size }
+        Self {
+            items,
+            total,
+            page: req.page,
+            page_size: req.page_size,
+        }
     }
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), total: self.total, page: self.page, page_size: self.page_size }
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            page_size: self.page_size,
+        }
     }
 }
 
@@ -59,9 +72,18 @@ mod tests {
 
     #[test]
     fn defaults_and_limits() {
-        assert_eq!(PageRequest::new(None, None), Some(PageRequest { page: 1, page_size: 50 }));
+        assert_eq!(
+            PageRequest::new(None, None),
+            Some(PageRequest {
+                page: 1,
+                page_size: 50
+            })
+        );
         assert_eq!(PageRequest::new(Some(0), None), None);
         assert_eq!(PageRequest::new(None, Some(1001)), None);
-        assert_eq!(PageRequest::new(Some(3), Some(1000)).unwrap().offset(), 2000);
+        assert_eq!(
+            PageRequest::new(Some(3), Some(1000)).unwrap().offset(),
+            2000
+        );
     }
 }

@@ -26,8 +26,13 @@ pub enum RegionLevel {
 }
 
 impl RegionLevel {
-    pub const ALL: [RegionLevel; 5] =
-        [RegionLevel::City, RegionLevel::District, RegionLevel::Street, RegionLevel::Community, RegionLevel::Grid];
+    pub const ALL: [RegionLevel; 5] = [
+        RegionLevel::City,
+        RegionLevel::District,
+        RegionLevel::Street,
+        RegionLevel::Community,
+        RegionLevel::Grid,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,7 +98,10 @@ impl FromStr for RegionLevel {
         RegionLevel::ALL
             .into_iter()
             .find(|l| l.as_str() == s)
-            .ok_or_else(|| DomainError::Unknown { what: "region level", value: s.to_string() })
+            .ok_or_else(|| DomainError::Unknown {
+                what: "region level",
+                value: s.to_string(),
+            })
     }
 }
 
@@ -105,7 +113,11 @@ pub struct RegionCode(String);
 impl RegionCode {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let ok = matches!(s.len(), 6 | 9 | 12 | 15) && s.bytes().all(|b| b.is_ascii_digit());
-        if ok { Ok(Self(s.to_string())) } else { Err(DomainError::InvalidRegionCode(s.to_string())) }
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(DomainError::InvalidRegionCode(s.to_string()))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -172,7 +184,11 @@ pub struct LngLat {
 
 impl LngLat {
     pub fn new(lng: f64, lat: f64) -> Result<Self, DomainError> {
-        if lng.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lng) && (-90.0..=90.0).contains(&lat) {
+        if lng.is_finite()
+            && lat.is_finite()
+            && (-180.0..=180.0).contains(&lng)
+            && (-90.0..=90.0).contains(&lat)
+        {
             Ok(Self { lng, lat })
         } else {
             Err(DomainError::InvalidCoordinate { lng, lat })

@@ -62,6 +62,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Error is what Jail's closure returns
     fn file_then_env() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

@@ -63,10 +63,10 @@ async fn start_demo(db: &str, dir: &std::path::Path) -> Server {
         if let Some(status) = server.child.try_wait().unwrap() {
             panic!("cityops demo exited early: {status}");
         }
-        if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await {
-            if r.status().is_success() {
-                return server;
-            }
+        if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await
+            && r.status().is_success()
+        {
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
