@@ -1,6 +1,6 @@
 //! cityops-web: the CityOps HTTP server — the JSON API under `/api/v1`, its OpenAPI 3.1 document
 //! (`/api/openapi.json`, browsable offline at `/api/docs`), `/healthz`, `/metrics` and the
-//! landing page `/`.
+//! the hook through which the binary mounts the server-rendered console (`cityops-ui`).
 //!
 //! Invariants: this crate knows storage only through `Arc<dyn Store>` (never a concrete
 //! database); every "now" comes from the injected [`cityops_domain::Clock`]; every error leaves as
@@ -41,19 +41,27 @@ async fn fallback() -> ApiError {
     ApiError::not_found("No such path.")
 }
 
-/// The complete application: API, documentation, health, metrics, landing page, middleware.
+/// The API, documentation, health and metrics with the middleware stack.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// [`router`] plus `pages` (the console's HTML routes, state already applied), all behind the
+/// same middleware: request id, tracing, metrics, security headers, time and body limits.
+pub fn router_with(state: AppState, pages: Router) -> Router {
     let (api, doc) = openapi::api_router().split_for_parts();
     let routes = api
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
+        .with_state(state.clone())
+        .merge(pages)
         .fallback(fallback);
-    with_middleware(routes, &state).with_state(state)
+    with_middleware(routes, &state)
 }
 
 /// Wraps every route (and the fallback) in the middleware stack, outermost first: request id,
 /// tracing, metrics, compression, security headers, JSON error bodies, panic → 500, time limit,
 /// body limit.
-fn with_middleware(routes: Router<AppState>, state: &AppState) -> Router<AppState> {
+fn with_middleware(routes: Router, state: &AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -81,6 +89,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, Router::new(), shutdown).await
+}
+
+/// [`serve`] with the console's `pages` mounted beside the API (see [`router_with`]).
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    pages: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, backend = state.store.backend(), grids = state.index.grid_count(), "listening");
     }
@@ -88,7 +106,7 @@ pub async fn serve(
     drop(tokio::task::spawn_blocking(|| {
         let _ = password::dummy_hash();
     }));
-    let app = router(state);
+    let app = router_with(state, pages);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -159,7 +177,7 @@ mod tests {
         let routes = Router::new()
             .route("/panic", get(panics))
             .route("/slow", get(slow));
-        let app = with_middleware(routes, &st).with_state(st);
+        let app = with_middleware(routes.with_state(st.clone()), &st);
 
         let (status, body) = call(app.clone(), "/panic").await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);

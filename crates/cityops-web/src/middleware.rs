@@ -28,7 +28,7 @@ fn is_json(resp: &Response) -> bool {
 pub(crate) async fn json_errors(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_json(&resp) {
+    if !(status.is_client_error() || status.is_server_error()) || is_json(&resp) || is_html(&resp) {
         return resp;
     }
     let (parts, _body) = resp.into_parts();
@@ -43,6 +43,14 @@ pub(crate) async fn json_errors(req: Request, next: Next) -> Response {
         }
     }
     out
+}
+
+/// An HTML error page (from the console) is already meant for people; keep it.
+fn is_html(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// Time limit per request: 503 `timeout` when a handler takes longer than configured.

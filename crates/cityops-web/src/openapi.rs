@@ -30,7 +30,7 @@ use crate::state::AppState;
         (name = "catalogue", description = "部件与事项分类、立案标准 (categories and filing standards)"),
         (name = "organisation", description = "部门与用户 (departments and users)"),
         (name = "components", description = "部件 (components)"),
-        (name = "system", description = "健康检查、指标、首页 (health, metrics, landing page)"),
+        (name = "system", description = "健康检查、指标 (health, metrics)"),
     ),
     components(schemas(ErrorBody))
 )]
@@ -56,7 +56,6 @@ impl Modify for SecurityAddon {
 /// All documented routes, with their documentation.
 pub(crate) fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(system::landing))
         .routes(routes!(system::healthz))
         .routes(routes!(metrics::metrics_handler))
         .routes(routes!(auth::login))

@@ -34,7 +34,7 @@ pub struct WebConfig {
     pub body_limit_bytes: usize,
     /// How long the table counts shown by `/metrics` and `/` may be reused (seconds). Default 30.
     pub stats_refresh_secs: i64,
-    /// The platform name shown on the landing page.
+    /// The platform name shown in the console.
     pub platform_name: String,
 }
 
@@ -170,7 +170,7 @@ impl AppState {
                 self.shared.metrics.set_store_stats(&stats);
                 Ok(stats)
             }
-            // A failing database must not hide the last known counts from the landing page.
+            // A failing database must not hide the last known counts from the console.
             Err(e) => match *guard {
                 Some((_, stats)) => {
                     tracing::warn!(error = %e, "store stats failed; using the previous counts");

@@ -827,7 +827,7 @@ async fn a_small_body_limit_is_enforced() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// documentation, health, metrics, landing page
+// documentation, health, metrics
 
 #[tokio::test]
 async fn openapi_document_lists_every_route() {
@@ -848,7 +848,6 @@ async fn openapi_document_lists_every_route() {
     );
     let paths = served["paths"].as_object().unwrap();
     for (p, method) in [
-        ("/", "get"),
         ("/healthz", "get"),
         ("/metrics", "get"),
         ("/api/v1/auth/login", "post"),
@@ -970,41 +969,6 @@ async fn metrics_count_requests_by_route_template() {
         "{text}"
     );
     assert!(text.trim_end().ends_with("# EOF"));
-}
-
-#[tokio::test]
-async fn landing_page_is_server_rendered_zh_cn() {
-    let t = app().await;
-    let a = t.get("/").await;
-    assert_eq!(a.status, StatusCode::OK);
-    assert_eq!(a.header("content-type"), Some("text/html; charset=utf-8"));
-    let csp = a.header("content-security-policy").unwrap();
-    assert!(
-        csp.contains("default-src 'none'") && !csp.contains("script-src"),
-        "{csp}"
-    );
-    assert_eq!(a.header("x-content-type-options"), Some("nosniff"));
-    assert!(a.header("referrer-policy").is_some());
-    let html = a.text();
-    assert!(html.contains("<html lang=\"zh-CN\">"));
-    assert!(html.contains("惠州市"));
-    assert!(html.contains("城市运行管理服务平台"));
-    assert!(html.contains("<b>4</b><span>单元网格</span>"), "{html}");
-    assert!(html.contains("<b>5</b><span>部件</span>"));
-    assert!(html.contains("href=\"/api/docs/\""));
-    assert!(
-        !html.contains("http://") && !html.contains("https://"),
-        "no external assets"
-    );
-    assert!(!html.contains("演示账号"), "no demo hint outside demo mode");
-
-    let demo = app_with(WebConfig::default(), true).await;
-    let html = demo.get("/").await.text();
-    assert!(html.contains("演示账号") && html.contains("cityops-demo"));
-    assert!(
-        html.contains("<code>inspector1</code>") && html.contains("监督员"),
-        "{html}"
-    );
 }
 
 #[tokio::test]

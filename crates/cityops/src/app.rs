@@ -196,7 +196,8 @@ pub async fn serve(
     } else {
         println!("CityOps serving on http://{}/", listener.local_addr()?);
     }
-    cityops_web::serve(listener, state, shutdown_signal()).await?;
+    let pages = cityops_ui::router(state.clone());
+    cityops_web::serve_with(listener, state, pages, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -217,6 +217,37 @@ async fn check_demo(server: &Server) {
         assert!((114.40..=114.42).contains(&lng) && (23.08..=23.10).contains(&lat));
     }
 
+    // The console is mounted beside the API: the login page renders, the home page asks for a login.
+    let r = c.get(format!("{b}/login")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(r.text().await.unwrap().contains("登录"));
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirect.get(format!("{b}/")).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    let r = c
+        .get(format!("{b}/"))
+        .header("cookie", format!("cityops_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("惠州市"));
+
     // Contract documents.
     let (s, doc) = get(&c, format!("{b}/api/openapi.json"), None).await;
     assert_eq!(s, 200);

@@ -1,0 +1,188 @@
+//! The chrome every page shares: top bar, navigation (left on desktop, a tab bar on phones).
+use crate::UiState;
+use crate::auth::Ctx;
+use crate::i18n::{Lang, Tr};
+use crate::tree;
+use crate::util::encode;
+
+/// Sections of the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Overview,
+    Map,
+    Regions,
+    Components,
+    Catalogue,
+    Org,
+}
+
+/// One link of the navigation.
+#[derive(Debug, Clone)]
+pub(crate) struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// SVG path data (24×24, stroked).
+    pub icon: &'static str,
+    pub active: bool,
+}
+
+/// A group of the navigation, with its heading.
+#[derive(Debug, Clone)]
+pub(crate) struct NavGroup {
+    pub label: Option<&'static str>,
+    pub items: Vec<NavItem>,
+}
+
+const ICON_OVERVIEW: &str = "M4 4h7v7H4zM13 4h7v4h-7zM13 11h7v9h-7zM4 14h7v6H4z";
+const ICON_MAP: &str = "M3 6.5 9 4l6 2.5L21 4v13.5L15 20l-6-2.5L3 20zM9 4v13.5M15 6.5V20";
+const ICON_REGIONS: &str =
+    "M10 3h4v4h-4zM3 17h4v4H3zM10 17h4v4h-4zM17 17h4v4h-4zM12 7v10M5 17v-4h14v4";
+const ICON_COMPONENTS: &str = "M12 21s-6.5-6.2-6.5-11.5a6.5 6.5 0 0 1 13 0C18.5 14.8 12 21 12 21zM12 12a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z";
+const ICON_CATALOGUE: &str =
+    "M9 6h11M9 12h11M9 18h11M4 5.5h1.5v1.5H4zM4 11.5h1.5v1.5H4zM4 17.5h1.5v1.5H4z";
+const ICON_ORG: &str =
+    "M4 21V6l8-3 8 3v15M2.5 21h19M8.5 9h2M13.5 9h2M8.5 13h2M13.5 13h2M10 21v-4h4v4";
+
+/// Everything the shared chrome of a page shows.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub t: &'static Tr,
+    pub lang: Lang,
+    pub title: String,
+    pub city: String,
+    pub user_name: String,
+    pub user_initial: String,
+    pub user_roles: String,
+    pub nav: Vec<NavGroup>,
+    /// The same page in the other language.
+    pub toggle_url: String,
+    /// Load Leaflet on this page.
+    pub leaflet: bool,
+    /// The database holds the demo city (published passwords): say so in the top bar.
+    pub demo: bool,
+}
+
+impl Layout {
+    pub async fn new(
+        st: &UiState,
+        ctx: &Ctx,
+        section: Section,
+        title: impl Into<String>,
+    ) -> Layout {
+        let t = ctx.lang.tr();
+        // The city name comes from the region tree; a failing store must not hide the page.
+        let city = match tree::tree(st).await {
+            Ok(tree) => tree.city().map(|c| c.name.clone()).unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "region tree unavailable for the top bar");
+                String::new()
+            }
+        };
+        let roles: Vec<&str> = ctx.user.roles.iter().map(|r| ctx.lang.role(*r)).collect();
+        let item = |href, label, icon, s: Section| NavItem {
+            href,
+            label,
+            icon,
+            active: s == section,
+        };
+        let nav = vec![
+            NavGroup {
+                label: None,
+                items: vec![
+                    item("/", t.nav_overview, ICON_OVERVIEW, Section::Overview),
+                    item("/map", t.nav_map, ICON_MAP, Section::Map),
+                ],
+            },
+            NavGroup {
+                label: Some(t.nav_group_base),
+                items: vec![
+                    item("/regions", t.nav_regions, ICON_REGIONS, Section::Regions),
+                    item(
+                        "/components",
+                        t.nav_components,
+                        ICON_COMPONENTS,
+                        Section::Components,
+                    ),
+                    item(
+                        "/catalogue",
+                        t.nav_catalogue,
+                        ICON_CATALOGUE,
+                        Section::Catalogue,
+                    ),
+                ],
+            },
+            NavGroup {
+                label: Some(t.nav_group_admin),
+                items: vec![item("/org", t.nav_org, ICON_ORG, Section::Org)],
+            },
+        ];
+        let name = if ctx.user.display_name.trim().is_empty() {
+            &ctx.user.username
+        } else {
+            &ctx.user.display_name
+        };
+        Layout {
+            t,
+            lang: ctx.lang,
+            title: title.into(),
+            city,
+            user_initial: name
+                .chars()
+                .next()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            user_name: name.clone(),
+            user_roles: if ctx.user.roles.is_empty() {
+                String::new()
+            } else {
+                roles.join("、")
+            },
+            nav,
+            toggle_url: toggle_url(&ctx.path_and_query, ctx.lang.other()),
+            leaflet: false,
+            demo: st.app.demo_mode,
+        }
+    }
+
+    pub fn with_leaflet(mut self) -> Self {
+        self.leaflet = true;
+        self
+    }
+
+    /// The versioned URL of an embedded asset.
+    pub fn asset(&self, path: &str) -> String {
+        crate::assets::url(path)
+    }
+}
+
+/// The URL of this page with `lang` set to `lang`.
+pub(crate) fn toggle_url(path_and_query: &str, lang: Lang) -> String {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut parts: Vec<String> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some("lang"))
+        .map(str::to_string)
+        .collect();
+    parts.push(format!("lang={}", encode(lang.code())));
+    format!("{path}?{}", parts.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toggle_keeps_the_query() {
+        assert_eq!(toggle_url("/", Lang::En), "/?lang=en");
+        assert_eq!(
+            toggle_url("/components?page=2&lang=zh", Lang::En),
+            "/components?page=2&lang=en"
+        );
+        assert_eq!(
+            toggle_url("/regions?q=%E6%A1%A5", Lang::Zh),
+            "/regions?q=%E6%A1%A5&lang=zh"
+        );
+    }
+}

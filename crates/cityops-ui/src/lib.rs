@@ -1,0 +1,90 @@
+//! cityops-ui: the CityOps web console (管理控制台) — server-rendered HTML pages for what the
+//! foundation holds today: the overview (工作台), the map (地图), the region tree (区域), components
+//! (部件), the category catalogue (部件事项目录) and the organisation (组织机构).
+//!
+//! Pages are askama templates (checked at compile time), Chinese first with a complete English
+//! translation ([`i18n`]); `?lang=en|zh` switches and remembers the choice in a cookie. All assets
+//! (CSS, a little vanilla JS, Leaflet 1.9.4) are embedded in the binary and served under
+//! `/assets/…` ([`assets`]); nothing is fetched from another host.
+//!
+//! Invariants: this crate talks to storage only through [`cityops_web::AppState`] (the
+//! `Arc<dyn Store>`); it logs in through the JSON API (`POST /api/v1/auth/login`) and resolves
+//! sessions exactly like the API (SHA-256 of the cookie's token). Map layers are built once per
+//! process from `regions_with_geometry` ([`layers`]), never per request.
+//!
+//! Wiring: `cityops_web::router(state.clone()).merge(cityops_ui::router(state))`.
+
+pub mod assets;
+mod auth;
+mod error;
+pub mod i18n;
+pub mod layers;
+mod layout;
+mod pages;
+mod tree;
+mod util;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use cityops_web::AppState;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::SESSION_COOKIE;
+pub use i18n::{LANG_COOKIE, Lang};
+
+/// The state of the console's handlers: the application state plus the console's caches.
+#[derive(Clone)]
+pub(crate) struct UiState {
+    pub app: AppState,
+    pub caches: Arc<Caches>,
+}
+
+/// Process-wide caches, filled lazily on first use and never rebuilt.
+#[derive(Default)]
+pub(crate) struct Caches {
+    pub layers: layers::LayerCache,
+    pub tree: tokio::sync::OnceCell<Arc<tree::RegionTree>>,
+}
+
+/// The console's routes with the state applied. Merge it with `cityops_web::router(state)`; it
+/// sets no fallback, so the API's JSON 404 stays the fallback of the merged router.
+pub fn router(state: AppState) -> Router {
+    let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
+    let ui = UiState {
+        app: state,
+        caches: Arc::new(Caches::default()),
+    };
+    Router::new()
+        .route("/", get(pages::overview::page))
+        .route("/login", get(pages::login::page))
+        .route("/logout", post(auth::logout))
+        .route("/map", get(pages::map::page))
+        .route("/regions", get(pages::regions::index))
+        .route("/regions/{code}", get(pages::regions::detail))
+        .route("/catalogue", get(pages::catalogue::index))
+        .route("/catalogue/{kind}/{code}", get(pages::catalogue::detail))
+        .route("/components", get(pages::components::page))
+        .route("/org", get(pages::org::departments))
+        .route("/org/users", get(pages::org::users))
+        .route("/ui/layers/{file}", get(layers::handler))
+        .route("/assets/{*path}", get(assets::handler))
+        .layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(CompressionLayer::new())
+                .layer(axum::middleware::from_fn(util::security_headers))
+                .layer(axum::middleware::from_fn(i18n::remember_lang))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    timeout,
+                )),
+        )
+        .with_state(ui)
+}
