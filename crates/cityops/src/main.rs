@@ -66,7 +66,7 @@ struct DemoArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
     /// Seed of the demo generator (same seed, same city).
-    #[arg(long, default_value_t = 20261122)]
+    #[arg(long, default_value_t = cityops_seed::demo::DEFAULT_SEED)]
     seed: u64,
     /// Build and load the demo data, then exit without serving.
     #[arg(long)]
