@@ -5,7 +5,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cityops_domain::{Role, User};
-use sha2::{Digest, Sha256};
 
 use crate::UiState;
 use crate::error::UiError;
@@ -14,16 +13,7 @@ use crate::util::url_with;
 
 /// Name of the session cookie (the API's).
 pub use cityops_web::extract::SESSION_COOKIE;
-
-/// The SHA-256 (hex) of a session token: what the store keeps.
-pub(crate) fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// Tokens are 32 random bytes in hex; anything else cannot be a session.
-fn plausible_token(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
+pub(crate) use cityops_web::extract::{plausible_token, token_hash};
 
 /// The active user of the request's session cookie, if any.
 pub(crate) async fn session_user(

@@ -87,12 +87,12 @@ pub(crate) fn session_token(headers: &HeaderMap) -> Result<Option<String>, ApiEr
 }
 
 /// The SHA-256 (hex) of a session token: what the store keeps.
-pub(crate) fn token_hash(token: &str) -> String {
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Tokens are 32 random bytes in hex; anything else cannot be a session.
-pub(crate) fn plausible_token(token: &str) -> bool {
+pub fn plausible_token(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
