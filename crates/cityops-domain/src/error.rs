@@ -17,4 +17,13 @@ pub enum DomainError {
     InvalidCoordinate { lng: f64, lat: f64 },
     #[error("{0}")]
     Invalid(String),
+    /// A line of a working-calendar (工作日历) file that cannot be read; `line` is 1-based.
+    #[error("calendar line {line}: {message}")]
+    CalendarLine { line: usize, message: String },
+    /// Working hours (作息时间) that are empty, inverted or overlapping.
+    #[error("invalid working hours: {0}")]
+    InvalidWorkingHours(String),
+    /// A working calendar that cannot be built (duplicate dates, a bad yellow-light ratio).
+    #[error("invalid working calendar: {0}")]
+    InvalidCalendar(String),
 }

@@ -4,6 +4,8 @@
 //! Invariants: this crate performs no I/O, spawns nothing and is not async. It knows nothing of
 //! SQL, HTTP, MQTT or files. Everything here can be unit- and property-tested in memory.
 
+pub mod calendar;
+pub mod case;
 pub mod catalogue;
 pub mod component;
 pub mod error;
@@ -11,6 +13,10 @@ pub mod org;
 pub mod page;
 pub mod region;
 
+pub use calendar::{
+    CalendarConfig, CalendarDay, DayKind, Deadline, Light, WorkingCalendar, WorkingHours,
+    parse_calendar_csv,
+};
 pub use catalogue::{Category, CategoryKind, FilingStandard, LimitUnit, TimeLimit};
 pub use component::{Component, ComponentId, ComponentStatus};
 pub use error::DomainError;
