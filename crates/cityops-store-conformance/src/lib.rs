@@ -2,9 +2,12 @@
 //! connected, migrated, empty store (`&dyn Store`) and panic when it breaks the contract of
 //! `cityops-store`. `tests/sqlite.rs` and `tests/postgres.rs` run each story on a fresh database.
 //!
-//! Adding a story: write `pub async fn my_story(store: &dyn Store)` in [`stories`] and add its
-//! name to [`for_each_story!`]; both backends then get a `#[tokio::test]` of that name.
+//! Adding a story: write `pub async fn my_story(store: &dyn Store)` in [`stories`] (or, for the
+//! case workflow, in [`case_stories`], which [`stories`] re-exports) and add its name to
+//! [`for_each_story!`]; both backends then get a `#[tokio::test]` of that name.
 
+pub mod case_fixtures;
+pub mod case_stories;
 pub mod fixtures;
 pub mod stories;
 
@@ -29,6 +32,20 @@ macro_rules! for_each_story {
             components_filter_and_page,
             concurrent_writes_succeed,
             large_import,
+            case_codes_follow_the_day,
+            case_codes_unique_under_concurrency,
+            case_visibility_scopes_every_read,
+            case_query_filters,
+            case_query_sorts_and_pages,
+            case_stale_version_conflicts,
+            case_chain_verifies,
+            case_duplicate_candidates,
+            case_mark_lights_once,
+            case_inbox_matching_and_mark_read,
+            case_attachments_linked,
+            case_routing_rules_replace,
+            case_calendar_upsert,
+            case_import_history_then_create,
         }
     };
 }

@@ -11,6 +11,9 @@ use cityops_store::{
 
 use crate::fixtures::{self, new_user};
 
+/// The case workflow stories live in their own module; the backends reach them here.
+pub use crate::case_stories::*;
+
 fn page(page: u32, page_size: u32) -> PageRequest {
     PageRequest { page, page_size }
 }
@@ -159,7 +162,9 @@ pub async fn import_writes_everything(store: &dyn Store) {
             categories: 5,
             departments: 4,
             users: 5,
-            components: 5
+            components: 5,
+            cases: 0,
+            case_events: 0,
         }
     );
     // Departments refer to their parent by id, whatever the order in the batch.
@@ -248,7 +253,9 @@ pub async fn import_upserts_by_natural_key(store: &dyn Store) {
             categories: 5,
             departments: 4,
             users: 5,
-            components: 5
+            components: 5,
+            cases: 0,
+            case_events: 0,
         }
     );
     let district = store

@@ -5,6 +5,7 @@
 //! insert `FROM UNNEST(..)`, so the 65,535-parameter limit never applies; code-like columns are
 //! `COLLATE "C"`, so ordering and prefix matching are bytewise like SQLite's.
 
+mod cases;
 mod import;
 mod read;
 mod rows;
@@ -120,7 +121,9 @@ impl Admin for PgStore {
                     (SELECT count(*) FROM categories) AS categories,
                     (SELECT count(*) FROM departments) AS departments,
                     (SELECT count(*) FROM users) AS users,
-                    (SELECT count(*) FROM components) AS components",
+                    (SELECT count(*) FROM components) AS components,
+                    (SELECT count(*) FROM cases) AS cases,
+                    (SELECT count(*) FROM case_events) AS case_events",
         )
         .fetch_one(&self.pool)
         .await
@@ -135,6 +138,8 @@ impl Admin for PgStore {
             departments: get("departments")?,
             users: get("users")?,
             components: get("components")?,
+            cases: get("cases")?,
+            case_events: get("case_events")?,
         })
     }
 

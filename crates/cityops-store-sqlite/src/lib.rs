@@ -9,16 +9,27 @@
 //! bound values); an import is one transaction on the writer; timestamps are stored as fixed-width
 //! RFC 3339 UTC text (`2026-01-02T03:04:05.000000Z`) so that text order is time order.
 //!
+//! Case workflow: a case is its JSON document (`cases.doc`) plus projected columns for every filter,
+//! sort and scope check; events form one hash chain in `case_events`. Every transaction that
+//! appends events opens with `BEGIN IMMEDIATE`, so it holds SQLite's write lock (the chain lock,
+//! also against other processes on the same file) before it reads the chain head.
+//!
 //! Rule for new queries: inside a write transaction use only that transaction, never the read
 //! pool — with `sqlite::memory:` both pools are the same single connection, so waiting for a
 //! reader while holding the writer would deadlock until the acquire timeout.
 
+mod case_rows;
+mod case_write;
+mod cases;
 mod import;
+mod intake;
 mod read;
 mod rows;
+mod workflow;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -41,6 +52,8 @@ pub struct SqliteStore {
     write: SqlitePool,
     /// Readers (the same pool as `write` for an in-memory database).
     read: SqlitePool,
+    /// Reports waiting to be written in a group (see `intake`).
+    intake: Arc<intake::Intake>,
 }
 
 /// Whether a SQLite URL names an in-memory database.
@@ -72,6 +85,7 @@ impl SqliteStore {
             return Ok(Self {
                 write: pool.clone(),
                 read: pool,
+                intake: Arc::default(),
             });
         }
 
@@ -89,7 +103,9 @@ impl SqliteStore {
             .connect_with(
                 base.clone()
                     .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal),
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // 64 MB of page cache: large writes (imports, history) spill less.
+                    .pragma("cache_size", "-65536"),
             )
             .await
             .map_err(|e| StoreError::Database(format!("cannot open {url}: {e}")))?;
@@ -98,7 +114,17 @@ impl SqliteStore {
             .connect_with(base.pragma("query_only", "ON"))
             .await
             .map_err(|e| StoreError::Database(format!("cannot open {url} for reading: {e}")))?;
-        Ok(Self { write, read })
+        Ok(Self {
+            write,
+            read,
+            intake: Arc::default(),
+        })
+    }
+
+    /// The writer pool, for tools and tests that need raw SQL (e.g. the audit test that edits a
+    /// stored event behind the store's back). Application code goes through the traits.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.write
     }
 
     /// Closes the pools (waits for connections in use to be returned).
@@ -184,7 +210,9 @@ impl Admin for SqliteStore {
                     (SELECT count(*) FROM categories) AS categories,
                     (SELECT count(*) FROM departments) AS departments,
                     (SELECT count(*) FROM users) AS users,
-                    (SELECT count(*) FROM components) AS components",
+                    (SELECT count(*) FROM components) AS components,
+                    (SELECT count(*) FROM cases) AS cases,
+                    (SELECT count(*) FROM case_events) AS case_events",
         )
         .fetch_one(&self.read)
         .await
@@ -199,6 +227,8 @@ impl Admin for SqliteStore {
             departments: get("departments")?,
             users: get("users")?,
             components: get("components")?,
+            cases: get("cases")?,
+            case_events: get("case_events")?,
         })
     }
 

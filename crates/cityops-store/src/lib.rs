@@ -7,6 +7,10 @@
 //! the filters (and, from the case workflow on, the caller's [`Scope`]) so that the store applies
 //! them in its query, never the caller after loading.
 
+pub mod cases;
+
+pub use cases::*;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -188,6 +192,8 @@ pub struct StoreStats {
     pub departments: u64,
     pub users: u64,
     pub components: u64,
+    pub cases: u64,
+    pub case_events: u64,
 }
 
 /// Schema management and health.
@@ -294,12 +300,34 @@ pub trait ComponentRepo: Send + Sync {
 
 /// Everything the application needs from a database.
 pub trait Store:
-    Admin + ImportRepo + RegionRepo + CatalogueRepo + OrgRepo + SessionRepo + ComponentRepo
+    Admin
+    + ImportRepo
+    + RegionRepo
+    + CatalogueRepo
+    + OrgRepo
+    + SessionRepo
+    + ComponentRepo
+    + CaseRepo
+    + RoutingRepo
+    + InboxRepo
+    + AttachmentRepo
+    + CalendarRepo
 {
 }
 
 impl<T> Store for T where
-    T: Admin + ImportRepo + RegionRepo + CatalogueRepo + OrgRepo + SessionRepo + ComponentRepo
+    T: Admin
+        + ImportRepo
+        + RegionRepo
+        + CatalogueRepo
+        + OrgRepo
+        + SessionRepo
+        + ComponentRepo
+        + CaseRepo
+        + RoutingRepo
+        + InboxRepo
+        + AttachmentRepo
+        + CalendarRepo
 {
 }
 

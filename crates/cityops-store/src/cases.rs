@@ -1,0 +1,262 @@
+//! The storage contract of the case workflow: cases and their events (one hash chain), the
+//! responsibility matrix, inboxes, attachments and the working calendar.
+//!
+//! Scope: every method that reads cases takes a [`CaseVisibility`] and applies it in its query.
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Page, PageRequest, Result, Role};
+pub use cityops_domain::calendar::{CalendarDay, DayKind, Light};
+pub use cityops_domain::case::routing::RoutingRule;
+pub use cityops_domain::case::{
+    Case, CaseEvent, CaseSource, CaseStatus, CaseVisibility, NewCaseEvent, NewNotification,
+    Notification, Recipient,
+};
+
+/// Sort orders of `GET /api/v1/cases`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSort {
+    /// Newest first (default).
+    #[default]
+    CreatedDesc,
+    CreatedAsc,
+    /// Soonest stage due time first (open cases with a running clock first).
+    DueAsc,
+    UpdatedDesc,
+}
+
+/// Filters of `GET /api/v1/cases`. All given filters must hold (AND).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseQuery {
+    /// Any of these statuses (empty = all).
+    pub statuses: Vec<CaseStatus>,
+    /// The light of the current stage at `now`: red = due < now; yellow = yellow_at <= now <= due;
+    /// green = neither.
+    pub light: Option<Light>,
+    pub source: Option<CaseSource>,
+    /// A 5-digit category or a 2-digit class code.
+    pub category: Option<String>,
+    /// District, street, community or grid code: cases located within it.
+    pub region_code: Option<String>,
+    pub department_id: Option<i64>,
+    /// Created at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Created before.
+    pub to: Option<DateTime<Utc>>,
+    /// [min_lng, min_lat, max_lng, max_lat]
+    pub bbox: Option<[f64; 4]>,
+    /// Code, description or address contains.
+    pub text: Option<String>,
+    pub overdue: Option<bool>,
+    pub supervised: Option<bool>,
+    /// Suspended cases whose suspension ends at or before this instant (the watcher's resume).
+    pub suspended_until_before: Option<DateTime<Utc>>,
+    pub sort: CaseSort,
+    /// "Now" for the light filter.
+    pub now: DateTime<Utc>,
+}
+
+impl CaseQuery {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self {
+            statuses: Vec::new(),
+            light: None,
+            source: None,
+            category: None,
+            region_code: None,
+            department_id: None,
+            from: None,
+            to: None,
+            bbox: None,
+            text: None,
+            overdue: None,
+            supervised: None,
+            suspended_until_before: None,
+            sort: CaseSort::default(),
+            now,
+        }
+    }
+}
+
+/// Counts of cases by status, for dashboards: within the caller's visibility.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseCounts {
+    pub total: u64,
+    pub open: u64,
+    pub closed: u64,
+    pub cancelled: u64,
+    pub overdue_open: u64,
+    pub by_status: Vec<(CaseStatus, u64)>,
+}
+
+/// What the deadline watcher does with one case; pure (the domain's `mark_light`).
+pub type MarkFn<'a> =
+    &'a (dyn Fn(&Case) -> Option<(Case, NewCaseEvent, Vec<NewNotification>)> + Send + Sync);
+
+/// Generated history written in bulk (the demo city): cases with ids, codes and versions
+/// already set, all events in chain order, notifications and followers (user, case).
+#[derive(Debug, Clone, Default)]
+pub struct CaseHistory {
+    pub cases: Vec<Case>,
+    pub events: Vec<NewCaseEvent>,
+    pub notifications: Vec<NewNotification>,
+    pub followers: Vec<(i64, i64)>,
+}
+
+/// Cases and their audit chain.
+#[async_trait]
+pub trait CaseRepo: Send + Sync {
+    /// Stores a new case, its first event and notifications in one transaction. Assigns the id,
+    /// the code (`YYYYMMDD` of `local_date` + the day's next 5-digit sequence, unique under
+    /// concurrent intake), version 1; the reporter follows the case; the event's attachments
+    /// are linked to the case. The event and notifications get the new id.
+    async fn create_case(
+        &self,
+        case: &Case,
+        local_date: NaiveDate,
+        event: &NewCaseEvent,
+        notify: &[NewNotification],
+    ) -> Result<Case>;
+
+    /// A case if it exists and is visible.
+    async fn get_case(&self, id: i64, vis: &CaseVisibility) -> Result<Option<Case>>;
+
+    async fn list_cases(
+        &self,
+        query: &CaseQuery,
+        vis: &CaseVisibility,
+        page: PageRequest,
+    ) -> Result<Page<Case>>;
+
+    async fn count_cases(&self, query: &CaseQuery, vis: &CaseVisibility) -> Result<CaseCounts>;
+
+    /// Writes a transition in one transaction: the case (only if the stored version is still
+    /// `case.version`, else `Conflict`), the event (appended to the chain), the notifications,
+    /// the follower `(user, case)` if any; links the event's attachments to the case. Returns the
+    /// case with its version incremented.
+    async fn save_transition(
+        &self,
+        case: &Case,
+        event: &NewCaseEvent,
+        notify: &[NewNotification],
+        follow: Option<(i64, i64)>,
+    ) -> Result<Case>;
+
+    /// The events of a visible case in order; `None` when the case is missing or not visible.
+    async fn case_events(&self, case_id: i64, vis: &CaseVisibility)
+    -> Result<Option<Vec<CaseEvent>>>;
+
+    /// The chain in seq order: events with seq > `after_seq`, at most `limit`.
+    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<CaseEvent>>;
+
+    /// Open, unmerged cases of a category created at or after `since` whose point lies in `bbox`.
+    async fn duplicate_candidates(
+        &self,
+        category_code: &str,
+        bbox: [f64; 4],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Case>>;
+
+    /// The deadline watcher: in one transaction takes up to `limit` open cases whose light is due
+    /// to change at `now` (green with yellow_at <= now, or not yet red with due < now), skipping
+    /// rows another process holds (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite's single writer),
+    /// applies `mark` and stores each changed case with its event and notifications. Each case
+    /// is marked once per stage and light, however many processes run this at once. Returns
+    /// how many cases changed.
+    async fn mark_lights(&self, now: DateTime<Utc>, limit: u32, mark: MarkFn<'_>) -> Result<u64>;
+
+    /// Bulk-writes generated history into an empty case table in one transaction, computing the
+    /// chain hashes, and sets the daily code sequences past the codes it wrote.
+    async fn import_history(&self, history: &CaseHistory) -> Result<u64>;
+}
+
+/// The responsibility matrix (权责清单).
+#[async_trait]
+pub trait RoutingRepo: Send + Sync {
+    /// All rules ordered by (kind, category, region).
+    async fn routing_rules(&self) -> Result<Vec<RoutingRule>>;
+    /// Replaces the whole matrix in one transaction; returns how many rules it holds now.
+    /// `Invalid` for a malformed rule, a duplicate (kind, category, region) or an unknown department.
+    async fn replace_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64>;
+}
+
+/// Whose inbox: the user, their department and the roles they hold within their region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxOwner {
+    pub user_id: i64,
+    pub department_id: Option<i64>,
+    pub roles: Vec<Role>,
+    /// Region prefixes the roles apply in; `None` = everywhere.
+    pub region_prefixes: Option<Vec<String>>,
+}
+
+/// Inboxes (待办/消息).
+#[async_trait]
+pub trait InboxRepo: Send + Sync {
+    /// Newest first.
+    async fn inbox(
+        &self,
+        owner: &InboxOwner,
+        unread_only: bool,
+        page: PageRequest,
+    ) -> Result<Page<Notification>>;
+    /// Marks the given notifications (or all, when `ids` is empty) read; only those in the
+    /// owner's inbox. Returns how many changed.
+    async fn mark_read(&self, owner: &InboxOwner, ids: &[i64], now: DateTime<Utc>) -> Result<u64>;
+}
+
+/// A stored photo's record (the bytes live on disk by content hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAttachment {
+    pub sha256: String,
+    pub mime: String,
+    pub bytes: i64,
+    pub width: i32,
+    pub height: i32,
+    pub thumb_sha256: String,
+    pub uploaded_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub file_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: i64,
+    #[serde(flatten)]
+    pub attachment: NewAttachment,
+    /// The case it was attached to by a report or transition.
+    pub case_id: Option<i64>,
+}
+
+/// Evidence records.
+#[async_trait]
+pub trait AttachmentRepo: Send + Sync {
+    async fn create_attachment(&self, a: &NewAttachment) -> Result<Attachment>;
+    /// The attachments with these ids that exist, in id order.
+    async fn get_attachments(&self, ids: &[i64]) -> Result<Vec<Attachment>>;
+    /// The attachments linked to a case, in id order.
+    async fn case_attachments(&self, case_id: i64) -> Result<Vec<Attachment>>;
+}
+
+/// The holiday schedule of the working calendar (节假日/调休).
+#[async_trait]
+pub trait CalendarRepo: Send + Sync {
+    /// Ordered by date.
+    async fn calendar_days(&self) -> Result<Vec<CalendarDay>>;
+    /// Upserts days by date in one transaction; returns how many were written.
+    async fn put_calendar_days(&self, days: &[CalendarDay]) -> Result<u64>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_defaults() {
+        let q = CaseQuery::new(Utc::now());
+        assert!(q.statuses.is_empty());
+        assert_eq!(q.sort, CaseSort::CreatedDesc);
+    }
+}
