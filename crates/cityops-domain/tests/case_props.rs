@@ -4,8 +4,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use cityops_domain::calendar::{WorkingCalendar, parse_calendar_csv};
 use cityops_domain::case::{
-    ActionInput, Actor, Case, CaseAction, CaseError, CaseLocation, CaseSource, CaseStatus,
-    Context, NewReport, Urgency, WorkflowConfig, allowed_actions, apply, mark_light, report,
+    ActionInput, Actor, Case, CaseAction, CaseError, CaseLocation, CaseSource, CaseStatus, Context,
+    NewReport, Urgency, WorkflowConfig, allowed_actions, apply, mark_light, report,
 };
 use cityops_domain::{CategoryKind, LimitUnit, Role, TimeLimit};
 use proptest::prelude::*;
@@ -68,7 +68,19 @@ fn step() -> impl Strategy<Value = Step> {
         any::<bool>(),
     )
         .prop_map(
-            |(pick_allowed, action, actor, advance_minutes, with_reason, with_photo, department, until_days, score, confirmed, urgent)| Step {
+            |(
+                pick_allowed,
+                action,
+                actor,
+                advance_minutes,
+                with_reason,
+                with_photo,
+                department,
+                until_days,
+                score,
+                confirmed,
+                urgent,
+            )| Step {
                 pick_allowed,
                 action,
                 actor,
@@ -91,7 +103,11 @@ fn input(s: &Step, now: DateTime<Utc>) -> ActionInput {
         category_kind: Some(CategoryKind::Matter),
         category_code: Some("06001".into()),
         filing_seq: Some(0),
-        urgency: Some(if s.urgent { Urgency::Urgent } else { Urgency::Normal }),
+        urgency: Some(if s.urgent {
+            Urgency::Urgent
+        } else {
+            Urgency::Normal
+        }),
         department_id: Some(s.department),
         assignee_id: Some(4),
         attachments: if s.with_photo { vec![1] } else { vec![] },
@@ -127,8 +143,10 @@ fn check_invariants(c: &Case) -> Result<(), String> {
         }
         _ => {}
     }
-    if matches!(c.status, S::Dispatched | S::Handling | S::Handled | S::Checking | S::Closed | S::Suspended)
-        && (c.department_id.is_none() || c.category_code.is_none() || c.handle_limit.is_none())
+    if matches!(
+        c.status,
+        S::Dispatched | S::Handling | S::Handled | S::Checking | S::Closed | S::Suspended
+    ) && (c.department_id.is_none() || c.category_code.is_none() || c.handle_limit.is_none())
     {
         return fail("past dispatch without department/category/limit");
     }
@@ -273,7 +291,10 @@ fn every_allowed_action_succeeds_with_complete_input() {
         now,
         calendar: &cal,
         config: &cfg,
-        handle_limit: Some(TimeLimit { value: 2, unit: LimitUnit::WorkDay }),
+        handle_limit: Some(TimeLimit {
+            value: 2,
+            unit: LimitUnit::WorkDay,
+        }),
         master: None,
     };
     let (mut case, _, _) = report(
@@ -335,7 +356,12 @@ fn every_allowed_action_succeeds_with_complete_input() {
                     continue; // needs a master case in the context
                 }
                 let r = apply(&case, a, actor, &full, &ctx);
-                assert!(r.is_ok(), "{a} by {:?} in {:?}: {r:?}", actor.roles, case.status);
+                assert!(
+                    r.is_ok(),
+                    "{a} by {:?} in {:?}: {r:?}",
+                    actor.roles,
+                    case.status
+                );
             }
         }
         case = apply(&case, next, &actors[who], &full, &ctx)

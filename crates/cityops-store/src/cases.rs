@@ -145,8 +145,11 @@ pub trait CaseRepo: Send + Sync {
     ) -> Result<Case>;
 
     /// The events of a visible case in order; `None` when the case is missing or not visible.
-    async fn case_events(&self, case_id: i64, vis: &CaseVisibility)
-    -> Result<Option<Vec<CaseEvent>>>;
+    async fn case_events(
+        &self,
+        case_id: i64,
+        vis: &CaseVisibility,
+    ) -> Result<Option<Vec<CaseEvent>>>;
 
     /// The chain in seq order: events with seq > `after_seq`, at most `limit`.
     async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<CaseEvent>>;

@@ -45,6 +45,9 @@ pub enum ErrorCode {
     ServiceUnavailable,
     /// The request took longer than the server's time limit.
     Timeout,
+    /// A case action that is not possible in the case's current state; the body also carries
+    /// `allowed_actions`.
+    InvalidTransition,
 }
 
 /// One row of the error table.
@@ -57,7 +60,7 @@ pub struct ErrorSpec {
 }
 
 /// The error table: every code the API can return, its HTTP status and its default message.
-pub const ERROR_TABLE: [ErrorSpec; 16] = [
+pub const ERROR_TABLE: [ErrorSpec; 17] = [
     spec(
         ErrorCode::BadRequest,
         "bad_request",
@@ -154,6 +157,12 @@ pub const ERROR_TABLE: [ErrorSpec; 16] = [
         StatusCode::SERVICE_UNAVAILABLE,
         "The request took too long.",
     ),
+    spec(
+        ErrorCode::InvalidTransition,
+        "invalid_transition",
+        StatusCode::CONFLICT,
+        "This action is not possible in the case's current state.",
+    ),
 ];
 
 const fn spec(
@@ -224,6 +233,10 @@ pub struct ErrorBody {
     /// Human-readable explanation (may change; do not parse).
     #[schema(example = "Not found.")]
     pub message: String,
+    /// With `invalid_transition` only: the actions the caller may take on the case now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["dispatch", "return", "cancel"]))]
+    pub allowed_actions: Option<Vec<String>>,
 }
 
 /// An error answered to the client.
@@ -234,6 +247,11 @@ pub struct ApiError {
     pub message: String,
     /// Seconds, for `Retry-After` (429).
     pub retry_after: Option<u64>,
+    /// With `invalid_transition`: the actions the caller may take now (sent in the body).
+    pub allowed_actions: Option<Vec<String>>,
+    /// A status other than the code's usual one, where the context makes it the better answer
+    /// (e.g. 422 `outside_city` for a report located outside the city).
+    pub status_override: Option<StatusCode>,
 }
 
 impl ApiError {
@@ -242,7 +260,21 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            allowed_actions: None,
+            status_override: None,
         }
+    }
+    /// 409 `invalid_transition` with the actions the caller may take now.
+    pub fn invalid_transition(message: impl Into<String>, allowed: Vec<String>) -> Self {
+        Self {
+            allowed_actions: Some(allowed),
+            ..Self::new(ErrorCode::InvalidTransition, message)
+        }
+    }
+    /// The same error answered with another HTTP status.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status_override = Some(status);
+        self
     }
     /// The code with its default message.
     pub fn of(code: ErrorCode) -> Self {
@@ -278,12 +310,13 @@ impl ApiError {
         Self::of(ErrorCode::Internal)
     }
     pub fn status(&self) -> StatusCode {
-        self.code.status()
+        self.status_override.unwrap_or_else(|| self.code.status())
     }
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             code: self.code.as_str().to_string(),
             message: self.message.clone(),
+            allowed_actions: self.allowed_actions.clone(),
         }
     }
 }
@@ -403,5 +436,23 @@ mod tests {
             "internal"
         );
         assert_eq!(ApiError::rate_limited(0).retry_after, Some(1));
+    }
+
+    #[test]
+    fn invalid_transition_lists_the_allowed_actions() {
+        let e = ApiError::invalid_transition("no", vec!["dispatch".into(), "cancel".into()]);
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        let v = serde_json::to_value(e.body()).unwrap();
+        assert_eq!(v["code"], "invalid_transition");
+        assert_eq!(
+            v["allowed_actions"],
+            serde_json::json!(["dispatch", "cancel"])
+        );
+        // Other errors keep exactly `code` and `message`.
+        let v = serde_json::to_value(ApiError::not_found("x").body()).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 2);
+        let e = ApiError::of(ErrorCode::OutsideCity).with_status(StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.body().code, "outside_city");
     }
 }

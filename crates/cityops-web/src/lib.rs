@@ -12,11 +12,14 @@ pub mod error;
 pub mod extract;
 mod metrics;
 mod middleware;
+pub mod notify;
 mod openapi;
 pub mod password;
 mod ratelimit;
 mod state;
 pub mod views;
+pub mod watcher;
+pub mod workflow;
 
 use std::net::SocketAddr;
 
@@ -60,9 +63,18 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
 
 /// Wraps every route (and the fallback) in the middleware stack, outermost first: request id,
 /// tracing, metrics, compression, security headers, JSON error bodies, panic → 500, time limit,
-/// body limit.
+/// body limits (JSON bodies `body_limit_bytes`; photo uploads their own, larger limit).
 fn with_middleware(routes: Router, state: &AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
+    // The hard cap on any request body: the larger of the JSON limit and a photo upload. Handlers
+    // read bodies through extractors bounded by `DefaultBodyLimit` (the JSON limit), except the
+    // upload route, which lifts that and counts its multipart body itself.
+    let hard_limit = body_limit.max(
+        state
+            .config
+            .max_upload_bytes
+            .saturating_add(api::attachments::MULTIPART_OVERHEAD),
+    );
     let layers = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -78,7 +90,7 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::time_limit))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(RequestBodyLimitLayer::new(body_limit));
+        .layer(RequestBodyLimitLayer::new(hard_limit));
     routes.layer(layers)
 }
 

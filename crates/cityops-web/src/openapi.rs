@@ -5,7 +5,10 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{auth, catalogue, components, geo, org, system};
+use crate::api::{
+    attachments, audit, auth, calendar, cases, catalogue, components, geo, inbox, org, routing,
+    system,
+};
 use crate::error::ErrorBody;
 use crate::metrics;
 use crate::state::AppState;
@@ -17,7 +20,8 @@ use crate::state::AppState;
         description = "城市运行管理服务平台 (city operation management service platform) — JSON API.\n\n\
             Errors: `{\"code\": \"snake_case_code\", \"message\": \"…\"}` with codes bad_request, invalid_query, \
             unsupported_media_type (400/415), invalid_credentials, unauthenticated (401), forbidden (403), \
-            not_found, outside_city (404), method_not_allowed (405), conflict (409), payload_too_large (413), \
+            not_found, outside_city (404; 422 for a reported point), method_not_allowed (405), conflict, \
+            invalid_transition (409; its body also lists `allowed_actions`), payload_too_large (413), \
             invalid_value (422), rate_limited (429), internal (500), service_unavailable, timeout (503).\n\n\
             Lists: `{\"items\", \"total\", \"page\", \"page_size\"}` with `?page=` (from 1) and `?page_size=` \
             (default 50, at most 1000).",
@@ -30,6 +34,11 @@ use crate::state::AppState;
         (name = "catalogue", description = "部件与事项分类、立案标准 (categories and filing standards)"),
         (name = "organisation", description = "部门与用户 (departments and users)"),
         (name = "components", description = "部件 (components)"),
+        (name = "cases", description = "案件：上报、流转、流转记录、审计 (cases: report, workflow, events, audit)"),
+        (name = "evidence", description = "证据照片 (evidence photos)"),
+        (name = "inbox", description = "待办与消息 (inbox)"),
+        (name = "routing", description = "权责清单 (responsibility matrix)"),
+        (name = "calendar", description = "工作日历 (working calendar)"),
         (name = "system", description = "健康检查、指标 (health, metrics)"),
     ),
     components(schemas(ErrorBody))
@@ -70,6 +79,12 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(org::list_users))
         .routes(routes!(components::list_components))
         .routes(routes!(components::get_component))
+        .merge(cases::router())
+        .merge(audit::router())
+        .merge(attachments::router())
+        .merge(inbox::router())
+        .merge(routing::router())
+        .merge(calendar::router())
 }
 
 /// The OpenAPI 3.1 document as pretty-printed JSON (what `GET /api/openapi.json` serves).

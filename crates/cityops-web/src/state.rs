@@ -1,10 +1,16 @@
 //! The application state shared by every request, and the server configuration.
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
+use cityops_domain::calendar::{CalendarConfig, WorkingCalendar};
+use cityops_domain::case::WorkflowConfig;
+use cityops_domain::case::duplicate::DuplicateRule;
+use cityops_domain::case::routing::RoutingMatrix;
 use cityops_domain::{Clock, PageRequest, RegionLevel};
+use cityops_evidence::{EvidenceConfig, EvidenceStore};
 use cityops_geo::RegionIndex;
 use cityops_store::{RegionQuery, Store, StoreError, StoreStats};
 
@@ -15,7 +21,7 @@ use crate::ratelimit::LoginLimiter;
 const SESSION_PURGE_EVERY: Duration = Duration::hours(1);
 
 /// Server configuration. `Default` gives the documented defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WebConfig {
     /// Lifetime of a login session (hours). Default 12.
     pub session_ttl_hours: i64,
@@ -36,6 +42,22 @@ pub struct WebConfig {
     pub stats_refresh_secs: i64,
     /// The platform name shown in the console.
     pub platform_name: String,
+    /// Stage limits and workflow rules (节点时限、延期、挂账、直接立案).
+    pub workflow: WorkflowConfig,
+    /// The duplicate rule (default 50 m, 72 h).
+    pub duplicate: DuplicateRule,
+    /// Time zone, working hours and the yellow-light ratio of the working calendar.
+    pub calendar: CalendarConfig,
+    /// Where evidence photos are stored (by content hash). Default `cityops-evidence`.
+    pub evidence_dir: PathBuf,
+    /// Largest photo upload (bytes). Default 10 MiB.
+    pub max_upload_bytes: usize,
+    /// Most photos one report or action may carry. Default 9.
+    pub max_photos: usize,
+    /// How often the deadline watcher runs (seconds; 0 = not at all). Default 30.
+    pub watcher_interval_secs: u64,
+    /// Outbound webhook for notifications (POST JSON); `None` = log only.
+    pub webhook_url: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -50,6 +72,16 @@ impl Default for WebConfig {
             body_limit_bytes: 1024 * 1024,
             stats_refresh_secs: 30,
             platform_name: "城市运行管理服务平台".to_string(),
+            workflow: WorkflowConfig::default(),
+            duplicate: DuplicateRule::default(),
+            calendar: CalendarConfig::default(),
+            // The binary sets a directory beside the database; the library default keeps tests
+            // and embedders out of the working directory.
+            evidence_dir: std::env::temp_dir().join("cityops-evidence"),
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_photos: 9,
+            watcher_interval_secs: 30,
+            webhook_url: None,
         }
     }
 }
@@ -74,6 +106,12 @@ pub(crate) struct Shared {
     pub stats: tokio::sync::Mutex<Option<(DateTime<Utc>, StoreStats)>>,
     /// When expired sessions were last purged (Unix seconds on the injected clock).
     pub sessions_purged_at: AtomicI64,
+    /// The working calendar, replaced when an administrator edits the holiday schedule.
+    pub calendar: RwLock<Arc<WorkingCalendar>>,
+    /// The responsibility matrix, replaced when an administrator edits it.
+    pub routing: RwLock<Arc<RoutingMatrix>>,
+    /// Evidence photos on disk.
+    pub evidence: Arc<EvidenceStore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -110,9 +148,10 @@ impl AppState {
         demo_mode: bool,
     ) -> Result<Self, StoreError> {
         let names = load_region_names(store.as_ref()).await?;
-        Ok(Self::with_region_names(
-            store, index, clock, config, demo_mode, names,
-        ))
+        let state = Self::with_region_names(store, index, clock, config, demo_mode, names);
+        state.reload_calendar().await?;
+        state.reload_routing().await?;
+        Ok(state)
     }
 
     /// Builds the state with the given region names (code → name).
@@ -131,12 +170,31 @@ impl AppState {
             config.login_per_minute,
             config.login_per_minute_per_ip,
         );
+        let calendar = WorkingCalendar::new(config.calendar.clone(), Vec::new())
+            .unwrap_or_else(|_| WorkingCalendar::china_default(Vec::new()));
+        let mut evidence_config = EvidenceConfig::new(config.evidence_dir.clone());
+        evidence_config.max_bytes = config.max_upload_bytes;
+        let evidence = Arc::new(match EvidenceStore::new(evidence_config.clone()) {
+            Ok(store) => store,
+            Err(e) => {
+                // Uploads must keep working: fall back to a private directory under the system's
+                // temporary directory and say so loudly.
+                let fallback = std::env::temp_dir().join("cityops-evidence-fallback");
+                tracing::error!(error = %e, dir = %evidence_config.dir.display(), fallback = %fallback.display(),
+                    "cannot create the evidence directory; using the fallback");
+                evidence_config.dir = fallback;
+                EvidenceStore::new(evidence_config).expect("the temporary directory is writable")
+            }
+        });
         let shared = Shared {
             metrics,
             login_limiter,
             region_names,
             stats: tokio::sync::Mutex::new(None),
             sessions_purged_at: AtomicI64::new(i64::MIN),
+            calendar: RwLock::new(Arc::new(calendar)),
+            routing: RwLock::new(Arc::new(RoutingMatrix::default())),
+            evidence,
         };
         Self {
             store,
@@ -209,6 +267,53 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// The current working calendar (cheap: an `Arc` clone).
+    pub fn calendar(&self) -> Arc<WorkingCalendar> {
+        self.shared
+            .calendar
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Rebuilds the working calendar from the holiday schedule in the store.
+    pub async fn reload_calendar(&self) -> Result<(), StoreError> {
+        let days = self.store.calendar_days().await?;
+        let cal = WorkingCalendar::new(self.config.calendar.clone(), days)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        *self
+            .shared
+            .calendar
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
+        Ok(())
+    }
+
+    /// The current responsibility matrix (cheap: an `Arc` clone).
+    pub fn routing(&self) -> Arc<RoutingMatrix> {
+        self.shared
+            .routing
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Rebuilds the responsibility matrix from the rules in the store.
+    pub async fn reload_routing(&self) -> Result<(), StoreError> {
+        let rules = self.store.routing_rules().await?;
+        *self
+            .shared
+            .routing
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::new(RoutingMatrix::new(rules));
+        Ok(())
+    }
+
+    /// Evidence photos on disk.
+    pub fn evidence(&self) -> &EvidenceStore {
+        &self.shared.evidence
     }
 }
 

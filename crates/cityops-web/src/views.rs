@@ -380,3 +380,8 @@ list_view!(
     ComponentList,
     ComponentView
 );
+
+pub(crate) use list_view;
+
+pub mod cases;
+pub use cases::*;

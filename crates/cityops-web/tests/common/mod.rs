@@ -3,6 +3,8 @@
 //! departments, three users, five components. Served from an in-memory SQLite store.
 #![allow(dead_code)]
 
+pub mod cases;
+
 use std::sync::Arc;
 
 use argon2::password_hash::PasswordHasher;
@@ -297,6 +299,8 @@ pub struct TestApp {
     pub app: Router,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    /// Raw SQL on the test database, behind the store's back (tamper tests).
+    pub sql: Option<cases::RawSql>,
 }
 
 pub async fn store() -> Arc<dyn Store> {
@@ -340,6 +344,7 @@ pub async fn app_with(config: WebConfig, demo_mode: bool) -> TestApp {
         app: cityops_web::router(state.clone()),
         state,
         clock,
+        sql: None,
     }
 }
 

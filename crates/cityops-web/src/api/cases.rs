@@ -1,0 +1,427 @@
+//! Cases (案件): report, list, detail, actions, events and counts. Every read goes through the
+//! caller's [`CaseVisibility`] inside the store query: a case outside the scope is 404 here, absent
+//! from lists and not counted.
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use cityops_domain::calendar::Light;
+use cityops_domain::case::{ActionInput, CaseAction, CaseSource, CaseStatus, CaseVisibility};
+use cityops_store::{CaseQuery, CaseSort};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, PageParams};
+use crate::state::AppState;
+use crate::views::{
+    ActionBody, CaseEventList, CaseEventView, CaseList, CaseStatsView, CaseView, NewCaseRequest,
+    action_names,
+};
+use crate::workflow;
+
+/// The case routes.
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(report_case, list_cases))
+        .routes(routes!(case_stats))
+        .routes(routes!(get_case))
+        .routes(routes!(case_action))
+        .routes(routes!(case_events))
+}
+
+/// 上报: reports a case. The source follows the role: inspectors report as `inspector`,
+/// citizens as `citizen`, intake operators as `hotline` (or declare `video_ai`/`iot`), leaders
+/// as `leader`; other roles get 403. The point is located (422 `outside_city` outside every
+/// district), the category checked (optional for citizens), the photos checked, a nearby open
+/// case of the same category flagged as `duplicate_of`, and the department suggested by the
+/// responsibility matrix. Inspector reports of configured categories are filed directly.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    request_body = NewCaseRequest,
+    responses(
+        (status = 201, body = CaseView),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the role may not report (as this source)", body = ErrorBody),
+        (status = 422, description = "`outside_city` or `invalid_value` (category, photos, point)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn report_case(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(req): ApiJson<NewCaseRequest>,
+) -> ApiResult<(StatusCode, axum::Json<CaseView>)> {
+    let view = workflow::report(&state, &user, req).await?;
+    Ok((StatusCode::CREATED, axum::Json(view)))
+}
+
+/// Filters of the case list and counts.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CaseFilter {
+    /// Statuses, comma-separated, e.g. `dispatched,handling`.
+    #[param(example = "dispatched,handling")]
+    status: Option<String>,
+    /// The current stage's light now: `green`, `yellow` or `red`.
+    light: Option<String>,
+    /// `inspector`, `citizen`, `hotline`, `video_ai`, `iot` or `leader`.
+    source: Option<String>,
+    /// A 5-digit category or a 2-digit class code.
+    category: Option<String>,
+    /// District code (6 digits).
+    district: Option<String>,
+    /// Street code (9 digits).
+    street: Option<String>,
+    /// Community code (12 digits).
+    community: Option<String>,
+    /// Unit grid code (15 digits).
+    grid: Option<String>,
+    /// The current department.
+    department_id: Option<i64>,
+    /// Reported at or after: a date (local, Asia/Shanghai) or an RFC 3339 instant.
+    #[param(example = "2026-11-01")]
+    from: Option<String>,
+    /// Reported before: a date (that whole local day included) or an RFC 3339 instant.
+    #[param(example = "2026-11-30")]
+    to: Option<String>,
+    /// `minLng,minLat,maxLng,maxLat` (WGS84).
+    #[param(example = "114.40,23.06,114.44,23.10")]
+    bbox: Option<String>,
+    /// Code, description or address contains.
+    q: Option<String>,
+    overdue: Option<bool>,
+    supervised: Option<bool>,
+    /// `created_desc` (default), `created_asc`, `due_asc` or `updated_desc`.
+    sort: Option<String>,
+}
+
+fn non_empty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str, v: Option<&str>) -> Result<Option<T>, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    v.map(|s| {
+        s.parse::<T>()
+            .map_err(|e| ApiError::invalid_query(format!("{name}: {e}")))
+    })
+    .transpose()
+}
+
+/// A date (local midnight in the calendar's zone; `end` = the next midnight) or an RFC 3339
+/// instant.
+fn instant(state: &AppState, name: &str, v: &str, end: bool) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+        ApiError::invalid_query(format!(
+            "{name}: expected a date (YYYY-MM-DD) or an RFC 3339 instant, got {v:?}"
+        ))
+    })?;
+    let date = if end {
+        date.succ_opt()
+            .ok_or_else(|| ApiError::invalid_query(format!("{name}: date out of range")))?
+    } else {
+        date
+    };
+    let tz = state.calendar().config().tz;
+    tz.from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| ApiError::invalid_query(format!("{name}: no such local time")))
+}
+
+fn region_filter(f: &CaseFilter) -> Result<Option<String>, ApiError> {
+    for (name, v, len) in [
+        ("grid", &f.grid, 15),
+        ("community", &f.community, 12),
+        ("street", &f.street, 9),
+        ("district", &f.district, 6),
+    ] {
+        if let Some(code) = non_empty(v) {
+            if code.len() != len || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ApiError::invalid_query(format!(
+                    "{name}: expected {len} digits, got {code:?}"
+                )));
+            }
+            return Ok(Some(code.to_string()));
+        }
+    }
+    Ok(None)
+}
+
+impl CaseFilter {
+    fn query(&self, state: &AppState) -> Result<CaseQuery, ApiError> {
+        let mut q = CaseQuery::new(state.clock.now());
+        if let Some(list) = non_empty(&self.status) {
+            for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let status = s
+                    .parse::<CaseStatus>()
+                    .map_err(|e| ApiError::invalid_query(format!("status: {e}")))?;
+                if !q.statuses.contains(&status) {
+                    q.statuses.push(status);
+                }
+            }
+        }
+        q.light = match non_empty(&self.light) {
+            None => None,
+            Some("green") => Some(Light::Green),
+            Some("yellow") => Some(Light::Yellow),
+            Some("red") => Some(Light::Red),
+            Some(other) => {
+                return Err(ApiError::invalid_query(format!(
+                    "light: expected green, yellow or red, got {other:?}"
+                )));
+            }
+        };
+        q.source = parse::<CaseSource>("source", non_empty(&self.source))?;
+        if let Some(c) = non_empty(&self.category) {
+            if !(matches!(c.len(), 2 | 5) && c.bytes().all(|b| b.is_ascii_digit())) {
+                return Err(ApiError::invalid_query(format!(
+                    "category: expected a 5-digit category or 2-digit class code, got {c:?}"
+                )));
+            }
+            q.category = Some(c.to_string());
+        }
+        q.region_code = region_filter(self)?;
+        q.department_id = self.department_id;
+        q.from = non_empty(&self.from)
+            .map(|v| instant(state, "from", v, false))
+            .transpose()?;
+        q.to = non_empty(&self.to)
+            .map(|v| instant(state, "to", v, true))
+            .transpose()?;
+        if let Some(b) = non_empty(&self.bbox) {
+            let parts = b
+                .split(',')
+                .map(|p| p.trim().parse::<f64>())
+                .collect::<Result<Vec<_>, _>>()
+                .ok()
+                .filter(|p| p.len() == 4 && p.iter().all(|v| v.is_finite()))
+                .ok_or_else(|| {
+                    ApiError::invalid_query("bbox: expected minLng,minLat,maxLng,maxLat")
+                })?;
+            if parts[0] > parts[2] || parts[1] > parts[3] {
+                return Err(ApiError::invalid_query(
+                    "bbox: the minimum must not exceed the maximum",
+                ));
+            }
+            q.bbox = Some([parts[0], parts[1], parts[2], parts[3]]);
+        }
+        q.text = non_empty(&self.q).map(str::to_string);
+        q.overdue = self.overdue;
+        q.supervised = self.supervised;
+        q.sort = match non_empty(&self.sort) {
+            None | Some("created_desc") => CaseSort::CreatedDesc,
+            Some("created_asc") => CaseSort::CreatedAsc,
+            Some("due_asc") => CaseSort::DueAsc,
+            Some("updated_desc") => CaseSort::UpdatedDesc,
+            Some(other) => {
+                return Err(ApiError::invalid_query(format!(
+                    "sort: expected created_desc, created_asc, due_asc or updated_desc, got {other:?}"
+                )));
+            }
+        };
+        Ok(q)
+    }
+}
+
+/// 案件列表: the cases within the caller's scope matching all given filters, paged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    params(CaseFilter, PageParams),
+    responses(
+        (status = 200, body = CaseList),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_cases(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(f): ApiQuery<CaseFilter>,
+    ApiQuery(pp): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<CaseList>> {
+    let page = pp.request()?;
+    let query = f.query(&state)?;
+    let got = state
+        .store
+        .list_cases(&query, &CaseVisibility::for_user(&user), page)
+        .await?;
+    let cat = workflow::catalogue(&state).await?;
+    Ok(axum::Json(CaseList::from_page(got, |c| {
+        workflow::build_view(&state, &user, &cat, &c, None)
+    })))
+}
+
+/// 案件统计: counts by status within the caller's scope (and the list's filters).
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/stats",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    params(CaseFilter),
+    responses(
+        (status = 200, body = CaseStatsView),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn case_stats(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(f): ApiQuery<CaseFilter>,
+) -> ApiResult<axum::Json<CaseStatsView>> {
+    let query = f.query(&state)?;
+    let counts = state
+        .store
+        .count_cases(&query, &CaseVisibility::for_user(&user))
+        .await?;
+    Ok(axum::Json(counts.into()))
+}
+
+/// 案件详情: one case with its photos and the actions the caller may take now. 404 when it does
+/// not exist or lies outside the caller's scope.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/{id}",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    params(("id" = i64, Path, description = "Case id")),
+    responses(
+        (status = 200, body = CaseView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 404, description = "`not_found` (also outside the caller's scope)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_case(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<axum::Json<CaseView>> {
+    let case = workflow::visible_case(&state, &user, id).await?;
+    Ok(axum::Json(workflow::case_view(&state, &user, &case).await?))
+}
+
+/// The optional JSON body of an action: empty means no fields.
+fn action_input(headers: &HeaderMap, body: &Bytes) -> Result<ActionInput, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(ActionInput::default());
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        });
+    if !json {
+        return Err(ApiError::of(crate::error::ErrorCode::UnsupportedMediaType));
+    }
+    let parsed: ActionBody = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::invalid_value(e.to_string()),
+        _ => ApiError::bad_request(format!("malformed JSON: {e}")),
+    })?;
+    Ok(parsed.into())
+}
+
+/// 案件操作: takes an action — `send_verify`, `verify`, `file`, `reject`, `dispatch`, `return`,
+/// `sign`, `handle`, `request_postpone`, `approve_postpone`, `deny_postpone`, `request_suspend`,
+/// `approve_suspend`, `resume`, `send_check`, `check_pass`, `check_fail`, `close`, `cancel`,
+/// `supervise`, `merge`, `rate` — with the fields it needs (the body may be empty). Answers the
+/// case after the action. 409 `invalid_transition` (with `allowed_actions`) when the case's
+/// state does not allow it; 403 when the caller's role or relation to the case does not; 404
+/// for an unknown action or a case outside the scope; 409 `conflict` when the case changed
+/// meanwhile.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cases/{id}/actions/{action}",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    params(
+        ("id" = i64, Path, description = "Case id"),
+        ("action" = String, Path, description = "The action, e.g. `dispatch`"),
+    ),
+    request_body(content = Option<ActionBody>, description = "Fields of the action (optional)"),
+    responses(
+        (status = 200, body = CaseView),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the role or relation to the case may not take this action", body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown action, or no such case in the caller's scope", body = ErrorBody),
+        (status = 409, description = "`invalid_transition` (with `allowed_actions`) or `conflict`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: a body that is not JSON", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: a missing or invalid field", body = ErrorBody),
+    )
+)]
+pub(crate) async fn case_action(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath((id, action)): ApiPath<(i64, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<axum::Json<CaseView>> {
+    let action: CaseAction = action.parse().map_err(|_| {
+        ApiError::not_found(format!(
+            "Unknown action {action:?}; the actions are: {}.",
+            action_names().join(", ")
+        ))
+    })?;
+    let input = action_input(&headers, &body)?;
+    let view = workflow::act(&state, &user, id, action, input).await?;
+    Ok(axum::Json(view))
+}
+
+/// 流转记录: the events of a visible case in chain order, with their hashes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/{id}/events",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    params(("id" = i64, Path, description = "Case id"), PageParams),
+    responses(
+        (status = 200, body = CaseEventList),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 404, description = "`not_found` (also outside the caller's scope)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn case_events(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(pp): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<CaseEventList>> {
+    let page = pp.request()?;
+    let events = state
+        .store
+        .case_events(id, &CaseVisibility::for_user(&user))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No case {id}.")))?;
+    let total = events.len() as u64;
+    let items = events
+        .into_iter()
+        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+        .take(page.page_size as usize)
+        .map(CaseEventView::from)
+        .collect();
+    Ok(axum::Json(CaseEventList {
+        items,
+        total,
+        page: page.page,
+        page_size: page.page_size,
+    }))
+}

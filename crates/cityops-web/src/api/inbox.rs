@@ -1,0 +1,262 @@
+//! The inbox (待办/消息): the notifications transitions sent to the user, to their department, or
+//! to a role they hold within their region; mark read.
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use cityops_domain::User;
+use cityops_domain::case::visibility::region_prefix;
+use cityops_store::{InboxOwner, Notification, Recipient};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, CurrentUser, PageParams};
+use crate::state::AppState;
+
+/// Most ids one mark-read request may name.
+const MAX_READ_IDS: usize = 1000;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_inbox))
+        .routes(routes!(mark_read))
+}
+
+/// Whose inbox a user reads: their own notifications, their department's, and those for a role
+/// they hold within their region (everywhere when the user has no region scope).
+pub(crate) fn inbox_owner(user: &User) -> InboxOwner {
+    InboxOwner {
+        user_id: user.id,
+        department_id: user.scope.department_id,
+        roles: user.roles.clone(),
+        region_prefixes: user
+            .scope
+            .region_code
+            .as_deref()
+            .map(|r| vec![region_prefix(r)]),
+    }
+}
+
+/// Who a notification is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum RecipientView {
+    /// One user.
+    User { user_id: i64 },
+    /// A department's inbox.
+    Department { department_id: i64 },
+    /// Everyone holding the role whose region covers `region_code` (everyone with the role when
+    /// it is null).
+    Role {
+        #[schema(example = "dispatcher")]
+        role: String,
+        region_code: Option<String>,
+    },
+}
+
+impl From<Recipient> for RecipientView {
+    fn from(r: Recipient) -> Self {
+        match r {
+            Recipient::User { user_id } => RecipientView::User { user_id },
+            Recipient::Department { department_id } => RecipientView::Department { department_id },
+            Recipient::Role { role, region_code } => RecipientView::Role {
+                role: role.as_str().to_string(),
+                region_code,
+            },
+        }
+    }
+}
+
+/// A notification (待办/消息).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct NotificationView {
+    pub id: i64,
+    pub case_id: i64,
+    #[schema(example = "2026112300001")]
+    pub case_code: String,
+    /// The action or event that caused it, e.g. `dispatch`, `yellow`, `overdue`.
+    #[schema(example = "dispatch")]
+    pub action: String,
+    #[schema(example = "待签收：案件 2026112300001")]
+    pub title: String,
+    pub created_at: DateTime<Utc>,
+    /// When the user (or a colleague, for shared inboxes) marked it read.
+    pub read_at: Option<DateTime<Utc>>,
+    pub recipient: RecipientView,
+}
+
+impl From<Notification> for NotificationView {
+    fn from(n: Notification) -> Self {
+        Self {
+            id: n.id,
+            case_id: n.notification.case_id,
+            case_code: n.case_code,
+            action: n.notification.action,
+            title: n.notification.title,
+            created_at: n.notification.created_at,
+            read_at: n.read_at,
+            recipient: n.notification.recipient.into(),
+        }
+    }
+}
+
+/// A page of notifications, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct NotificationList {
+    pub items: Vec<NotificationView>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct InboxFilter {
+    /// Only unread notifications. Default false.
+    unread: Option<bool>,
+}
+
+/// 我的待办/消息: the notifications for the user, their department and their roles in their
+/// region, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/inbox",
+    tag = "inbox",
+    security(("bearer" = []), ("cookie" = [])),
+    params(InboxFilter, PageParams),
+    responses(
+        (status = 200, body = NotificationList),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_inbox(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(f): ApiQuery<InboxFilter>,
+    ApiQuery(pp): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<NotificationList>> {
+    let page = pp.request()?;
+    let got = state
+        .store
+        .inbox(&inbox_owner(&user.0), f.unread.unwrap_or(false), page)
+        .await?;
+    let got = got.map(NotificationView::from);
+    Ok(axum::Json(NotificationList {
+        items: got.items,
+        total: got.total,
+        page: got.page,
+        page_size: got.page_size,
+    }))
+}
+
+/// `{"ids": [...]}`: the notifications to mark read; empty or absent = all of the inbox.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MarkReadRequest {
+    #[serde(default)]
+    pub ids: Vec<i64>,
+}
+
+/// How many notifications changed from unread to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct MarkReadResponse {
+    pub updated: u64,
+}
+
+/// 标记已读: marks the given notifications (or the whole inbox) read. Ids outside the user's
+/// inbox are ignored, so the count says what changed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/inbox/read",
+    tag = "inbox",
+    security(("bearer" = []), ("cookie" = [])),
+    request_body = MarkReadRequest,
+    responses(
+        (status = 200, body = MarkReadResponse),
+        (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: more than 1000 ids", body = ErrorBody),
+    )
+)]
+pub(crate) async fn mark_read(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(req): ApiJson<MarkReadRequest>,
+) -> ApiResult<axum::Json<MarkReadResponse>> {
+    if req.ids.len() > MAX_READ_IDS {
+        return Err(ApiError::invalid_value(format!(
+            "At most {MAX_READ_IDS} ids per request; send none to mark everything read."
+        )));
+    }
+    let mut ids = req.ids;
+    ids.sort_unstable();
+    ids.dedup();
+    let updated = state
+        .store
+        .mark_read(&inbox_owner(&user.0), &ids, state.clock.now())
+        .await?;
+    Ok(axum::Json(MarkReadResponse { updated }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cityops_domain::{Role, Scope};
+
+    fn user(region: Option<&str>, dept: Option<i64>, roles: Vec<Role>) -> User {
+        User {
+            id: 9,
+            username: "u".into(),
+            display_name: "U".into(),
+            roles,
+            scope: Scope {
+                region_code: region.map(str::to_string),
+                department_id: dept,
+            },
+            active: true,
+            grids: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn owner_from_user() {
+        let o = inbox_owner(&user(None, Some(3), vec![Role::Dispatcher]));
+        assert_eq!(
+            o,
+            InboxOwner {
+                user_id: 9,
+                department_id: Some(3),
+                roles: vec![Role::Dispatcher],
+                region_prefixes: None,
+            }
+        );
+        // A city code stands for the whole city: its 4-digit prefix.
+        let o = inbox_owner(&user(Some("441300"), None, vec![Role::Intake]));
+        assert_eq!(o.region_prefixes, Some(vec!["4413".to_string()]));
+        let o = inbox_owner(&user(Some("441302001"), None, vec![Role::Inspector]));
+        assert_eq!(o.region_prefixes, Some(vec!["441302001".to_string()]));
+    }
+
+    #[test]
+    fn recipients_serialise_with_their_kind() {
+        let v = serde_json::to_value(RecipientView::from(Recipient::Role {
+            role: Role::Dispatcher,
+            region_code: Some("441302".into()),
+        }))
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"kind": "role", "role": "dispatcher", "region_code": "441302"})
+        );
+        let v = serde_json::to_value(RecipientView::from(Recipient::Department {
+            department_id: 4,
+        }))
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"kind": "department", "department_id": 4})
+        );
+    }
+}
