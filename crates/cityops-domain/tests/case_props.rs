@@ -122,26 +122,20 @@ fn input(s: &Step, now: DateTime<Utc>) -> ActionInput {
 fn check_invariants(c: &Case) -> Result<(), String> {
     use CaseStatus as S;
     let fail = |m: &str| Err(format!("{m}: {c:#?}"));
-    match c.status {
-        S::Closed => {
-            if c.closed_at.is_none() || c.close_kind.is_none() || !c.check_passed {
-                return fail("closed without closed_at/close_kind/check");
-            }
+    if c.status == S::Closed && (c.closed_at.is_none() || c.close_kind.is_none() || !c.check_passed)
+    {
+        return fail("closed without closed_at/close_kind/check");
+    }
+    if c.status == S::Cancelled && c.closed_at.is_none() {
+        return fail("cancelled without closed_at");
+    }
+    if c.status == S::Suspended {
+        if c.suspended_until.is_none() || c.suspend_remaining.is_none() {
+            return fail("suspended without until/remaining");
         }
-        S::Cancelled => {
-            if c.closed_at.is_none() {
-                return fail("cancelled without closed_at");
-            }
+        if c.clock.as_ref().is_some_and(|k| k.due.is_some()) {
+            return fail("suspended with a running clock");
         }
-        S::Suspended => {
-            if c.suspended_until.is_none() || c.suspend_remaining.is_none() {
-                return fail("suspended without until/remaining");
-            }
-            if c.clock.as_ref().is_some_and(|k| k.due.is_some()) {
-                return fail("suspended with a running clock");
-            }
-        }
-        _ => {}
     }
     if matches!(
         c.status,

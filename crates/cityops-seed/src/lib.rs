@@ -14,6 +14,7 @@ use std::str::FromStr;
 use cityops_domain::DomainError;
 
 pub mod demo;
+pub mod history;
 pub mod import;
 pub mod reference;
 

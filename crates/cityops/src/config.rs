@@ -24,6 +24,25 @@ pub struct Config {
     pub mqtt_url: String,
     /// `tracing` filter, e.g. `info,cityops_web=debug` (CITYOPS_LOG).
     pub log: String,
+    /// Where evidence photos are stored, by content hash (CITYOPS_EVIDENCE_DIR); relative paths
+    /// are taken from the working directory.
+    pub evidence_dir: String,
+    /// Largest photo upload in bytes.
+    pub max_upload_bytes: usize,
+    /// Most photos one report or action may carry.
+    pub max_photos: usize,
+    /// How often the deadline watcher runs, in seconds (0 = never).
+    pub watcher_interval_secs: u64,
+    /// Outbound webhook for notifications (POST JSON, `http://`); unset = log only.
+    pub webhook_url: Option<String>,
+    /// Share of a time limit after which the light turns yellow (0–1).
+    pub yellow_ratio: f64,
+    /// Duplicate check: radius in metres.
+    pub duplicate_radius_m: f64,
+    /// Duplicate check: window in hours.
+    pub duplicate_window_hours: i64,
+    /// Categories (5-digit codes) whose inspector reports are filed directly (直接立案).
+    pub direct_file_categories: Vec<String>,
 }
 
 impl Default for Config {
@@ -36,6 +55,15 @@ impl Default for Config {
             secure_cookies: false,
             mqtt_url: "mqtt://127.0.0.1:1883".into(),
             log: "info".into(),
+            evidence_dir: "cityops-evidence".into(),
+            max_upload_bytes: 10 * 1024 * 1024,
+            max_photos: 9,
+            watcher_interval_secs: 30,
+            webhook_url: None,
+            yellow_ratio: 0.8,
+            duplicate_radius_m: 50.0,
+            duplicate_window_hours: 72,
+            direct_file_categories: Vec::new(),
         }
     }
 }
@@ -53,7 +81,33 @@ impl Config {
             fig = fig.merge(Toml::file(path));
         }
         fig = fig.merge(Env::prefixed("CITYOPS_"));
-        fig.extract().context("invalid configuration")
+        let config: Config = fig.extract().context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values the types cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&self.yellow_ratio),
+            "yellow_ratio must lie between 0 and 1, got {}",
+            self.yellow_ratio
+        );
+        anyhow::ensure!(
+            self.duplicate_radius_m.is_finite() && self.duplicate_radius_m >= 0.0,
+            "duplicate_radius_m must be a distance in metres ≥ 0"
+        );
+        anyhow::ensure!(
+            self.duplicate_window_hours >= 0,
+            "duplicate_window_hours must be ≥ 0"
+        );
+        for code in &self.direct_file_categories {
+            anyhow::ensure!(
+                code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()),
+                "direct_file_categories: {code:?} is not a 5-digit category code"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -75,6 +129,31 @@ mod tests {
             assert_eq!(c.session_ttl_hours, 4);
             assert_eq!(c.database_url, "postgres://x@127.0.0.1/db");
             assert_eq!(c.login_per_minute, 10);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Error is what Jail's closure returns
+    fn workflow_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "direct_file_categories = [\"01001\"]\nyellow_ratio = 0.75\nwebhook_url = \"http://127.0.0.1:9/hook\"\n",
+            )?;
+            jail.set_env("CITYOPS_WATCHER_INTERVAL_SECS", "5");
+            jail.set_env("CITYOPS_EVIDENCE_DIR", "/var/lib/cityops/evidence");
+            let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.direct_file_categories, vec!["01001".to_string()]);
+            assert_eq!(c.yellow_ratio, 0.75);
+            assert_eq!(c.webhook_url.as_deref(), Some("http://127.0.0.1:9/hook"));
+            assert_eq!(c.watcher_interval_secs, 5);
+            assert_eq!(c.evidence_dir, "/var/lib/cityops/evidence");
+            assert_eq!(c.duplicate_radius_m, 50.0);
+            jail.create_file("bad.toml", "yellow_ratio = 1.5\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            jail.create_file("bad2.toml", "direct_file_categories = [\"1\"]\n")?;
+            assert!(Config::load(Some(Path::new("bad2.toml"))).is_err());
             Ok(())
         });
     }

@@ -164,7 +164,13 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             let started = Instant::now();
             let store = app::open_store(&config.database_url).await?;
             store.migrate().await.context("migrating the database")?;
-            app::ensure_demo(store.as_ref(), args.city, args.seed).await?;
+            app::ensure_demo(
+                store.as_ref(),
+                args.city,
+                args.seed,
+                std::path::Path::new(&config.evidence_dir),
+            )
+            .await?;
             let state = app::build_state(store, &config, true).await?;
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
