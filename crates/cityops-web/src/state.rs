@@ -112,6 +112,8 @@ pub(crate) struct Shared {
     pub routing: RwLock<Arc<RoutingMatrix>>,
     /// Evidence photos on disk.
     pub evidence: Arc<EvidenceStore>,
+    /// The case service's caches (catalogue, outbound notifier).
+    pub workflow: crate::workflow::PerState,
 }
 
 impl std::fmt::Debug for AppState {
@@ -195,6 +197,7 @@ impl AppState {
             calendar: RwLock::new(Arc::new(calendar)),
             routing: RwLock::new(Arc::new(RoutingMatrix::default())),
             evidence,
+            workflow: crate::workflow::PerState::default(),
         };
         Self {
             store,

@@ -7,7 +7,7 @@
 //! Scope: a case is loaded only through [`CaseVisibility::for_user`], so a case outside the
 //! caller's scope is `404 not_found` for every action. All "now" comes from `state.clock`.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
@@ -21,7 +21,7 @@ use cityops_store::StoreError;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::notify::{LogChannel, Notifier, channels_for};
-use crate::state::{AppState, Shared};
+use crate::state::AppState;
 use crate::views::{CaseLocationView, CaseView, NewCaseRequest, PendingView, TimeLimitView};
 
 /// How old the in-memory catalogue may be before a lookup miss reloads it.
@@ -113,29 +113,15 @@ impl Catalogue {
 }
 
 /// What the case service keeps per application state: the catalogue and the outbound notifier.
-/// (Keyed by the state's shared part, so tests with many states in one process stay apart.)
 #[derive(Default)]
-struct PerState {
+pub(crate) struct PerState {
     catalogue: RwLock<Option<Arc<Catalogue>>>,
     notifier: OnceLock<Notifier>,
 }
 
-type Slot = (Weak<Shared>, Arc<PerState>);
-
-fn per_state(state: &AppState) -> Arc<PerState> {
-    static SLOTS: OnceLock<Mutex<Vec<Slot>>> = OnceLock::new();
-    let mut slots = SLOTS
-        .get_or_init(|| Mutex::new(Vec::new()))
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    slots.retain(|(w, _)| w.strong_count() > 0);
-    let me = Arc::as_ptr(&state.shared);
-    if let Some((_, p)) = slots.iter().find(|(w, _)| std::ptr::eq(w.as_ptr(), me)) {
-        return p.clone();
-    }
-    let p = Arc::new(PerState::default());
-    slots.push((Arc::downgrade(&state.shared), p.clone()));
-    p
+/// This state's workflow caches: they live in the state's `Shared`, so a lookup costs nothing.
+fn per_state(state: &AppState) -> &PerState {
+    &state.shared.workflow
 }
 
 /// The in-memory catalogue of this application state, loaded at first use.
