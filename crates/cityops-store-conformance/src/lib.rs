@@ -6,6 +6,7 @@
 //! case workflow, in [`case_stories`], which [`stories`] re-exports) and add its name to
 //! [`for_each_story!`]; both backends then get a `#[tokio::test]` of that name.
 
+pub mod cache_stories;
 pub mod case_fixtures;
 pub mod case_stories;
 pub mod fixtures;
@@ -46,6 +47,8 @@ macro_rules! for_each_story {
             case_routing_rules_replace,
             case_calendar_upsert,
             case_import_history_then_create,
+            cache_versions_follow_their_writes,
+            audit_checkpoint_moves_forward,
         }
     };
 }

@@ -12,6 +12,7 @@ use cityops_store::{
 use crate::fixtures::{self, new_user};
 
 /// The case workflow stories live in their own module; the backends reach them here.
+pub use crate::cache_stories::*;
 pub use crate::case_stories::*;
 
 fn page(page: u32, page_size: u32) -> PageRequest {

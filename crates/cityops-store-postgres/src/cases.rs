@@ -27,6 +27,7 @@ use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
 use crate::read::like_contains;
+use crate::versions::{Cached, bump};
 use crate::{PgStore, db_err};
 
 /// Opens a transaction holding the chain lock (advisory lock 727301, which serialises every
@@ -1191,6 +1192,7 @@ impl RoutingRepo for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        bump(&mut tx, Cached::Routing).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(rules.len() as u64)
     }
@@ -1378,6 +1380,9 @@ impl CalendarRepo for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        if !rows.is_empty() {
+            bump(&mut tx, Cached::Calendar).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         Ok(rows.len() as u64)
     }

@@ -7,6 +7,7 @@ use chrono::{NaiveDate, Utc};
 use cityops_store::{ImportBatch, ImportRepo, ImportSummary, Result, StoreError};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
+use crate::versions::{Cached, bump};
 use crate::{PgStore, db_err};
 
 /// Rows per UNNEST statement (arrays are single parameters; this only bounds message size).
@@ -272,6 +273,9 @@ impl ImportRepo for PgStore {
             exec(conn, q).await?;
         }
 
+        if !batch.is_empty() {
+            bump(conn, Cached::Catalogue).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         tracing::debug!(
             regions = batch.regions.len(),

@@ -9,6 +9,7 @@ mod cases;
 mod import;
 mod read;
 mod rows;
+mod versions;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -8,6 +8,7 @@ use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::rows::{json_list, ts};
+use crate::versions::{Cached, bump};
 use crate::{SqliteStore, db_err};
 
 /// Rows per multi-row statement (SQLite allows 32,766 bound values; the widest row has 13).
@@ -274,6 +275,9 @@ impl ImportRepo for SqliteStore {
         )
         .await?;
 
+        if !batch.is_empty() {
+            bump(conn, Cached::Catalogue).await?;
+        }
         tx.commit().await.map_err(db_err)?;
         tracing::debug!(
             regions = batch.regions.len(),

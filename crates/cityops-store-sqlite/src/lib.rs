@@ -25,6 +25,7 @@ mod import;
 mod intake;
 mod read;
 mod rows;
+mod versions;
 mod workflow;
 
 use std::path::Path;

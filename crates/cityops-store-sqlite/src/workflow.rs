@@ -13,6 +13,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use crate::case_rows;
 use crate::case_write::BEGIN_WRITE;
 use crate::rows::ts;
+use crate::versions::{Cached, bump};
 use crate::{SqliteStore, db_err};
 
 const CHUNK: usize = 1000;
@@ -259,6 +260,7 @@ impl RoutingRepo for SqliteStore {
             });
             qb.build().execute(&mut *conn).await.map_err(db_err)?;
         }
+        bump(conn, Cached::Routing).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(rules.len() as u64)
     }
@@ -300,6 +302,7 @@ impl CalendarRepo for SqliteStore {
             qb.push(" ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, name = excluded.name");
             qb.build().execute(&mut *conn).await.map_err(db_err)?;
         }
+        bump(conn, Cached::Calendar).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(days.len() as u64)
     }

@@ -7,9 +7,13 @@
 //! the filters (and, from the case workflow on, the caller's [`Scope`]) so that the store applies
 //! them in its query, never the caller after loading.
 
+pub mod audit;
 pub mod cases;
+pub mod versions;
 
+pub use audit::*;
 pub use cases::*;
+pub use versions::*;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -312,6 +316,8 @@ pub trait Store:
     + InboxRepo
     + AttachmentRepo
     + CalendarRepo
+    + CacheRepo
+    + AuditRepo
 {
 }
 
@@ -328,6 +334,8 @@ impl<T> Store for T where
         + InboxRepo
         + AttachmentRepo
         + CalendarRepo
+        + CacheRepo
+        + AuditRepo
 {
 }
 
