@@ -49,6 +49,8 @@ macro_rules! for_each_story {
             case_import_history_then_create,
             cache_versions_follow_their_writes,
             audit_checkpoint_moves_forward,
+            attachment_claimed_by_one_report,
+            attachment_claimed_by_one_transition,
         }
     };
 }

@@ -21,6 +21,7 @@ use cityops_store::{
     CaseHistory, CaseQuery, CaseRepo, CaseSort, CaseStatus, CaseVisibility, DayKind, InboxOwner,
     InboxRepo, Light, MarkFn, NewAttachment, NewCaseEvent, NewNotification, Notification, Page,
     PageRequest, Recipient, Result, Role, RoutingRepo, RoutingRule, StoreError,
+    attachment_claim_error,
 };
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -130,7 +131,8 @@ enum CaseWrite {
 }
 
 /// One statement that writes a [`Batch`]: cases, events, notifications, followers and attachment
-/// links; it returns how many case rows it wrote.
+/// links (to attachments that belong to no other case); it returns how many case rows (`n`) and
+/// attachment rows (`linked`) it wrote.
 fn write_statement(mode: CaseWrite) -> String {
     let nc = CASE_COLUMNS.len();
     let ne = EVENT_COLUMNS.len();
@@ -169,9 +171,10 @@ fn write_statement(mode: CaseWrite) -> String {
          f AS (INSERT INTO case_followers (case_id, user_id) \
                SELECT * FROM UNNEST(${f}::int8[], ${}::int8[]){guard} ON CONFLICT DO NOTHING), \
          a AS (UPDATE attachments t SET case_id = v.case_id \
-               FROM UNNEST(${}::int8[], ${}::int8[]) AS v(id, case_id) \
-               WHERE t.id = v.id AND t.case_id IS NULL{and_guard}) \
-         SELECT count(*) AS n FROM c",
+               FROM (SELECT DISTINCT * FROM UNNEST(${}::int8[], ${}::int8[]) AS u(id, case_id)) AS v \
+               WHERE t.id = v.id AND (t.case_id IS NULL OR t.case_id = v.case_id){and_guard} \
+               RETURNING t.id) \
+         SELECT (SELECT count(*) FROM c) AS n, (SELECT count(*) FROM a) AS linked",
         names(&EVENT_COLUMNS),
         unnest(1 + nc, &EVENT_COLUMNS),
         names(&NOTIFICATION_COLUMNS),
@@ -430,18 +433,62 @@ impl<'a> Batch<'a> {
             .bind(self.a_case)
     }
 
-    /// Runs the write statement; returns how many case rows it wrote.
-    async fn write(self, conn: &mut PgConnection, mode: CaseWrite) -> Result<i64> {
+    /// Runs the write statement; returns how many case rows and attachment rows it wrote.
+    async fn run(self, conn: &mut PgConnection, mode: CaseWrite) -> Result<(i64, i64)> {
         let sql: &'static str = match mode {
             CaseWrite::Insert => WRITE_INSERT.as_str(),
             CaseWrite::Update => WRITE_UPDATE.as_str(),
         };
-        self.query(sql)
-            .fetch_one(conn)
-            .await
-            .map_err(db_err)?
-            .try_get("n")
-            .map_err(db_err)
+        let row = self.query(sql).fetch_one(conn).await.map_err(db_err)?;
+        Ok((
+            row.try_get("n").map_err(db_err)?,
+            row.try_get("linked").map_err(db_err)?,
+        ))
+    }
+
+    /// Runs the write statement; returns how many case rows it wrote. Attachments that are
+    /// missing or belong to another case are skipped (the bulk history's symbolic photo ids).
+    async fn write(self, conn: &mut PgConnection, mode: CaseWrite) -> Result<i64> {
+        Ok(self.run(conn, mode).await?.0)
+    }
+
+    /// Runs the write statement of one case's event and claims the event's attachments for
+    /// `case_id`: `Invalid` (naming them) when any is missing or belongs to another case, after
+    /// which the caller drops — rolls back — the transaction. One round trip unless it fails.
+    async fn write_claiming(
+        self,
+        conn: &mut PgConnection,
+        mode: CaseWrite,
+        case_id: i64,
+    ) -> Result<i64> {
+        let wanted = self.a_id.clone();
+        let expected = wanted.iter().collect::<HashSet<_>>().len() as i64;
+        let (n, linked) = self.run(&mut *conn, mode).await?;
+        // An update that matched no case row wrote nothing else; the caller names why.
+        let written = matches!(mode, CaseWrite::Insert) || n > 0;
+        if written && linked != expected {
+            let found = sqlx::query("SELECT id, case_id FROM attachments WHERE id = ANY($1)")
+                .bind(&wanted)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("id").map_err(db_err)?,
+                        r.try_get("case_id").map_err(db_err)?,
+                    ))
+                })
+                .collect::<Result<Vec<(i64, Option<i64>)>>>()?;
+            return Err(
+                attachment_claim_error(case_id, &wanted, &found).unwrap_or_else(|| {
+                    StoreError::Database(format!(
+                        "linked {linked} of the attachments {wanted:?} of case {case_id}"
+                    ))
+                }),
+            );
+        }
+        Ok(n)
     }
 }
 
@@ -756,7 +803,7 @@ impl CaseRepo for PgStore {
         if let Some(reporter) = stored.reporter_id {
             batch.follower(reporter, id);
         }
-        batch.write(&mut tx, CaseWrite::Insert).await?;
+        batch.write_claiming(&mut tx, CaseWrite::Insert, id).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(stored)
     }
@@ -863,7 +910,11 @@ impl CaseRepo for PgStore {
         if let Some((user, followed)) = follow {
             batch.follower(user, followed);
         }
-        if batch.write(&mut tx, CaseWrite::Update).await? != 1 {
+        if batch
+            .write_claiming(&mut tx, CaseWrite::Update, case.id)
+            .await?
+            != 1
+        {
             let current: Option<i64> =
                 sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
                     .bind(case.id)

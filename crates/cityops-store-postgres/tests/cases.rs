@@ -1190,7 +1190,7 @@ async fn attachments_are_linked_by_reports_and_transitions() {
             "kept to the microsecond"
         );
 
-        // A transition links its photos; one already linked elsewhere stays where it is.
+        // A transition naming a photo linked elsewhere is refused as a whole.
         let other = create(&store, t0(), 8, "441302001001001").await;
         let cal = calendar();
         let cfg = config();
@@ -1212,17 +1212,19 @@ async fn attachments_are_linked_by_reports_and_transitions() {
         };
         let t = case::apply(&other, CaseAction::Supervise, &leader, &input, &ctx).unwrap();
         assert_eq!(t.event.attachments, vec![a3.id, a1.id]);
-        store
-            .save_transition(&t.case, &t.event, &t.notify, None)
-            .await
-            .unwrap();
+        assert!(matches!(
+            store
+                .save_transition(&t.case, &t.event, &t.notify, None)
+                .await,
+            Err(StoreError::Invalid(m)) if m == format!("attachment {} already belongs to a case", a1.id)
+        ));
         let got = store
             .get_attachments(&[a3.id, a1.id, 424_242])
             .await
             .unwrap();
         assert_eq!(
             got.iter().map(|a| (a.id, a.case_id)).collect::<Vec<_>>(),
-            vec![(a1.id, Some(c.id)), (a3.id, Some(other.id))]
+            vec![(a1.id, Some(c.id)), (a3.id, None)]
         );
         assert!(store.get_attachments(&[]).await.unwrap().is_empty());
     })

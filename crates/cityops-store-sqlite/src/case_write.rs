@@ -3,7 +3,10 @@
 use std::sync::OnceLock;
 
 use cityops_domain::case::GENESIS_HASH;
-use cityops_store::{Case, CaseStatus, NewCaseEvent, NewNotification, Result, Role, StoreError};
+use cityops_store::{
+    Case, CaseStatus, NewCaseEvent, NewNotification, Result, Role, StoreError,
+    attachment_claim_error,
+};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::case_rows::{
@@ -25,9 +28,13 @@ const HEAD_AND_LAST_ID: &str = "SELECT coalesce((SELECT seq FROM case_events ORD
         (SELECT hash FROM case_events ORDER BY seq DESC LIMIT 1) AS hash, \
         coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'cases'), 0) AS last_id";
 
-/// Links the attachments in the JSON id list to a case, unless they already belong to one.
-const LINK_ATTACHMENTS: &str = "UPDATE attachments SET case_id = ? \
-     WHERE case_id IS NULL AND id IN (SELECT value FROM json_each(?))";
+/// Links the attachments in the JSON id list to case `?1`, those that belong to no other case.
+const LINK_ATTACHMENTS: &str = "UPDATE attachments SET case_id = ?1 \
+     WHERE (case_id IS NULL OR case_id = ?1) AND id IN (SELECT value FROM json_each(?2))";
+
+/// `(id, case_id)` of the attachments in the JSON id list that exist.
+const ATTACHMENT_OWNERS: &str =
+    "SELECT id, case_id FROM attachments WHERE id IN (SELECT value FROM json_each(?))";
 
 const FOLLOW: &str = "INSERT INTO case_followers (case_id, user_id) VALUES (?, ?) \
      ON CONFLICT (case_id, user_id) DO NOTHING";
@@ -223,7 +230,9 @@ pub(crate) async fn follow(conn: &mut SqliteConnection, case_id: i64, user: i64)
     Ok(())
 }
 
-/// Links the attachments to the case (those not linked to a case yet).
+/// Claims the attachments for the case: `Invalid` (naming them) when any is missing or belongs
+/// to another case. The caller then rolls back its transaction or savepoint, which also undoes
+/// the links this statement made.
 pub(crate) async fn link_attachments(
     conn: &mut SqliteConnection,
     case_id: i64,
@@ -233,13 +242,37 @@ pub(crate) async fn link_attachments(
         return Ok(());
     }
     let list = serde_json::to_string(ids).map_err(|e| StoreError::Database(e.to_string()))?;
-    sqlx::query(LINK_ATTACHMENTS)
+    let linked = sqlx::query(LINK_ATTACHMENTS)
         .bind(case_id)
-        .bind(list)
+        .bind(list.as_str())
         .execute(&mut *conn)
         .await
-        .map_err(db_err)?;
-    Ok(())
+        .map_err(db_err)?
+        .rows_affected();
+    let wanted: std::collections::BTreeSet<i64> = ids.iter().copied().collect();
+    if linked == wanted.len() as u64 {
+        return Ok(());
+    }
+    let found = sqlx::query(ATTACHMENT_OWNERS)
+        .bind(list)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id").map_err(db_err)?,
+                r.try_get("case_id").map_err(db_err)?,
+            ))
+        })
+        .collect::<Result<Vec<(i64, Option<i64>)>>>()?;
+    Err(
+        attachment_claim_error(case_id, ids, &found).unwrap_or_else(|| {
+            StoreError::Database(format!(
+                "linked {linked} of the attachments {ids:?} of case {case_id}"
+            ))
+        }),
+    )
 }
 
 /// Runs one `jsonb_each` bulk INSERT per chunk of rows, each row a JSON array in column order.

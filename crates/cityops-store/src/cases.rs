@@ -111,7 +111,9 @@ pub trait CaseRepo: Send + Sync {
     /// Stores a new case, its first event and notifications in one transaction. Assigns the id,
     /// the code (`YYYYMMDD` of `local_date` + the day's next 5-digit sequence, unique under
     /// concurrent intake), version 1; the reporter follows the case; the event's attachments
-    /// are linked to the case. The event and notifications get the new id.
+    /// are linked to the case. The event and notifications get the new id. `Invalid` (naming
+    /// the ids, see [`crate::attachment_claim_error`]) when an attachment is missing or belongs
+    /// to another case: then nothing of the report is written.
     async fn create_case(
         &self,
         case: &Case,
@@ -134,8 +136,9 @@ pub trait CaseRepo: Send + Sync {
 
     /// Writes a transition in one transaction: the case (only if the stored version is still
     /// `case.version`, else `Conflict`), the event (appended to the chain), the notifications,
-    /// the follower `(user, case)` if any; links the event's attachments to the case. Returns the
-    /// case with its version incremented.
+    /// the follower `(user, case)` if any; links the event's attachments to the case (`Invalid`
+    /// and nothing written when one is missing or belongs to another case). Returns the case
+    /// with its version incremented.
     async fn save_transition(
         &self,
         case: &Case,

@@ -9,10 +9,12 @@
 
 pub mod audit;
 pub mod cases;
+pub mod claims;
 pub mod versions;
 
 pub use audit::*;
 pub use cases::*;
+pub use claims::*;
 pub use versions::*;
 
 use async_trait::async_trait;
