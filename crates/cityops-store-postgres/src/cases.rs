@@ -27,7 +27,7 @@ use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
-use crate::read::like_contains;
+use cityops_store_sql::like_contains;
 use crate::versions::{Cached, bump};
 use crate::{PgStore, db_err};
 

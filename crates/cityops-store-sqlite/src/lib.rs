@@ -166,22 +166,8 @@ fn create_dir(dir: &Path) -> Result<()> {
     })
 }
 
-/// Maps a driver error: unique violations → `Conflict`; foreign-key, check and not-null
-/// violations → `Invalid`; `RowNotFound` → `NotFound`; anything else → `Database`.
-pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
-    use sqlx::error::ErrorKind;
-    match &e {
-        sqlx::Error::RowNotFound => StoreError::NotFound,
-        sqlx::Error::Database(d) => match d.kind() {
-            ErrorKind::UniqueViolation => StoreError::Conflict(d.message().to_string()),
-            ErrorKind::ForeignKeyViolation
-            | ErrorKind::CheckViolation
-            | ErrorKind::NotNullViolation => StoreError::Invalid(d.message().to_string()),
-            _ => StoreError::Database(e.to_string()),
-        },
-        _ => StoreError::Database(e.to_string()),
-    }
-}
+/// Maps a driver error (shared by both stores).
+pub(crate) use cityops_store_sql::db_err;
 
 #[async_trait]
 impl Admin for SqliteStore {
@@ -205,50 +191,15 @@ impl Admin for SqliteStore {
     }
 
     async fn stats(&self) -> Result<StoreStats> {
-        let row = sqlx::query(
-            "SELECT (SELECT count(*) FROM regions) AS regions,
-                    (SELECT count(*) FROM regions WHERE level = 'grid') AS grids,
-                    (SELECT count(*) FROM categories) AS categories,
-                    (SELECT count(*) FROM departments) AS departments,
-                    (SELECT count(*) FROM users) AS users,
-                    (SELECT count(*) FROM components) AS components,
-                    (SELECT count(*) FROM cases) AS cases,
-                    (SELECT count(*) FROM case_events) AS case_events",
-        )
-        .fetch_one(&self.read)
-        .await
-        .map_err(db_err)?;
-        let get = |c: &str| -> Result<u64> {
-            Ok(row.try_get::<i64, _>(c).map_err(db_err)?.max(0) as u64)
-        };
-        Ok(StoreStats {
-            regions: get("regions")?,
-            grids: get("grids")?,
-            categories: get("categories")?,
-            departments: get("departments")?,
-            users: get("users")?,
-            components: get("components")?,
-            cases: get("cases")?,
-            case_events: get("case_events")?,
-        })
+        cityops_store_sql::read::stats(&self.read).await
     }
 
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db_err)
+        cityops_store_sql::read::get_meta(&self.read, key).await
     }
 
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&self.write)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        cityops_store_sql::writes::set_meta(&self.write, key, value).await
     }
 }
 
