@@ -244,6 +244,9 @@ fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind
 ///   (派遣员) — command centre, city-wide; `leader` (领导) and `reviewer1` (第三方评价员),
 ///   city-wide;
 /// - `inspector1` … `inspector10` (监督员): one community of the urban core each, with its grids;
+///   every other community of the gridded core has its grid inspector (网格员)
+///   `inspector-<12-digit community code>` (not listed here: they depend on the derived grids;
+///   [`crate::accounts`] writes the full list);
 /// - one handler (处置单位) per department: `handler_<kind>` for a city bureau (e.g.
 ///   `handler_municipal`, `handler_water_supply`), `handler_<district>_enforcement` /
 ///   `handler_<district>_sanitation` for a district's 城管执法大队 / 环卫所, and
@@ -282,10 +285,20 @@ pub fn demo_accounts(city: DemoCity) -> Vec<(String, String)> {
     out
 }
 
+/// The username of the grid inspector (网格员) of a community: `inspector-441302001001`.
+pub fn grid_inspector_username(community_code: &str) -> String {
+    format!("inspector-{community_code}")
+}
+
+/// The accounts in a stable order: the command centre and city-wide staff, `inspector1` …
+/// `inspector10`, the grid inspectors of the other gridded communities by community code, the
+/// handlers by department order.
 fn users(
     city: DemoCity,
     departments: &[DemoDepartment],
     inspector_areas: &[(String, Vec<String>)],
+    grid_communities: &BTreeMap<String, Vec<String>>,
+    community_names: &HashMap<&str, &str>,
     password_hash: &str,
 ) -> Vec<NewUser> {
     let mut out = Vec::new();
@@ -320,6 +333,26 @@ fn users(
             grids: grids.clone(),
         });
     }
+    // Every other community of the gridded core: its grid inspector (网格员).
+    let named: BTreeSet<&str> = inspector_areas.iter().map(|(c, _)| c.as_str()).collect();
+    for (community, grids) in grid_communities {
+        if named.contains(community.as_str()) {
+            continue;
+        }
+        let name = community_names
+            .get(community.as_str())
+            .copied()
+            .unwrap_or(community.as_str());
+        out.push(NewUser {
+            username: grid_inspector_username(community),
+            display_name: format!("{name}网格员"),
+            password_hash: password_hash.to_string(),
+            roles: vec![Role::Inspector],
+            region_code: Some(community.clone()),
+            department_code: Some(centre.clone()),
+            grids: grids.clone(),
+        });
+    }
     for d in departments {
         if let Some(h) = &d.handler {
             out.push(NewUser {
@@ -336,26 +369,37 @@ fn users(
     out
 }
 
-/// Picks [`INSPECTORS`] communities of the core (those with unit grids), each with its grid
-/// codes: shared out over the districts in turn, and evenly over the code order within a
-/// district. Communities cut by the edge of the core (fewer than 20 grids) are used only when
-/// there are not enough whole ones.
-fn inspector_areas(grids: &[Region]) -> Vec<(String, Vec<String>)> {
-    let mut by_community: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+/// Every community of the gridded core (those with unit grids) with its grid codes, sorted.
+fn grid_communities(grids: &[Region]) -> BTreeMap<String, Vec<String>> {
+    let mut by_community: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for g in grids {
         if let Some(p) = &g.parent_code {
             by_community
-                .entry(p.as_str())
+                .entry(p.clone())
                 .or_default()
                 .push(g.code.clone());
         }
     }
+    for list in by_community.values_mut() {
+        list.sort();
+    }
+    by_community
+}
+
+/// Picks [`INSPECTORS`] communities of the core (those with unit grids), each with its grid
+/// codes: shared out over the districts in turn, and evenly over the code order within a
+/// district. Communities cut by the edge of the core (fewer than 20 grids) are used only when
+/// there are not enough whole ones.
+fn inspector_areas(by_community: &BTreeMap<String, Vec<String>>) -> Vec<(String, Vec<String>)> {
     let whole = by_community.values().filter(|g| g.len() >= 20).count();
     let min_grids = if whole >= INSPECTORS { 20 } else { 1 };
     let mut by_district: BTreeMap<&str, Vec<(&str, &Vec<String>)>> = BTreeMap::new();
-    for (c, g) in &by_community {
+    for (c, g) in by_community {
         if g.len() >= min_grids {
-            by_district.entry(&c[..6]).or_default().push((c, g));
+            by_district
+                .entry(c.get(..6).unwrap_or(c))
+                .or_default()
+                .push((c, g));
         }
     }
     // How many inspectors each district gets: one each in turn while it has communities left.
@@ -952,13 +996,25 @@ pub fn build_demo(opts: &DemoOptions, password_hash: &str) -> Result<ImportBatch
         .filter(|d| d.dept.kind == DepartmentKind::StreetOffice)
         .map(|d| d.dept.code.clone())
         .collect();
-    let areas = inspector_areas(&derived.grids);
+    let gridded = grid_communities(&derived.grids);
+    let areas = inspector_areas(&gridded);
     if areas.len() < INSPECTORS {
         return Err(ImportError::Demo(format!(
             "the core of {city} has no unit grids for the inspectors"
         )));
     }
-    let users = users(city, &departments, &areas, password_hash);
+    let community_names: HashMap<&str, &str> = communities
+        .iter()
+        .map(|c| (c.code.as_str(), c.name.as_str()))
+        .collect();
+    let users = users(
+        city,
+        &departments,
+        &areas,
+        &gridded,
+        &community_names,
+        password_hash,
+    );
     let components = components(
         city,
         opts.seed,

@@ -22,6 +22,7 @@ use std::io::Cursor;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use cityops_domain::calendar::{Light, WorkingCalendar};
+use cityops_domain::case::assign::InspectorIndex;
 use cityops_domain::case::routing::{RoutingMatrix, RoutingRule};
 use cityops_domain::case::visibility::region_prefix;
 use cityops_domain::case::{
@@ -669,8 +670,12 @@ struct Env<'a> {
     leader: Option<Actor>,
     reviewer: Option<Actor>,
     inspectors: Vec<Actor>,
-    /// Inspector (index) by grid or community code they patrol.
-    patrol: HashMap<&'a str, usize>,
+    /// The patrol lists for the service's assignment rule (`case::assign`).
+    patrol: InspectorIndex,
+    /// Active users by id: the reporter the assignment rule falls back to.
+    users_by_id: HashMap<i64, &'a User>,
+    /// Inspector user id → its index in `inspectors`.
+    inspector_at: HashMap<i64, usize>,
     /// District code → inspectors whose area lies in it.
     inspectors_by_district: HashMap<String, Vec<usize>>,
     /// Department id → its handler.
@@ -724,12 +729,14 @@ impl<'a> Env<'a> {
                 u.username.clone(),
             )
         });
-        let mut patrol = HashMap::new();
+        let patrol = InspectorIndex::new(input.users);
+        let inspector_at = inspectors_u
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id, i))
+            .collect();
         let mut inspectors_by_district: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, u) in inspectors_u.iter().enumerate() {
-            for g in &u.grids {
-                patrol.entry(g.as_str()).or_insert(i);
-            }
             let district = u
                 .scope
                 .region_code
@@ -772,6 +779,8 @@ impl<'a> Env<'a> {
             reviewer: actor_named(input.users, "reviewer1", Role::Reviewer),
             inspectors: inspectors_u.into_iter().map(Actor::user).collect(),
             patrol,
+            users_by_id: users.iter().map(|u| (u.id, *u)).collect(),
+            inspector_at,
             inspectors_by_district,
             handlers,
             departments: input.departments.iter().map(|d| (d.id, d)).collect(),
@@ -780,15 +789,12 @@ impl<'a> Env<'a> {
         }
     }
 
-    /// The inspector of the case's grid (or community); else one of the district's, else any —
-    /// chosen by the grid code so that a grid always gets the same inspector.
+    /// The inspector an inspector's report at `loc` comes from: the one who patrols it
+    /// ([`Env::assignee`] without a reporter); where nobody does, one of the district's, else
+    /// any — chosen by the place's code so that a place always gets the same inspector.
     fn inspector_for(&self, loc: &CaseLocation) -> Option<&Actor> {
-        let by_area = [loc.grid_code.as_deref(), loc.community_code.as_deref()]
-            .into_iter()
-            .flatten()
-            .find_map(|c| self.patrol.get(c).copied());
-        if let Some(i) = by_area {
-            return self.inspectors.get(i);
+        if let Some(a) = self.assignee(loc, None) {
+            return Some(a);
         }
         if self.inspectors.is_empty() {
             return None;
@@ -802,6 +808,15 @@ impl<'a> Env<'a> {
             Some(list) if !list.is_empty() => self.inspectors.get(list[(h as usize) % list.len()]),
             _ => self.inspectors.get((h as usize) % self.inspectors.len()),
         }
+    }
+
+    /// Who verifies (核实) and checks (核查) a case at `loc` reported by the user `reporter`: the
+    /// case service's rule, `case::assign` (grid, community, street, then the reporting
+    /// inspector).
+    fn assignee(&self, loc: &CaseLocation, reporter: Option<i64>) -> Option<&Actor> {
+        let reporter = reporter.and_then(|id| self.users_by_id.get(&id).copied());
+        let id = self.patrol.pick(loc, reporter)?;
+        self.inspectors.get(*self.inspector_at.get(&id)?)
     }
 
     fn covers(dept: &Department, loc: &CaseLocation) -> bool {
@@ -1121,7 +1136,7 @@ fn simulate(
 ) -> Outcome {
     let (kind, cat_code, cat_name, _) = env.mix[spec.pick];
     let loc = spec.location.clone();
-    let inspector = env.inspector_for(&loc).cloned();
+    let patroller = env.inspector_for(&loc).cloned();
     let citizen = Actor {
         user_id: None,
         roles: vec![Role::Citizen],
@@ -1129,13 +1144,19 @@ fn simulate(
     };
     // Cameras and sensors report as the system.
     let reporter = match spec.source {
-        CaseSource::Inspector => inspector.clone(),
+        CaseSource::Inspector => patroller.clone(),
         CaseSource::Citizen => Some(citizen),
         CaseSource::Hotline => env.intake.clone(),
         CaseSource::VideoAi | CaseSource::Iot => None,
         CaseSource::Leader => env.leader.clone(),
     }
     .unwrap_or_else(Actor::system);
+    // Verify and check go to whom the case service would send them; where nobody patrols the
+    // place and the reporter is no inspector, the dispatcher names one (the district's).
+    let inspector = env
+        .assignee(&loc, reporter.user_id)
+        .or(patroller.as_ref())
+        .cloned();
 
     // The citizen may leave the category to the intake operator; everyone else names it.
     let with_category =

@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 use cityops_domain::DomainError;
 
+pub mod accounts;
 pub mod demo;
 pub mod history;
 pub mod import;

@@ -8,7 +8,8 @@ use std::time::Instant;
 use cityops_domain::{CategoryKind, RegionLevel, Role};
 use cityops_geo::RegionIndex;
 use cityops_seed::DemoCity;
-use cityops_seed::demo::{DemoOptions, build_demo, demo_accounts};
+use cityops_seed::accounts::accounts_csv;
+use cityops_seed::demo::{DemoOptions, build_demo, demo_accounts, grid_inspector_username};
 use cityops_store::ImportBatch;
 
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
@@ -98,14 +99,19 @@ fn check_batch(city: DemoCity, b: &ImportBatch) {
         }
     }
 
-    // users: unique, departments exist, inspectors patrol their community's grids, the accounts
-    // banner lists exactly the users
+    // users: unique, departments exist, inspectors patrol their community's grids, the banner's
+    // main accounts are users, the account list names every user
     let usernames: Vec<&str> = b.users.iter().map(|u| u.username.as_str()).collect();
-    let banner: Vec<String> = demo_accounts(city).into_iter().map(|(u, _)| u).collect();
-    assert_eq!(
-        usernames,
-        banner.iter().map(String::as_str).collect::<Vec<_>>()
-    );
+    for (u, _) in demo_accounts(city) {
+        assert!(usernames.contains(&u.as_str()), "banner account {u}");
+    }
+    let csv = String::from_utf8(accounts_csv(b).unwrap()).unwrap();
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let listed: Vec<String> = rows
+        .records()
+        .map(|r| r.unwrap().get(0).unwrap().to_string())
+        .collect();
+    assert_eq!(listed, usernames);
     assert_eq!(
         usernames.iter().collect::<HashSet<_>>().len(),
         usernames.len()
@@ -131,6 +137,37 @@ fn check_batch(city: DemoCity, b: &ImportBatch) {
             }
         }
     }
+    // Every community of the gridded core has exactly one inspector, whose patrol is all its
+    // grids: `inspector1` … `inspector10`, else `inspector-<community code>`.
+    let mut grids_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in b.regions.iter().filter(|r| r.level == RegionLevel::Grid) {
+        grids_of.entry(&r.code[..12]).or_default().push(&r.code);
+    }
+    let mut patrolled: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (i, u) in b
+        .users
+        .iter()
+        .filter(|u| u.roles.contains(&Role::Inspector))
+        .enumerate()
+    {
+        let community = u.region_code.as_deref().unwrap();
+        if i < 10 {
+            assert_eq!(u.username, format!("inspector{}", i + 1));
+        } else {
+            assert_eq!(u.username, grid_inspector_username(community));
+        }
+        let mut grids: Vec<&str> = u.grids.iter().map(String::as_str).collect();
+        grids.sort();
+        assert!(
+            patrolled.insert(community, grids).is_none(),
+            "{community} has two inspectors"
+        );
+    }
+    for list in grids_of.values_mut() {
+        list.sort();
+    }
+    assert_eq!(patrolled, grids_of, "one inspector per gridded community");
+
     let handlers = b
         .users
         .iter()
@@ -211,7 +248,15 @@ fn huizhou_default_demo() {
     assert_eq!(level_count(&b, RegionLevel::Street), 84);
     assert_eq!(level_count(&b, RegionLevel::Community), 1364);
     assert_eq!(b.components.len(), 60_000);
-    assert_eq!(b.users.len(), 6 + 10 + b.departments.len() - 1);
+    let gridded: HashSet<&str> = b
+        .regions
+        .iter()
+        .filter(|r| r.level == RegionLevel::Grid)
+        .map(|r| &r.code[..12])
+        .collect();
+    eprintln!("huizhou: {} gridded communities", gridded.len());
+    assert!(gridded.len() > 10 && gridded.len() < 1364);
+    assert_eq!(b.users.len(), 6 + gridded.len() + b.departments.len() - 1);
     check_batch(DemoCity::Huizhou, &b);
     // Huizhou's core lies in 惠城区 only: the inspectors spread over its streets
     assert_eq!(inspector_districts(&b), ["441302"].into_iter().collect());

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use cityops_domain::calendar::{WorkingCalendar, parse_calendar_csv};
+use cityops_domain::case::assign::pick_inspector;
 use cityops_domain::case::routing::{RoutingMatrix, RoutingRule};
 use cityops_domain::case::{Case, CaseLocation, CaseSource, CaseStatus, WorkflowConfig};
 use cityops_domain::{
@@ -272,6 +273,21 @@ fn check_consistency(h: &CaseHistory, stats: &HistoryStats, d: &Demo, o: &Histor
         }
         let last = evs.last().unwrap();
         assert_eq!(last.to_status, c.status, "case {}", c.code);
+        // Verify and check are done by whom the case service's rule names, here always the
+        // inspector of the case's grid (every gridded community has one).
+        let reporter = c
+            .reporter_id
+            .and_then(|r| d.users.iter().find(|u| u.id == r));
+        let assignee = pick_inspector(&c.location, reporter, &d.users);
+        for e in evs {
+            if matches!(e.action.as_str(), "verify" | "check_pass" | "check_fail") {
+                assert!(assignee.is_some(), "case {}: nobody patrols it", c.code);
+                assert_eq!(e.actor_id, assignee, "case {}: {}", c.code, e.action);
+                let grid = c.location.grid_code.as_deref().unwrap();
+                let by = d.users.iter().find(|u| Some(u.id) == e.actor_id).unwrap();
+                assert!(by.grids.iter().any(|g| g == grid), "case {}", c.code);
+            }
+        }
         for e in evs {
             match e.action.as_str() {
                 "light_yellow" | "overdue" => {

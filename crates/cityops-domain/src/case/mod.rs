@@ -3,6 +3,7 @@
 //! [`types`] holds the record and its vocabulary, [`machine`] the state machine, [`event`] the
 //! events, the audit hash chain and notifications, [`visibility`] who may see which case,
 //! [`routing`] the responsibility matrix and [`duplicate`] the duplicate rule.
+pub mod assign;
 pub mod duplicate;
 pub mod event;
 pub mod machine;
