@@ -14,22 +14,21 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use cityops_domain::case::visibility::region_prefix;
 use cityops_domain::case::{GENESIS_HASH, chain_hash};
 use cityops_store::{
     Attachment, AttachmentRepo, CalendarDay, CalendarRepo, Case, CaseCounts, CaseEvent,
-    CaseHistory, CaseQuery, CaseRepo, CaseSort, CaseStatus, CaseVisibility, DayKind, InboxOwner,
-    InboxRepo, Light, MarkFn, NewAttachment, NewCaseEvent, NewNotification, Notification, Page,
-    PageRequest, Recipient, Result, Role, RoutingRepo, RoutingRule, StoreError,
-    attachment_claim_error,
+    CaseHistory, CaseQuery, CaseRepo, CaseStatus, CaseVisibility, InboxOwner, InboxRepo, MarkFn,
+    NewAttachment, NewCaseEvent, NewNotification, Notification, Page, PageRequest, Recipient,
+    Result, Role, RoutingRepo, RoutingRule, StoreError, attachment_claim_error,
 };
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Postgres, Row};
 
-use cityops_store_sql::like_contains;
 use crate::versions::{Cached, bump};
 use crate::{PgStore, db_err};
+use cityops_store_sql::cases::{self, case_code, project, split_code};
+use cityops_store_sql::workflow::{self, validate_rules};
 
 /// Opens a transaction holding the chain lock (advisory lock 727301, which serialises every
 /// append to the event chain), in one round trip (simple-query protocol).
@@ -103,9 +102,6 @@ const NOTIFICATION_COLUMNS: [(&str, &str); 8] = [
     ("created_at", "timestamptz"),
 ];
 
-const CASE_SELECT: &str = "SELECT c.id, c.code, c.version, c.lng, c.lat, c.doc FROM cases c";
-const EVENT_SELECT: &str = "SELECT e.seq, e.case_id, e.action, e.actor_id, e.actor_role, e.at, \
-     e.from_status, e.to_status, e.comment, e.attachments, e.data, e.prev_hash, e.hash";
 const HEAD: &str = "SELECT seq, hash FROM case_events ORDER BY seq DESC LIMIT 1";
 
 fn names(cols: &[(&str, &str)]) -> String {
@@ -188,18 +184,6 @@ fn write_statement(mode: CaseWrite) -> String {
 
 static WRITE_INSERT: LazyLock<String> = LazyLock::new(|| write_statement(CaseWrite::Insert));
 static WRITE_UPDATE: LazyLock<String> = LazyLock::new(|| write_statement(CaseWrite::Update));
-
-fn json_err(e: serde_json::Error) -> StoreError {
-    StoreError::Database(format!("cannot encode a case record: {e}"))
-}
-
-fn corrupt(what: &str, value: &str) -> StoreError {
-    StoreError::Database(format!("unexpected {what} {value:?} in the database"))
-}
-
-fn parse<T: std::str::FromStr>(what: &str, value: &str) -> Result<T> {
-    value.parse().map_err(|_| corrupt(what, value))
-}
 
 /// The chain head `(seq, hash)`; `(0, GENESIS_HASH)` for an empty chain.
 async fn chain_head(conn: &mut PgConnection) -> Result<(i64, String)> {
@@ -298,35 +282,35 @@ struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    /// Adds a case row; `doc` is the JSON of the whole case (with its final id, code and version).
+    /// Adds a case row: its id, code and version, and the shared projection of the case (whose
+    /// document holds its final id, code and version).
     fn case(&mut self, c: &'a Case) -> Result<()> {
-        let loc = &c.location;
-        let clock = c.clock.as_ref();
+        let p = project(c)?;
         self.c_id.push(c.id);
         self.c_code.push(&c.code);
-        self.c_doc.push(serde_json::to_string(c).map_err(json_err)?);
-        self.c_status.push(c.status.as_str());
-        self.c_source.push(c.source.as_str());
-        self.c_category.push(c.category_code.as_deref());
-        self.c_region.push(loc.region_code());
-        self.c_district.push(loc.district_code.as_deref());
-        self.c_street.push(loc.street_code.as_deref());
-        self.c_community.push(loc.community_code.as_deref());
-        self.c_grid.push(loc.grid_code.as_deref());
-        self.c_department.push(c.department_id);
-        self.c_assignee.push(c.assignee_id);
-        self.c_reporter.push(c.reporter_id);
-        self.c_lng.push(loc.lng);
-        self.c_lat.push(loc.lat);
-        self.c_created.push(c.created_at);
-        self.c_updated.push(c.updated_at);
-        self.c_due.push(clock.and_then(|k| k.due));
-        self.c_yellow.push(clock.and_then(|k| k.yellow_at));
-        self.c_light.push(c.light.as_str());
-        self.c_overdue.push(c.overdue);
-        self.c_supervised.push(c.supervised);
-        self.c_suspended.push(c.suspended_until);
-        self.c_merged.push(c.merged_into);
+        self.c_doc.push(p.doc);
+        self.c_status.push(p.status);
+        self.c_source.push(p.source);
+        self.c_category.push(p.category_code);
+        self.c_region.push(p.region_code);
+        self.c_district.push(p.district_code);
+        self.c_street.push(p.street_code);
+        self.c_community.push(p.community_code);
+        self.c_grid.push(p.grid_code);
+        self.c_department.push(p.department_id);
+        self.c_assignee.push(p.assignee_id);
+        self.c_reporter.push(p.reporter_id);
+        self.c_lng.push(p.lng);
+        self.c_lat.push(p.lat);
+        self.c_created.push(p.created_at);
+        self.c_updated.push(p.updated_at);
+        self.c_due.push(p.stage_due);
+        self.c_yellow.push(p.stage_yellow_at);
+        self.c_light.push(p.light);
+        self.c_overdue.push(p.overdue);
+        self.c_supervised.push(p.supervised);
+        self.c_suspended.push(p.suspended_until);
+        self.c_merged.push(p.merged_into);
         self.c_version.push(c.version);
         Ok(())
     }
@@ -497,262 +481,6 @@ fn or_case(case_id: i64, default: i64) -> i64 {
     if case_id == 0 { default } else { case_id }
 }
 
-/// Decodes `id, code, version, lng, lat, doc`.
-fn case_row(row: &PgRow) -> Result<Case> {
-    let doc: String = row.try_get("doc").map_err(db_err)?;
-    let mut case: Case = serde_json::from_str(&doc)
-        .map_err(|e| StoreError::Database(format!("unreadable case record: {e}")))?;
-    case.id = row.try_get("id").map_err(db_err)?;
-    case.code = row.try_get("code").map_err(db_err)?;
-    case.version = row.try_get("version").map_err(db_err)?;
-    // The columns hold the exact doubles (JSON text may round the last bit).
-    case.location.lng = row.try_get("lng").map_err(db_err)?;
-    case.location.lat = row.try_get("lat").map_err(db_err)?;
-    Ok(case)
-}
-
-fn event_row(row: &PgRow) -> Result<CaseEvent> {
-    let role: Option<String> = row.try_get("actor_role").map_err(db_err)?;
-    let from: Option<String> = row.try_get("from_status").map_err(db_err)?;
-    let to: String = row.try_get("to_status").map_err(db_err)?;
-    let attachments: String = row.try_get("attachments").map_err(db_err)?;
-    let data: String = row.try_get("data").map_err(db_err)?;
-    Ok(CaseEvent {
-        seq: row.try_get("seq").map_err(db_err)?,
-        event: NewCaseEvent {
-            case_id: row.try_get("case_id").map_err(db_err)?,
-            action: row.try_get("action").map_err(db_err)?,
-            actor_id: row.try_get("actor_id").map_err(db_err)?,
-            actor_role: role
-                .as_deref()
-                .map(|r| parse::<Role>("role", r))
-                .transpose()?,
-            at: row.try_get("at").map_err(db_err)?,
-            from_status: from
-                .as_deref()
-                .map(|s| parse::<CaseStatus>("case status", s))
-                .transpose()?,
-            to_status: parse::<CaseStatus>("case status", &to)?,
-            comment: row.try_get("comment").map_err(db_err)?,
-            attachments: serde_json::from_str(&attachments)
-                .map_err(|_| corrupt("event attachments", &attachments))?,
-            data: serde_json::from_str(&data).map_err(|_| corrupt("event data", &data))?,
-        },
-        prev_hash: row.try_get("prev_hash").map_err(db_err)?,
-        hash: row.try_get("hash").map_err(db_err)?,
-    })
-}
-
-fn notification_row(row: &PgRow) -> Result<Notification> {
-    let user: Option<i64> = row.try_get("user_id").map_err(db_err)?;
-    let dept: Option<i64> = row.try_get("department_id").map_err(db_err)?;
-    let role: Option<String> = row.try_get("role").map_err(db_err)?;
-    let recipient = match (user, dept, role) {
-        (Some(user_id), _, _) => Recipient::User { user_id },
-        (None, Some(department_id), _) => Recipient::Department { department_id },
-        (None, None, Some(role)) => Recipient::Role {
-            role: parse::<Role>("role", &role)?,
-            region_code: row.try_get("region_code").map_err(db_err)?,
-        },
-        (None, None, None) => return Err(corrupt("notification recipient", "none")),
-    };
-    Ok(Notification {
-        id: row.try_get("id").map_err(db_err)?,
-        notification: NewNotification {
-            recipient,
-            case_id: row.try_get("case_id").map_err(db_err)?,
-            action: row.try_get("action").map_err(db_err)?,
-            title: row.try_get("title").map_err(db_err)?,
-            created_at: row.try_get("created_at").map_err(db_err)?,
-        },
-        case_code: row.try_get("case_code").map_err(db_err)?,
-        read_at: row.try_get("read_at").map_err(db_err)?,
-    })
-}
-
-fn attachment_row(row: &PgRow) -> Result<Attachment> {
-    Ok(Attachment {
-        id: row.try_get("id").map_err(db_err)?,
-        attachment: NewAttachment {
-            sha256: row.try_get("sha256").map_err(db_err)?,
-            mime: row.try_get("mime").map_err(db_err)?,
-            bytes: row.try_get("bytes").map_err(db_err)?,
-            width: row.try_get("width").map_err(db_err)?,
-            height: row.try_get("height").map_err(db_err)?,
-            thumb_sha256: row.try_get("thumb_sha256").map_err(db_err)?,
-            uploaded_by: row.try_get("uploaded_by").map_err(db_err)?,
-            created_at: row.try_get("created_at").map_err(db_err)?,
-            file_name: row.try_get("file_name").map_err(db_err)?,
-        },
-        case_id: row.try_get("case_id").map_err(db_err)?,
-    })
-}
-
-/// The smallest string greater than every string that starts with `prefix` (bytewise), when
-/// there is a simple one: the prefix with its last ASCII character incremented.
-fn prefix_end(prefix: &str) -> Option<String> {
-    let last = *prefix.as_bytes().last()?;
-    if !prefix.is_ascii() || last >= 0x7e {
-        return None;
-    }
-    let mut end = prefix[..prefix.len() - 1].to_string();
-    end.push(char::from(last + 1));
-    Some(end)
-}
-
-/// `<column> starts with <prefix>` as a range over a `COLLATE "C"` column (index-friendly).
-fn push_prefix(q: &mut QueryBuilder<Postgres>, column: &str, prefix: &str) {
-    match prefix_end(prefix) {
-        Some(end) => {
-            q.push(format_args!("({column} >= "))
-                .push_bind(prefix.to_string())
-                .push(format_args!(" AND {column} < "))
-                .push_bind(end)
-                .push(")");
-        }
-        None => {
-            q.push(format_args!("starts_with({column}, "))
-                .push_bind(prefix.to_string())
-                .push(")");
-        }
-    }
-}
-
-/// `AND <the case is visible>` over `cases c` (TEAM.md's visibility rule, in SQL).
-fn push_visibility(q: &mut QueryBuilder<Postgres>, vis: &CaseVisibility) {
-    if vis.all {
-        return;
-    }
-    q.push(" AND (false");
-    for p in &vis.region_prefixes {
-        q.push(" OR ");
-        push_prefix(q, "c.region_code", p);
-    }
-    if let Some(d) = vis.department_id {
-        q.push(" OR c.department_id = ").push_bind(d);
-    }
-    if let Some(u) = vis.user_id {
-        q.push(" OR c.assignee_id = ")
-            .push_bind(u)
-            .push(" OR c.reporter_id = ")
-            .push_bind(u)
-            .push(" OR EXISTS (SELECT 1 FROM case_followers f WHERE f.case_id = c.id AND f.user_id = ")
-            .push_bind(u)
-            .push(")");
-    }
-    q.push(")");
-}
-
-/// `AND …` for every filter of the query.
-fn push_filters(q: &mut QueryBuilder<Postgres>, query: &CaseQuery) {
-    if !query.statuses.is_empty() {
-        q.push(" AND c.status = ANY(")
-            .push_bind(
-                query
-                    .statuses
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .push(")");
-    }
-    if let Some(light) = query.light {
-        let now = query.now;
-        match light {
-            Light::Red => {
-                q.push(" AND c.stage_due < ").push_bind(now);
-            }
-            Light::Yellow => {
-                q.push(" AND c.stage_yellow_at <= ")
-                    .push_bind(now)
-                    .push(" AND c.stage_due >= ")
-                    .push_bind(now);
-            }
-            Light::Green => {
-                q.push(" AND (c.stage_due IS NULL OR (c.stage_due >= ")
-                    .push_bind(now)
-                    .push(" AND (c.stage_yellow_at IS NULL OR c.stage_yellow_at > ")
-                    .push_bind(now)
-                    .push(")))");
-            }
-        }
-    }
-    if let Some(source) = query.source {
-        q.push(" AND c.source = ").push_bind(source.as_str());
-    }
-    if let Some(category) = &query.category {
-        q.push(" AND ");
-        push_prefix(q, "c.category_code", category);
-    }
-    if let Some(region) = &query.region_code {
-        q.push(" AND ");
-        push_prefix(q, "c.region_code", &region_prefix(region));
-    }
-    if let Some(d) = query.department_id {
-        q.push(" AND c.department_id = ").push_bind(d);
-    }
-    if let Some(from) = query.from {
-        q.push(" AND c.created_at >= ").push_bind(from);
-    }
-    if let Some(to) = query.to {
-        q.push(" AND c.created_at < ").push_bind(to);
-    }
-    if let Some([min_lng, min_lat, max_lng, max_lat]) = query.bbox {
-        q.push(" AND c.lng BETWEEN ")
-            .push_bind(min_lng)
-            .push(" AND ")
-            .push_bind(max_lng)
-            .push(" AND c.lat BETWEEN ")
-            .push_bind(min_lat)
-            .push(" AND ")
-            .push_bind(max_lat);
-    }
-    if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
-        let pattern = like_contains(text);
-        q.push(" AND (c.code ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE E'\\\\' OR (c.doc::json ->> 'description') ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE E'\\\\' OR (c.doc::json -> 'location' ->> 'address') ILIKE ")
-            .push_bind(pattern)
-            .push(" ESCAPE E'\\\\')");
-    }
-    if let Some(overdue) = query.overdue {
-        q.push(" AND c.overdue = ").push_bind(overdue);
-    }
-    if let Some(supervised) = query.supervised {
-        q.push(" AND c.supervised = ").push_bind(supervised);
-    }
-    if let Some(t) = query.suspended_until_before {
-        q.push(" AND c.status = 'suspended' AND c.suspended_until <= ")
-            .push_bind(t);
-    }
-}
-
-fn order_by(sort: CaseSort) -> &'static str {
-    match sort {
-        CaseSort::CreatedDesc => " ORDER BY c.created_at DESC, c.id DESC",
-        CaseSort::CreatedAsc => " ORDER BY c.created_at ASC, c.id ASC",
-        CaseSort::DueAsc => " ORDER BY c.stage_due ASC NULLS LAST, c.id ASC",
-        CaseSort::UpdatedDesc => " ORDER BY c.updated_at DESC, c.id DESC",
-    }
-}
-
-/// The code of the `seq`-th case reported on `day`: `YYYYMMDD` + 5 digits.
-fn case_code(day: NaiveDate, seq: i64) -> String {
-    format!("{}{:05}", day.format("%Y%m%d"), seq)
-}
-
-/// Splits a case code into its day key and sequence number.
-fn split_code(code: &str) -> Option<(&str, i64)> {
-    if code.len() < 13 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (day, seq) = code.split_at(8);
-    NaiveDate::parse_from_str(day, "%Y%m%d").ok()?;
-    Some((day, seq.parse().ok()?))
-}
-
 #[async_trait]
 impl CaseRepo for PgStore {
     async fn create_case(
@@ -787,7 +515,7 @@ impl CaseRepo for PgStore {
 
         let mut stored = case.clone();
         stored.id = id;
-        stored.code = case_code(local_date, last);
+        stored.code = case_code(local_date, last)?;
         stored.version = 1;
         let mut ev = event.clone();
         ev.case_id = id;
@@ -809,16 +537,7 @@ impl CaseRepo for PgStore {
     }
 
     async fn get_case(&self, id: i64, vis: &CaseVisibility) -> Result<Option<Case>> {
-        let mut q = QueryBuilder::<Postgres>::new(CASE_SELECT);
-        q.push(" WHERE c.id = ").push_bind(id);
-        push_visibility(&mut q, vis);
-        q.build()
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?
-            .as_ref()
-            .map(case_row)
-            .transpose()
+        cases::get_case(&self.pool, id, vis).await
     }
 
     async fn list_cases(
@@ -827,63 +546,11 @@ impl CaseRepo for PgStore {
         vis: &CaseVisibility,
         page: PageRequest,
     ) -> Result<Page<Case>> {
-        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM cases c WHERE true");
-        push_filters(&mut count, query);
-        push_visibility(&mut count, vis);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
-
-        let mut q = QueryBuilder::<Postgres>::new(CASE_SELECT);
-        q.push(" WHERE true");
-        push_filters(&mut q, query);
-        push_visibility(&mut q, vis);
-        q.push(order_by(query.sort))
-            .push(" LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
-        let items = q
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(case_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, total.max(0) as u64, page))
+        cases::list_cases(&self.pool, query, vis, page).await
     }
 
     async fn count_cases(&self, query: &CaseQuery, vis: &CaseVisibility) -> Result<CaseCounts> {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "SELECT c.status, count(*) AS n, count(*) FILTER (WHERE c.overdue) AS overdue \
-             FROM cases c WHERE true",
-        );
-        push_filters(&mut q, query);
-        push_visibility(&mut q, vis);
-        q.push(" GROUP BY c.status");
-        let rows = q.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        let mut counts = CaseCounts::default();
-        for row in &rows {
-            let status: String = row.try_get("status").map_err(db_err)?;
-            let status = parse::<CaseStatus>("case status", &status)?;
-            let n = row.try_get::<i64, _>("n").map_err(db_err)?.max(0) as u64;
-            let overdue = row.try_get::<i64, _>("overdue").map_err(db_err)?.max(0) as u64;
-            counts.total += n;
-            match status {
-                CaseStatus::Closed => counts.closed += n,
-                CaseStatus::Cancelled => counts.cancelled += n,
-                _ => {
-                    counts.open += n;
-                    counts.overdue_open += overdue;
-                }
-            }
-            counts.by_status.push((status, n));
-        }
-        counts.by_status.sort();
-        Ok(counts)
+        cases::count_cases(&self.pool, query, vis).await
     }
 
     async fn save_transition(
@@ -939,43 +606,11 @@ impl CaseRepo for PgStore {
         case_id: i64,
         vis: &CaseVisibility,
     ) -> Result<Option<Vec<CaseEvent>>> {
-        let mut q = QueryBuilder::<Postgres>::new(EVENT_SELECT);
-        q.push(" FROM cases c LEFT JOIN case_events e ON e.case_id = c.id WHERE c.id = ")
-            .push_bind(case_id);
-        push_visibility(&mut q, vis);
-        q.push(" ORDER BY e.seq");
-        let rows = q.build().fetch_all(&self.pool).await.map_err(db_err)?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let mut events = Vec::with_capacity(rows.len());
-        for row in &rows {
-            // The LEFT JOIN yields one all-NULL row for a case without events.
-            if row
-                .try_get::<Option<i64>, _>("seq")
-                .map_err(db_err)?
-                .is_some()
-            {
-                events.push(event_row(row)?);
-            }
-        }
-        Ok(Some(events))
+        cases::case_events(&self.pool, case_id, vis).await
     }
 
     async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<CaseEvent>> {
-        sqlx::query(
-            "SELECT e.seq, e.case_id, e.action, e.actor_id, e.actor_role, e.at, e.from_status,
-                    e.to_status, e.comment, e.attachments, e.data, e.prev_hash, e.hash
-               FROM case_events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $2",
-        )
-        .bind(after_seq)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(event_row)
-        .collect()
+        cases::audit_events(&self.pool, after_seq, limit).await
     }
 
     async fn duplicate_candidates(
@@ -984,26 +619,7 @@ impl CaseRepo for PgStore {
         bbox: [f64; 4],
         since: DateTime<Utc>,
     ) -> Result<Vec<Case>> {
-        let [min_lng, min_lat, max_lng, max_lat] = bbox;
-        sqlx::query(
-            "SELECT c.id, c.code, c.version, c.lng, c.lat, c.doc FROM cases c
-              WHERE c.category_code = $1 AND c.created_at >= $2
-                AND c.status NOT IN ('closed', 'cancelled') AND c.merged_into IS NULL
-                AND c.lng BETWEEN $3 AND $5 AND c.lat BETWEEN $4 AND $6
-              ORDER BY c.created_at, c.id",
-        )
-        .bind(category_code)
-        .bind(since)
-        .bind(min_lng)
-        .bind(min_lat)
-        .bind(max_lng)
-        .bind(max_lat)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(case_row)
-        .collect()
+        cases::duplicate_candidates(&self.pool, category_code, bbox, since).await
     }
 
     async fn mark_lights(&self, now: DateTime<Utc>, limit: u32, mark: MarkFn<'_>) -> Result<u64> {
@@ -1025,7 +641,7 @@ impl CaseRepo for PgStore {
         .await
         .map_err(db_err)?
         .iter()
-        .map(case_row)
+        .map(cases::case::<Postgres>)
         .collect::<Result<Vec<_>>>()?;
         if due.is_empty() {
             return Ok(0);
@@ -1067,7 +683,7 @@ impl CaseRepo for PgStore {
     async fn import_history(&self, history: &CaseHistory) -> Result<u64> {
         let started = std::time::Instant::now();
         // The daily sequences to set, from the codes written.
-        let mut last_by_day: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut last_by_day: BTreeMap<String, i64> = BTreeMap::new();
         let mut ids = HashSet::with_capacity(history.cases.len());
         for c in &history.cases {
             if c.id <= 0 || !ids.insert(c.id) {
@@ -1076,13 +692,10 @@ impl CaseRepo for PgStore {
                     c.code, c.id
                 )));
             }
-            let (day, seq) = split_code(&c.code).ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "history case {}: code {:?} is not YYYYMMDD + sequence",
-                    c.id, c.code
-                ))
-            })?;
-            let last = last_by_day.entry(day).or_insert(seq);
+            let (day, seq) = split_code(&c.code)?;
+            let last = last_by_day
+                .entry(day.format("%Y%m%d").to_string())
+                .or_insert(seq);
             *last = (*last).max(seq);
         }
         if let Some(e) = history.events.iter().find(|e| !ids.contains(&e.case_id)) {
@@ -1146,7 +759,7 @@ impl CaseRepo for PgStore {
             batch.write(&mut tx, CaseWrite::Insert).await?;
         }
 
-        let (days, lasts): (Vec<&str>, Vec<i64>) = last_by_day.into_iter().unzip();
+        let (days, lasts): (Vec<String>, Vec<i64>) = last_by_day.into_iter().unzip();
         sqlx::query(
             "INSERT INTO case_code_seq (day, last) SELECT * FROM UNNEST($1::text[], $2::int8[])
              ON CONFLICT (day) DO UPDATE SET last = GREATEST(case_code_seq.last, excluded.last)",
@@ -1177,42 +790,11 @@ impl CaseRepo for PgStore {
 #[async_trait]
 impl RoutingRepo for PgStore {
     async fn routing_rules(&self) -> Result<Vec<RoutingRule>> {
-        sqlx::query(
-            "SELECT category_kind, category_code, region_code, department_id, auto_dispatch
-               FROM routing_rules ORDER BY category_kind, category_code, region_code",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(|row| {
-            let kind: String = row.try_get("category_kind").map_err(db_err)?;
-            Ok(RoutingRule {
-                category_kind: parse("category kind", &kind)?,
-                category_code: row.try_get("category_code").map_err(db_err)?,
-                region_code: row.try_get("region_code").map_err(db_err)?,
-                department_id: row.try_get("department_id").map_err(db_err)?,
-                auto_dispatch: row.try_get("auto_dispatch").map_err(db_err)?,
-            })
-        })
-        .collect()
+        workflow::routing_rules(&self.pool).await
     }
 
     async fn replace_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64> {
-        let mut seen = HashSet::with_capacity(rules.len());
-        for r in rules {
-            r.validate().map_err(StoreError::Invalid)?;
-            if !seen.insert((
-                r.category_kind,
-                r.category_code.as_str(),
-                r.region_code.as_str(),
-            )) {
-                return Err(StoreError::Invalid(format!(
-                    "routing rule {}/{} in {} appears twice",
-                    r.category_kind, r.category_code, r.region_code
-                )));
-            }
-        }
+        validate_rules(rules)?;
         let mut departments: Vec<i64> = rules.iter().map(|r| r.department_id).collect();
         departments.sort_unstable();
         departments.dedup();
@@ -1249,29 +831,6 @@ impl RoutingRepo for PgStore {
     }
 }
 
-/// `AND <the notification is in the owner's inbox>` over `notifications n`.
-fn push_owner(q: &mut QueryBuilder<Postgres>, owner: &InboxOwner) {
-    q.push(" AND (n.user_id = ").push_bind(owner.user_id);
-    if let Some(d) = owner.department_id {
-        q.push(" OR n.department_id = ").push_bind(d);
-    }
-    if !owner.roles.is_empty() {
-        q.push(" OR (n.role = ANY(")
-            .push_bind(owner.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>())
-            .push(")");
-        if let Some(prefixes) = &owner.region_prefixes {
-            q.push(" AND (n.region_code IS NULL");
-            for p in prefixes {
-                q.push(" OR ");
-                push_prefix(q, "n.region_code", p);
-            }
-            q.push(")");
-        }
-        q.push(")");
-    }
-    q.push(")");
-}
-
 #[async_trait]
 impl InboxRepo for PgStore {
     async fn inbox(
@@ -1280,136 +839,33 @@ impl InboxRepo for PgStore {
         unread_only: bool,
         page: PageRequest,
     ) -> Result<Page<Notification>> {
-        let filters = |q: &mut QueryBuilder<Postgres>| {
-            push_owner(q, owner);
-            if unread_only {
-                q.push(" AND n.read_at IS NULL");
-            }
-        };
-        let mut count =
-            QueryBuilder::<Postgres>::new("SELECT count(*) FROM notifications n WHERE true");
-        filters(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err)?;
-        let mut q = QueryBuilder::<Postgres>::new(
-            "SELECT n.id, n.user_id, n.department_id, n.role, n.region_code, n.case_id, n.action, \
-             n.title, n.created_at, n.read_at, coalesce(c.code, '') AS case_code \
-             FROM notifications n LEFT JOIN cases c ON c.id = n.case_id WHERE true",
-        );
-        filters(&mut q);
-        q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
-        let items = q
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(notification_row)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, total.max(0) as u64, page))
+        workflow::inbox(&self.pool, owner, unread_only, page).await
     }
 
     async fn mark_read(&self, owner: &InboxOwner, ids: &[i64], now: DateTime<Utc>) -> Result<u64> {
-        let mut q = QueryBuilder::<Postgres>::new("UPDATE notifications n SET read_at = ");
-        q.push_bind(now).push(" WHERE n.read_at IS NULL");
-        if !ids.is_empty() {
-            q.push(" AND n.id = ANY(").push_bind(ids.to_vec()).push(")");
-        }
-        push_owner(&mut q, owner);
-        let done = q.build().execute(&self.pool).await.map_err(db_err)?;
-        Ok(done.rows_affected())
+        workflow::mark_read(&self.pool, owner, ids, now).await
     }
 }
-
-const ATTACHMENT_SELECT: &str = "SELECT id, sha256, mime, bytes, width, height, thumb_sha256, \
-     uploaded_by, created_at, file_name, case_id FROM attachments";
 
 #[async_trait]
 impl AttachmentRepo for PgStore {
     async fn create_attachment(&self, a: &NewAttachment) -> Result<Attachment> {
-        // What the column keeps (microseconds), so the record equals what is read back.
-        let mut a = a.clone();
-        a.created_at = DateTime::from_timestamp_micros(a.created_at.timestamp_micros())
-            .unwrap_or(a.created_at);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO attachments (sha256, mime, bytes, width, height, thumb_sha256, uploaded_by,
-                 created_at, file_name)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(&a.sha256)
-        .bind(&a.mime)
-        .bind(a.bytes)
-        .bind(a.width)
-        .bind(a.height)
-        .bind(&a.thumb_sha256)
-        .bind(a.uploaded_by)
-        .bind(a.created_at)
-        .bind(&a.file_name)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_err)?;
-        Ok(Attachment {
-            id,
-            attachment: a,
-            case_id: None,
-        })
+        workflow::create_attachment(&self.pool, a).await
     }
 
     async fn get_attachments(&self, ids: &[i64]) -> Result<Vec<Attachment>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = QueryBuilder::<Postgres>::new(ATTACHMENT_SELECT);
-        q.push(" WHERE id = ANY(")
-            .push_bind(ids.to_vec())
-            .push(") ORDER BY id");
-        q.build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(attachment_row)
-            .collect()
+        workflow::get_attachments(&self.pool, ids).await
     }
 
     async fn case_attachments(&self, case_id: i64) -> Result<Vec<Attachment>> {
-        let mut q = QueryBuilder::<Postgres>::new(ATTACHMENT_SELECT);
-        q.push(" WHERE case_id = ")
-            .push_bind(case_id)
-            .push(" ORDER BY id");
-        q.build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(attachment_row)
-            .collect()
+        workflow::case_attachments(&self.pool, case_id).await
     }
 }
 
 #[async_trait]
 impl CalendarRepo for PgStore {
     async fn calendar_days(&self) -> Result<Vec<CalendarDay>> {
-        sqlx::query("SELECT date, kind, name FROM calendar_days ORDER BY date")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind").map_err(db_err)?;
-                Ok(CalendarDay {
-                    date: row.try_get("date").map_err(db_err)?,
-                    kind: parse::<DayKind>("calendar day kind", &kind)?,
-                    name: row.try_get("name").map_err(db_err)?,
-                })
-            })
-            .collect()
+        workflow::calendar_days(&self.pool).await
     }
 
     async fn put_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
@@ -1442,33 +898,6 @@ impl CalendarRepo for PgStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefix_ranges_cover_exactly_the_prefix() {
-        assert_eq!(prefix_end("4413").as_deref(), Some("4414"));
-        assert_eq!(prefix_end("441309").as_deref(), Some("44130:"));
-        assert_eq!(prefix_end(""), None);
-        assert_eq!(prefix_end("区"), None);
-        // Every digit string starting with the prefix lies in [prefix, end), nothing else does.
-        let (p, end) = ("441309", prefix_end("441309").unwrap());
-        for code in ["441309", "441309001", "4413099"] {
-            assert!(code >= p && code < end.as_str(), "{code}");
-        }
-        for code in ["441308999", "44131", "441310001"] {
-            assert!(!(code >= p && code < end.as_str()), "{code}");
-        }
-    }
-
-    #[test]
-    fn codes_are_day_and_sequence() {
-        let day = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
-        assert_eq!(case_code(day, 7), "2026030200007");
-        assert_eq!(split_code("2026030200007"), Some(("20260302", 7)));
-        assert_eq!(split_code("20260302123456"), Some(("20260302", 123_456)));
-        assert_eq!(split_code("202603020000"), None, "too short");
-        assert_eq!(split_code("2026133200001"), None, "no such day");
-        assert_eq!(split_code("2026030200a01"), None);
-    }
 
     #[test]
     fn write_statements_number_every_bound_column() {

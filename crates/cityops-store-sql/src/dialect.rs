@@ -40,6 +40,7 @@ pub trait Dialect:
     + Binds<&'static str>
     + Binds<Option<String>>
     + Binds<i64>
+    + Binds<i32>
     + Binds<Option<i64>>
     + Binds<f64>
     + Binds<bool>
@@ -249,7 +250,10 @@ mod sqlite {
             q.push_bind(ts_text(t));
         }
 
-        fn arg_ts(q: Query<'_, Sqlite, Args<Sqlite>>, t: DateTime<Utc>) -> Query<'_, Sqlite, Args<Sqlite>> {
+        fn arg_ts(
+            q: Query<'_, Sqlite, Args<Sqlite>>,
+            t: DateTime<Utc>,
+        ) -> Query<'_, Sqlite, Args<Sqlite>> {
             q.bind(ts_text(t))
         }
 

@@ -28,14 +28,16 @@
 //! 100,000th case of a day is refused ([`cases::case_code`]); every list has a total order (a
 //! unique column last), so both stores return equal pages.
 
+pub mod cases;
 mod dialect;
 pub mod read;
 pub mod rows;
+pub mod workflow;
 pub mod writes;
 
-pub use dialect::{Args, Binds, Cols, Decodes, Dialect, QueryBuilderExt, QueryExt};
 #[cfg(feature = "sqlite")]
 pub use dialect::ts_text;
+pub use dialect::{Args, Binds, Cols, Decodes, Dialect, QueryBuilderExt, QueryExt};
 
 use cityops_store::StoreError;
 

@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use cityops_store::{
     Category, CategoryKind, Component, ComponentQuery, Department, FilingStandard, Page,
-    PageRequest, Region, RegionLevel, RegionQuery, Result, Role, StoreStats, User,
-    UserCredentials,
+    PageRequest, Region, RegionLevel, RegionQuery, Result, Role, StoreStats, User, UserCredentials,
 };
 use sqlx::{Pool, QueryBuilder};
 
@@ -90,19 +89,25 @@ pub async fn stats<D: Dialect>(pool: &Pool<D>) -> Result<StoreStats> {
 
 /// A value of the `meta` table.
 pub async fn get_meta<D: Dialect>(pool: &Pool<D>, key: &str) -> Result<Option<String>> {
-    D::fetch_optional(pool, sqlx::query("SELECT value FROM meta WHERE key = $1").arg(key.to_string()))
-        .await?
-        .map(|row| Cols::<D>(&row).get("value"))
-        .transpose()
+    D::fetch_optional(
+        pool,
+        sqlx::query("SELECT value FROM meta WHERE key = $1").arg(key.to_string()),
+    )
+    .await?
+    .map(|row| Cols::<D>(&row).get("value"))
+    .transpose()
 }
 
 /// `RegionRepo::get_region`.
 pub async fn get_region<D: Dialect>(pool: &Pool<D>, code: &str) -> Result<Option<Region>> {
-    D::fetch_optional(pool, sqlx::query("SELECT * FROM regions WHERE code = $1").arg(code.to_string()))
-        .await?
-        .as_ref()
-        .map(rows::region::<D>)
-        .transpose()
+    D::fetch_optional(
+        pool,
+        sqlx::query("SELECT * FROM regions WHERE code = $1").arg(code.to_string()),
+    )
+    .await?
+    .as_ref()
+    .map(rows::region::<D>)
+    .transpose()
 }
 
 /// `RegionRepo::list_regions` (without geometry).
@@ -142,8 +147,10 @@ pub async fn regions_with_geometry<D: Dialect>(
 ) -> Result<Vec<Region>> {
     D::fetch_all(
         pool,
-        sqlx::query("SELECT * FROM regions WHERE level = $1 AND geometry IS NOT NULL ORDER BY code")
-            .arg(level.as_str()),
+        sqlx::query(
+            "SELECT * FROM regions WHERE level = $1 AND geometry IS NOT NULL ORDER BY code",
+        )
+        .arg(level.as_str()),
     )
     .await?
     .iter()

@@ -62,7 +62,9 @@ pub async fn create_session<D: Dialect>(
     .arg(user_id);
     let q = D::arg_ts(D::arg_ts(q, created_at), expires_at);
     D::execute(pool, q).await.map_err(|e| match e {
-        StoreError::Invalid(_) => StoreError::Invalid(format!("session for unknown user {user_id}")),
+        StoreError::Invalid(_) => {
+            StoreError::Invalid(format!("session for unknown user {user_id}"))
+        }
         other => other,
     })?;
     Ok(())
@@ -77,7 +79,10 @@ pub async fn delete_session<D: Dialect>(pool: &Pool<D>, token_hash: &str) -> Res
 
 /// `SessionRepo::purge_expired_sessions`: how many expired sessions were removed.
 pub async fn purge_expired_sessions<D: Dialect>(pool: &Pool<D>, now: DateTime<Utc>) -> Result<u64> {
-    let q = D::arg_ts(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1"), now);
+    let q = D::arg_ts(
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1"),
+        now,
+    );
     D::execute(pool, q).await
 }
 

@@ -183,14 +183,10 @@ async fn write_one(
     id: i64,
 ) -> Result<(Case, String)> {
     let number = next_code_number(conn, &day.format("%Y-%m-%d").to_string()).await?;
-    if number > 99_999 {
-        return Err(StoreError::Conflict(format!(
-            "the case codes of {day} are exhausted"
-        )));
-    }
+    let code = cityops_store_sql::cases::case_code(day, number)?;
     let mut stored = case.clone();
     stored.id = id;
-    stored.code = format!("{}{:05}", day.format("%Y%m%d"), number);
+    stored.code = code;
     stored.version = 1;
     insert_case(conn, &stored).await?;
     let mut ev = event.clone();

@@ -10,43 +10,12 @@ use cityops_store::{
 };
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::case_rows;
 use crate::case_write::BEGIN_WRITE;
-use crate::rows::ts;
 use crate::versions::{Cached, bump};
 use crate::{SqliteStore, db_err};
+use cityops_store_sql::workflow::{self, validate_rules};
 
 const CHUNK: usize = 1000;
-
-/// `AND (<the notification is in the owner's inbox>)` for `notifications n`: addressed to the
-/// user, to their department, or to one of their roles with a region inside their prefixes (a
-/// notification without a region reaches every holder of the role).
-fn push_owner(q: &mut QueryBuilder<Sqlite>, owner: &InboxOwner) {
-    q.push(" AND (n.user_id = ").push_bind(owner.user_id);
-    if let Some(d) = owner.department_id {
-        q.push(" OR n.department_id = ").push_bind(d);
-    }
-    if !owner.roles.is_empty() {
-        q.push(" OR (n.role IN (");
-        let mut sep = q.separated(", ");
-        for r in &owner.roles {
-            sep.push_bind(r.as_str());
-        }
-        q.push(")");
-        if let Some(prefixes) = &owner.region_prefixes {
-            q.push(" AND (n.region_code IS NULL");
-            for p in prefixes {
-                q.push(" OR substr(n.region_code, 1, ")
-                    .push_bind(p.chars().count() as i64)
-                    .push(") = ")
-                    .push_bind(p.clone());
-            }
-            q.push(")");
-        }
-        q.push(")");
-    }
-    q.push(")");
-}
 
 #[async_trait]
 impl InboxRepo for SqliteStore {
@@ -56,161 +25,33 @@ impl InboxRepo for SqliteStore {
         unread_only: bool,
         page: PageRequest,
     ) -> Result<Page<Notification>> {
-        let filters = |q: &mut QueryBuilder<Sqlite>| {
-            push_owner(q, owner);
-            if unread_only {
-                q.push(" AND n.read_at IS NULL");
-            }
-        };
-        let mut count =
-            QueryBuilder::<Sqlite>::new("SELECT count(*) FROM notifications n WHERE 1 = 1");
-        filters(&mut count);
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&self.read)
-            .await
-            .map_err(db_err)?;
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT n.*, c.code AS case_code FROM notifications n JOIN cases c ON c.id = n.case_id \
-             WHERE 1 = 1",
-        );
-        filters(&mut q);
-        q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
-        let items = q
-            .build()
-            .fetch_all(&self.read)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(case_rows::notification)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, total.max(0) as u64, page))
+        workflow::inbox(&self.read, owner, unread_only, page).await
     }
 
     async fn mark_read(&self, owner: &InboxOwner, ids: &[i64], now: DateTime<Utc>) -> Result<u64> {
-        let mut q = QueryBuilder::<Sqlite>::new("UPDATE notifications AS n SET read_at = ");
-        q.push_bind(ts(now)).push(" WHERE n.read_at IS NULL");
-        if !ids.is_empty() {
-            let list =
-                serde_json::to_string(ids).map_err(|e| StoreError::Database(e.to_string()))?;
-            q.push(" AND n.id IN (SELECT value FROM json_each(")
-                .push_bind(list)
-                .push("))");
-        }
-        push_owner(&mut q, owner);
-        let done = q.build().execute(&self.write).await.map_err(db_err)?;
-        Ok(done.rows_affected())
+        workflow::mark_read(&self.write, owner, ids, now).await
     }
 }
-
-const ATTACHMENT_COLUMNS: &str = "id, sha256, mime, bytes, width, height, thumb_sha256, \
-     uploaded_by, created_at, file_name, case_id";
 
 #[async_trait]
 impl AttachmentRepo for SqliteStore {
     async fn create_attachment(&self, a: &NewAttachment) -> Result<Attachment> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO attachments (sha256, mime, bytes, width, height, thumb_sha256, \
-             uploaded_by, created_at, file_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(a.sha256.as_str())
-        .bind(a.mime.as_str())
-        .bind(a.bytes)
-        .bind(a.width)
-        .bind(a.height)
-        .bind(a.thumb_sha256.as_str())
-        .bind(a.uploaded_by)
-        .bind(ts(a.created_at))
-        .bind(a.file_name.as_deref())
-        .fetch_one(&self.write)
-        .await
-        .map_err(db_err)?;
-        Ok(Attachment {
-            id,
-            attachment: a.clone(),
-            case_id: None,
-        })
+        workflow::create_attachment(&self.write, a).await
     }
 
     async fn get_attachments(&self, ids: &[i64]) -> Result<Vec<Attachment>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list = serde_json::to_string(ids).map_err(|e| StoreError::Database(e.to_string()))?;
-        let sql: &'static str = {
-            static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            SQL.get_or_init(|| {
-                format!(
-                    "SELECT {ATTACHMENT_COLUMNS} FROM attachments \
-                     WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"
-                )
-            })
-        };
-        sqlx::query(sql)
-            .bind(list)
-            .fetch_all(&self.read)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(case_rows::attachment)
-            .collect()
+        workflow::get_attachments(&self.read, ids).await
     }
 
     async fn case_attachments(&self, case_id: i64) -> Result<Vec<Attachment>> {
-        let sql: &'static str = {
-            static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-            SQL.get_or_init(|| {
-                format!(
-                    "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE case_id = ? ORDER BY id"
-                )
-            })
-        };
-        sqlx::query(sql)
-            .bind(case_id)
-            .fetch_all(&self.read)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(case_rows::attachment)
-            .collect()
+        workflow::case_attachments(&self.read, case_id).await
     }
-}
-
-/// Rejects a malformed rule or a (kind, category, region) given twice.
-fn validate_rules(rules: &[RoutingRule]) -> Result<()> {
-    let mut seen = HashSet::new();
-    for r in rules {
-        r.validate().map_err(StoreError::Invalid)?;
-        if !seen.insert((
-            r.category_kind,
-            r.category_code.as_str(),
-            r.region_code.as_str(),
-        )) {
-            return Err(StoreError::Invalid(format!(
-                "routing rule {}/{}/{} appears twice",
-                r.category_kind, r.category_code, r.region_code
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[async_trait]
 impl RoutingRepo for SqliteStore {
     async fn routing_rules(&self) -> Result<Vec<RoutingRule>> {
-        sqlx::query(
-            "SELECT category_kind, category_code, region_code, department_id, auto_dispatch \
-             FROM routing_rules ORDER BY category_kind, category_code, region_code",
-        )
-        .fetch_all(&self.read)
-        .await
-        .map_err(db_err)?
-        .iter()
-        .map(case_rows::routing_rule)
-        .collect()
+        workflow::routing_rules(&self.read).await
     }
 
     async fn replace_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64> {
@@ -269,13 +110,7 @@ impl RoutingRepo for SqliteStore {
 #[async_trait]
 impl CalendarRepo for SqliteStore {
     async fn calendar_days(&self) -> Result<Vec<CalendarDay>> {
-        sqlx::query("SELECT date, kind, name FROM calendar_days ORDER BY date")
-            .fetch_all(&self.read)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(case_rows::calendar_day)
-            .collect()
+        workflow::calendar_days(&self.read).await
     }
 
     async fn put_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
@@ -305,26 +140,5 @@ impl CalendarRepo for SqliteStore {
         bump(conn, Cached::Calendar).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(days.len() as u64)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use cityops_store::CategoryKind;
-
-    #[test]
-    fn rules_are_validated() {
-        let r = |cat: &str, region: &str| RoutingRule {
-            category_kind: CategoryKind::Matter,
-            category_code: cat.into(),
-            region_code: region.into(),
-            department_id: 1,
-            auto_dispatch: false,
-        };
-        assert!(validate_rules(&[r("01", "441300"), r("01001", "441300")]).is_ok());
-        assert!(validate_rules(&[r("01", "441300"), r("01", "441300")]).is_err());
-        assert!(validate_rules(&[r("1", "441300")]).is_err());
-        assert!(validate_rules(&[r("*", "4413")]).is_err());
     }
 }
