@@ -1,44 +1,10 @@
-//! Every conformance story on a fresh SQLite store: in a temporary file (WAL, writer + readers)
-//! and in memory (`sqlite::memory:`, one shared connection).
-use std::path::PathBuf;
-
+//! Every conformance story on a fresh SQLite store (`cityops_test_support::sqlite`): in a
+//! temporary file (WAL, writer + readers) and in memory (`sqlite::memory:`, one shared
+//! connection).
 use cityops_store::{Admin, ImportRepo};
 use cityops_store_conformance::fixtures;
 use cityops_store_sqlite::SqliteStore;
-
-/// A migrated store in a temporary directory, removed on drop (also when a story panics).
-struct TempStore {
-    dir: PathBuf,
-    url: String,
-    store: SqliteStore,
-}
-
-impl TempStore {
-    async fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "cityops-store-test-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        let url = format!("sqlite://{}", dir.join("cityops.db").display());
-        let store = SqliteStore::connect(&url).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        Self { dir, url, store }
-    }
-}
-
-impl Drop for TempStore {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn memory_store() -> SqliteStore {
-    let store = SqliteStore::connect("sqlite::memory:")
-        .await
-        .expect("connect");
-    store.migrate().await.expect("migrate");
-    store
-}
+use cityops_test_support::sqlite::{TempStore, memory_store};
 
 macro_rules! file_stories {
     ($($story:ident),* $(,)?) => {

@@ -1,11 +1,9 @@
 //! PostgreSQL-specific tests of the case workflow store: the audit chain under tampering, the
 //! deadline watcher run by several processes at once, concurrent intake, the bulk history import
-//! and the other case repositories. Each test runs on a fresh database `cityops_test_<uuid>`
-//! (created from `CITYOPS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`,
-//! and dropped afterwards even when the test fails). Without a server the tests print a notice
-//! and pass, unless `CITYOPS_REQUIRE_POSTGRES=1`.
+//! and the other case repositories. Each test runs on a fresh database
+//! (`cityops_test_support::postgres`, dropped afterwards even when the test fails). Without a
+//! server the tests print a notice and pass, unless `CITYOPS_REQUIRE_POSTGRES=1`.
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,93 +21,8 @@ use cityops_store::{
     NewDepartment, PageRequest, Role, RoutingRepo, RoutingRule, StoreError,
 };
 use cityops_store_postgres::PgStore;
+use cityops_test_support::postgres::with_store;
 use sqlx::{Connection, PgConnection};
-
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-fn admin_url() -> String {
-    std::env::var("CITYOPS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
-}
-
-fn postgres_required() -> bool {
-    std::env::var("CITYOPS_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
-}
-
-/// `url` with its database name replaced by `database` (query parameters kept).
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let path = base[authority..]
-        .find('/')
-        .map_or(base.len(), |i| i + authority);
-    let mut out = format!("{}/{database}", &base[..path]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-async fn admin_connection() -> Option<PgConnection> {
-    let url = admin_url();
-    match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&url)).await {
-        Ok(Ok(conn)) => Some(conn),
-        failure => {
-            let why = match failure {
-                Ok(Err(e)) => e.to_string(),
-                _ => "timed out".to_string(),
-            };
-            assert!(
-                !postgres_required(),
-                "CITYOPS_REQUIRE_POSTGRES=1 but PostgreSQL at {url} does not answer: {why}"
-            );
-            eprintln!("SKIPPED: no PostgreSQL at {url} ({why})");
-            None
-        }
-    }
-}
-
-/// Runs `body` on a connected, migrated store over a fresh database (and gives it the database
-/// URL, for more stores or raw connections), then drops the database and re-raises a panic.
-async fn with_fresh_database<F, Fut>(body: F)
-where
-    F: FnOnce(PgStore, String) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let Some(mut admin) = admin_connection().await else {
-        return;
-    };
-    let name = format!("cityops_test_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    let url = with_database(&admin_url(), &name);
-    let outcome = tokio::spawn(async move {
-        let store = PgStore::connect(&url).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        let guard = store.clone();
-        body(store, url).await;
-        guard.close().await;
-    })
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .expect("drop test database");
-    let _ = admin.close().await;
-    if let Err(e) = outcome {
-        match e.try_into_panic() {
-            Ok(panic) => std::panic::resume_unwind(panic),
-            Err(e) => panic!("test task failed: {e}"),
-        }
-    }
-}
 
 // ---- fixtures ------------------------------------------------------------------------------
 
@@ -175,6 +88,7 @@ fn report_at(
         config: &cfg,
         handle_limit: None,
         master: None,
+        suggested_department: None,
     };
     let input = NewReport {
         source: CaseSource::Inspector,
@@ -219,6 +133,7 @@ async fn supervise(store: &PgStore, c: &Case, at: DateTime<Utc>) -> Case {
         config: &cfg,
         handle_limit: None,
         master: None,
+        suggested_department: None,
     };
     let leader = Actor {
         user_id: Some(900),
@@ -262,7 +177,7 @@ async fn raw(url: &str) -> PgConnection {
 /// document keeps every field, and each event read back hashes to its stored hash.
 #[tokio::test]
 async fn case_and_events_round_trip_exactly() {
-    with_fresh_database(|store, _| async move {
+    with_store(|store, _| async move {
         let (c, ev, notes) = report_at(t0(), 7, "441302001001001", "路灯不亮", Vec::new());
         let stored = store
             .create_case(
@@ -322,7 +237,7 @@ async fn case_and_events_round_trip_exactly() {
 /// Editing a stored event directly in the database is detected at that event; so is deleting one.
 #[tokio::test]
 async fn tampering_with_a_stored_event_is_detected() {
-    with_fresh_database(|store, url| async move {
+    with_store(|store, url| async move {
         let mut at = t0();
         for i in 0..4 {
             let c = create(&store, at, 10 + i, "441302001001001").await;
@@ -376,7 +291,7 @@ async fn tampering_with_a_stored_event_is_detected() {
 /// overdue once, and the chain stays intact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn watcher_marks_each_light_once_across_processes() {
-    with_fresh_database(|store, url| async move {
+    with_store(|store, url| async move {
         const CASES: i64 = 200;
         // Case i is reported 20 s after case i-1: yellow 48 min, due 60 min after its report.
         let start = t0();
@@ -408,7 +323,7 @@ async fn watcher_marks_each_light_once_across_processes() {
                     let limit = 3 + (p as u32) * 4 + worker;
                     tasks.push(tokio::spawn(async move {
                         let mark = move |c: &Case| {
-                            case::mark_light(c, now, &cal).map(|(c, e)| {
+                            case::mark_light(c, now, &cal).map(|(c, e, _)| {
                                 let notes = if c.light == Light::Red {
                                     vec![NewNotification {
                                         recipient: Recipient::Role {
@@ -500,7 +415,7 @@ async fn watcher_marks_each_light_once_across_processes() {
 /// sequence without gaps, and the chain is linear.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_intake_gets_distinct_codes() {
-    with_fresh_database(|store, url| async move {
+    with_store(|store, url| async move {
         let other = PgStore::connect(&url).await.unwrap();
         let mut tasks = Vec::new();
         for client in 0..64i64 {
@@ -539,7 +454,7 @@ async fn concurrent_intake_gets_distinct_codes() {
 /// A transition against a stale version is a conflict and writes nothing.
 #[tokio::test]
 async fn stale_transition_is_a_conflict() {
-    with_fresh_database(|store, _| async move {
+    with_store(|store, _| async move {
         let c = create(&store, t0(), 5, "441302001001001").await;
         let fresh = supervise(&store, &c, t0() + Span::seconds(1)).await;
         assert_eq!(fresh.version, 2);
@@ -552,6 +467,7 @@ async fn stale_transition_is_a_conflict() {
             config: &cfg,
             handle_limit: None,
             master: None,
+            suggested_department: None,
         };
         let leader = Actor {
             user_id: Some(900),
@@ -583,7 +499,7 @@ async fn stale_transition_is_a_conflict() {
 /// Lists and counts apply the visibility rule and the filters in SQL.
 #[tokio::test]
 async fn lists_and_counts_apply_scope_and_filters() {
-    with_fresh_database(|store, _| async move {
+    with_store(|store, _| async move {
         let a = create(&store, t0(), 1, "441302001001001").await;
         let b = create(&store, t0() + Span::minutes(1), 2, "441302002001001").await;
         let c = create(&store, t0() + Span::minutes(2), 3, "441303001001001").await;
@@ -639,6 +555,7 @@ async fn lists_and_counts_apply_scope_and_filters() {
             config: &cfg,
             handle_limit: None,
             master: Some(&a),
+            suggested_department: None,
         };
         let intake = Actor {
             user_id: Some(50),
@@ -890,6 +807,7 @@ fn history(n: i64, days: i64) -> CaseHistory {
             config: &cfg,
             handle_limit: None,
             master: None,
+            suggested_department: None,
         };
         let leader = Actor {
             user_id: Some(900),
@@ -908,7 +826,7 @@ fn history(n: i64, days: i64) -> CaseHistory {
 /// import into a non-empty table is refused.
 #[tokio::test]
 async fn history_import_continues_codes_and_chain() {
-    with_fresh_database(|store, _| async move {
+    with_store(|store, _| async move {
         let h = history(12_000, 3);
         let started = std::time::Instant::now();
         assert_eq!(store.import_history(&h).await.unwrap(), 12_000);
@@ -948,7 +866,7 @@ async fn history_import_continues_codes_and_chain() {
 /// The demo's size: ~73,000 cases and ~500,000 events in one transaction, within seconds.
 #[tokio::test]
 async fn history_import_at_demo_scale() {
-    with_fresh_database(|store, _| async move {
+    with_store(|store, _| async move {
         let mut h = history(73_000, 365);
         // Pad to ~7 events a case with more supervision events (same chain rules).
         let extra: Vec<NewCaseEvent> = h
@@ -975,7 +893,7 @@ async fn history_import_at_demo_scale() {
 
 #[tokio::test]
 async fn inbox_matches_user_department_and_role_in_region() {
-    with_fresh_database(|store, _| async move {
+    with_store(|store, _| async move {
         // The report notifies intake of the case's grid region.
         let c = create(&store, t0(), 1, "441302001001001").await;
         let foreign = create(&store, t0(), 1, "441303001001001").await;
@@ -994,6 +912,7 @@ async fn inbox_matches_user_department_and_role_in_region() {
             config: &cfg,
             handle_limit: None,
             master: None,
+            suggested_department: None,
         };
         let leader = Actor {
             user_id: Some(900),
@@ -1090,7 +1009,7 @@ async fn inbox_matches_user_department_and_role_in_region() {
 
 #[tokio::test]
 async fn routing_matrix_is_replaced_whole_and_checked() {
-    with_fresh_database(|store, url| async move {
+    with_store(|store, url| async move {
         let batch = ImportBatch {
             departments: ["d1", "d2"]
                 .iter()
@@ -1156,7 +1075,7 @@ async fn routing_matrix_is_replaced_whole_and_checked() {
 
 #[tokio::test]
 async fn attachments_are_linked_by_reports_and_transitions() {
-    with_fresh_database(|store, _| async move {
+    with_store(|store, _| async move {
         let photo = |n: u8| NewAttachment {
             sha256: format!("{n:064x}"),
             mime: "image/jpeg".into(),
@@ -1200,6 +1119,7 @@ async fn attachments_are_linked_by_reports_and_transitions() {
             config: &cfg,
             handle_limit: None,
             master: None,
+            suggested_department: None,
         };
         let leader = Actor {
             user_id: Some(900),
@@ -1233,7 +1153,7 @@ async fn attachments_are_linked_by_reports_and_transitions() {
 
 #[tokio::test]
 async fn calendar_days_upsert_by_date() {
-    with_fresh_database(|store, _| async move {
+    with_store(|store, _| async move {
         let day = |m, d, kind, name: &str| CalendarDay {
             date: NaiveDate::from_ymd_opt(2026, m, d).unwrap(),
             kind,

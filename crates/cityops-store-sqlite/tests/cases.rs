@@ -2,7 +2,6 @@
 //! store instances (two processes) on one file mark each case exactly once, and the bulk paths
 //! (concurrent intake, history import) keep the chain intact at volume.
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,32 +17,7 @@ use cityops_store_conformance::case_fixtures::{
     World, at_min, code_of, history, local_date, location, new_report, t0,
 };
 use cityops_store_sqlite::SqliteStore;
-
-/// A migrated file store in a temporary directory, removed on drop.
-struct TempDb {
-    dir: PathBuf,
-    url: String,
-    store: SqliteStore,
-}
-
-impl TempDb {
-    async fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "cityops-sqlite-cases-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
-        let url = format!("sqlite://{}", dir.join("cityops.db").display());
-        let store = SqliteStore::connect(&url).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        Self { dir, url, store }
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use cityops_test_support::sqlite::TempStore;
 
 async fn whole_chain(store: &dyn Store) -> Vec<CaseEvent> {
     let mut out: Vec<CaseEvent> = Vec::new();
@@ -75,7 +49,7 @@ fn report(i: i64) -> cityops_domain::case::NewReport {
 /// first broken link.
 #[tokio::test]
 async fn editing_a_stored_event_is_detected() {
-    let db = TempDb::new().await;
+    let db = TempStore::new().await;
     let store = &db.store;
     let w = World::new(store).await;
     for i in 0..4 {
@@ -149,7 +123,7 @@ async fn editing_a_stored_event_is_detected() {
 /// instants, many rounds: every case is marked yellow once and red once, never twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_mark_each_case_once() {
-    let db = TempDb::new().await;
+    let db = TempStore::new().await;
     let a = db.store.clone();
     let b = SqliteStore::connect(&db.url).await.expect("second store");
     let w = World::new(&a).await;
@@ -165,7 +139,7 @@ async fn two_processes_mark_each_case_once() {
         let now = at_min(minute);
         let cal = cal.clone();
         let f = move |c: &Case| -> Option<(Case, NewCaseEvent, Vec<NewNotification>)> {
-            mark_light(c, now, &cal).map(|(c, e)| (c, e, Vec::new()))
+            mark_light(c, now, &cal).map(|(c, e, _)| (c, e, Vec::new()))
         };
         // A small limit makes each instant take several runs, racing each other.
         for _ in 0..4 {
@@ -207,7 +181,7 @@ async fn two_processes_mark_each_case_once() {
 /// 64 clients report at once: distinct codes, one intact chain. Prints the throughput.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_intake_keeps_codes_and_chain() {
-    let db = TempDb::new().await;
+    let db = TempStore::new().await;
     let store = Arc::new(db.store.clone());
     let w = Arc::new(World::new(&*store).await);
     let per_client = 20;
@@ -253,7 +227,7 @@ async fn concurrent_intake_keeps_codes_and_chain() {
 /// repeating a domain-generated template: imported in one transaction, then verified.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_at_demo_scale() {
-    let db = TempDb::new().await;
+    let db = TempStore::new().await;
     let store = &db.store;
     let w = World::new(store).await;
     // The cases of the generated history that run the whole loop (8 events each): a year of the
