@@ -69,6 +69,7 @@ pub async fn ensure_demo(
     city: DemoCity,
     seed: u64,
     evidence_dir: &std::path::Path,
+    accounts_file: &std::path::Path,
 ) -> anyhow::Result<()> {
     if let Some(existing) = store.get_meta(DEMO_CITY_KEY).await? {
         if existing != city.to_string() {
@@ -92,6 +93,10 @@ pub async fn ensure_demo(
         ..demo::DemoOptions::for_city(city)
     };
     let batch = tokio::task::spawn_blocking(move || demo::build_demo(&opts, &hash)).await??;
+    // The full account list (the banner shows the main accounts only); before the database is
+    // written, so that a directory we cannot write to leaves no half-made demo behind.
+    cityops_seed::accounts::write_accounts_file(&batch, accounts_file)
+        .with_context(|| format!("writing the demo account list {}", accounts_file.display()))?;
     let built = started.elapsed();
     let summary = store
         .apply_import(&batch)
@@ -361,6 +366,13 @@ pub fn print_banner(config: &Config, city: DemoCity, serving: bool) {
         println!(
             "    … and {} more street-office handlers: handler_<9-digit street code>",
             streets.len() - 3
+        );
+    }
+    let list = cityops_seed::accounts::accounts_file(&config.database_url);
+    if list.exists() {
+        println!(
+            "  all demo accounts (roles, department, patrol area): {}",
+            list.display()
         );
     }
     println!("  Open311 API key: cityops-demo-open311-key");

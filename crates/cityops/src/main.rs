@@ -169,6 +169,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 args.city,
                 args.seed,
                 std::path::Path::new(&config.evidence_dir),
+                &cityops_seed::accounts::accounts_file(&config.database_url),
             )
             .await?;
             let state = app::build_state(store, &config, true).await?;

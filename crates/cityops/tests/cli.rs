@@ -270,6 +270,11 @@ async fn demo_on_sqlite_serves_the_contract_and_reuses_its_file() {
     check_demo(&server).await;
     drop(server);
     assert!(dir.join("demo.db").exists());
+    // The full account list lies beside the database: every grid inspector (网格员) is in it.
+    let accounts = std::fs::read_to_string(dir.join("demo.accounts.csv")).unwrap();
+    assert!(accounts.starts_with("username,display_name,roles,"));
+    assert!(accounts.contains("\ninspector1,"));
+    assert!(accounts.lines().any(|l| l.starts_with("inspector-4413")));
     // Second run reuses the file (no rebuild): the city is still there.
     let server = start_demo("sqlite://demo.db", &dir).await;
     let c = reqwest::Client::new();
