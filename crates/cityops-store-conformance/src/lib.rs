@@ -9,6 +9,7 @@
 pub mod cache_stories;
 pub mod case_fixtures;
 pub mod case_stories;
+pub mod drift_stories;
 pub mod fixtures;
 pub mod stories;
 
@@ -47,6 +48,11 @@ macro_rules! for_each_story {
             case_routing_rules_replace,
             case_calendar_upsert,
             case_import_history_then_create,
+            case_text_search_folds_latin_and_is_literal,
+            case_sorts_break_ties_by_id,
+            case_category_filter_answered_alike,
+            case_codes_stop_at_the_daily_limit,
+            case_clock_projected_for_open_cases_only,
             cache_versions_follow_their_writes,
             audit_checkpoint_moves_forward,
             attachment_claimed_by_one_report,

@@ -14,6 +14,7 @@ use crate::fixtures::{self, new_user};
 /// The case workflow stories live in their own module; the backends reach them here.
 pub use crate::cache_stories::*;
 pub use crate::case_stories::*;
+pub use crate::drift_stories::*;
 
 fn page(page: u32, page_size: u32) -> PageRequest {
     PageRequest { page, page_size }
