@@ -12,14 +12,11 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
-use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use cityops_domain::case::{GENESIS_HASH, chain_hash};
 use cityops_store::{
-    Attachment, AttachmentRepo, CalendarDay, CalendarRepo, Case, CaseCounts, CaseEvent,
-    CaseHistory, CaseQuery, CaseRepo, CaseStatus, CaseVisibility, InboxOwner, InboxRepo, MarkFn,
-    NewAttachment, NewCaseEvent, NewNotification, Notification, Page, PageRequest, Recipient,
-    Result, Role, RoutingRepo, RoutingRule, StoreError, attachment_claim_error,
+    CalendarDay, Case, CaseHistory, CaseStatus, MarkFn, NewCaseEvent, NewNotification, Recipient,
+    Result, Role, RoutingRule, StoreError, attachment_claim_error,
 };
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
@@ -28,7 +25,7 @@ use sqlx::{PgConnection, Postgres, Row};
 use crate::versions::{Cached, bump};
 use crate::{PgStore, db_err};
 use cityops_store_sql::cases::{self, case_code, project, split_code};
-use cityops_store_sql::workflow::{self, validate_rules};
+use cityops_store_sql::workflow::validate_rules;
 
 /// Opens a transaction holding the chain lock (advisory lock 727301, which serialises every
 /// append to the event chain), in one round trip (simple-query protocol).
@@ -481,9 +478,9 @@ fn or_case(case_id: i64, default: i64) -> i64 {
     if case_id == 0 { default } else { case_id }
 }
 
-#[async_trait]
-impl CaseRepo for PgStore {
-    async fn create_case(
+/// The case writes, tuned for this backend (the reads are shared: `cityops_store_sql::shared_case_repos!`).
+impl PgStore {
+    pub(crate) async fn store_new_case(
         &self,
         case: &Case,
         local_date: NaiveDate,
@@ -536,24 +533,7 @@ impl CaseRepo for PgStore {
         Ok(stored)
     }
 
-    async fn get_case(&self, id: i64, vis: &CaseVisibility) -> Result<Option<Case>> {
-        cases::get_case(&self.pool, id, vis).await
-    }
-
-    async fn list_cases(
-        &self,
-        query: &CaseQuery,
-        vis: &CaseVisibility,
-        page: PageRequest,
-    ) -> Result<Page<Case>> {
-        cases::list_cases(&self.pool, query, vis, page).await
-    }
-
-    async fn count_cases(&self, query: &CaseQuery, vis: &CaseVisibility) -> Result<CaseCounts> {
-        cases::count_cases(&self.pool, query, vis).await
-    }
-
-    async fn save_transition(
+    pub(crate) async fn store_transition(
         &self,
         case: &Case,
         event: &NewCaseEvent,
@@ -601,28 +581,12 @@ impl CaseRepo for PgStore {
         Ok(stored)
     }
 
-    async fn case_events(
+    pub(crate) async fn store_marks(
         &self,
-        case_id: i64,
-        vis: &CaseVisibility,
-    ) -> Result<Option<Vec<CaseEvent>>> {
-        cases::case_events(&self.pool, case_id, vis).await
-    }
-
-    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<CaseEvent>> {
-        cases::audit_events(&self.pool, after_seq, limit).await
-    }
-
-    async fn duplicate_candidates(
-        &self,
-        category_code: &str,
-        bbox: [f64; 4],
-        since: DateTime<Utc>,
-    ) -> Result<Vec<Case>> {
-        cases::duplicate_candidates(&self.pool, category_code, bbox, since).await
-    }
-
-    async fn mark_lights(&self, now: DateTime<Utc>, limit: u32, mark: MarkFn<'_>) -> Result<u64> {
+        now: DateTime<Utc>,
+        limit: u32,
+        mark: MarkFn<'_>,
+    ) -> Result<u64> {
         if limit == 0 {
             return Ok(0);
         }
@@ -680,7 +644,7 @@ impl CaseRepo for PgStore {
         Ok(marked.len() as u64)
     }
 
-    async fn import_history(&self, history: &CaseHistory) -> Result<u64> {
+    pub(crate) async fn store_history(&self, history: &CaseHistory) -> Result<u64> {
         let started = std::time::Instant::now();
         // The daily sequences to set, from the codes written.
         let mut last_by_day: BTreeMap<String, i64> = BTreeMap::new();
@@ -787,13 +751,9 @@ impl CaseRepo for PgStore {
     }
 }
 
-#[async_trait]
-impl RoutingRepo for PgStore {
-    async fn routing_rules(&self) -> Result<Vec<RoutingRule>> {
-        workflow::routing_rules(&self.pool).await
-    }
-
-    async fn replace_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64> {
+/// Replacing the responsibility matrix.
+impl PgStore {
+    pub(crate) async fn store_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64> {
         validate_rules(rules)?;
         let mut departments: Vec<i64> = rules.iter().map(|r| r.department_id).collect();
         departments.sort_unstable();
@@ -831,44 +791,9 @@ impl RoutingRepo for PgStore {
     }
 }
 
-#[async_trait]
-impl InboxRepo for PgStore {
-    async fn inbox(
-        &self,
-        owner: &InboxOwner,
-        unread_only: bool,
-        page: PageRequest,
-    ) -> Result<Page<Notification>> {
-        workflow::inbox(&self.pool, owner, unread_only, page).await
-    }
-
-    async fn mark_read(&self, owner: &InboxOwner, ids: &[i64], now: DateTime<Utc>) -> Result<u64> {
-        workflow::mark_read(&self.pool, owner, ids, now).await
-    }
-}
-
-#[async_trait]
-impl AttachmentRepo for PgStore {
-    async fn create_attachment(&self, a: &NewAttachment) -> Result<Attachment> {
-        workflow::create_attachment(&self.pool, a).await
-    }
-
-    async fn get_attachments(&self, ids: &[i64]) -> Result<Vec<Attachment>> {
-        workflow::get_attachments(&self.pool, ids).await
-    }
-
-    async fn case_attachments(&self, case_id: i64) -> Result<Vec<Attachment>> {
-        workflow::case_attachments(&self.pool, case_id).await
-    }
-}
-
-#[async_trait]
-impl CalendarRepo for PgStore {
-    async fn calendar_days(&self) -> Result<Vec<CalendarDay>> {
-        workflow::calendar_days(&self.pool).await
-    }
-
-    async fn put_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
+/// Upserting calendar days.
+impl PgStore {
+    pub(crate) async fn store_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
         // One row per date; a later entry for the same date wins, as if upserted in order.
         let mut by_date: BTreeMap<NaiveDate, &CalendarDay> = BTreeMap::new();
         for d in days {

@@ -13,8 +13,7 @@ mod versions;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use cityops_store::{Admin, Result, StoreError, StoreStats};
+use cityops_store::{Result, StoreError};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
@@ -32,7 +31,7 @@ pub struct PgStore {
 
 impl PgStore {
     /// Connects to `postgres://user[:password]@host[:port]/database`. Does not migrate; call
-    /// [`Admin::migrate`].
+    /// [`cityops_store::Admin::migrate`].
     pub async fn connect(url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Database(format!("invalid PostgreSQL URL: {e}")))?
@@ -79,36 +78,4 @@ impl PgStore {
 /// Maps a driver error (shared by both stores).
 pub(crate) use cityops_store_sql::db_err;
 
-#[async_trait]
-impl Admin for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        MIGRATOR
-            .run(&self.pool)
-            .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn stats(&self) -> Result<StoreStats> {
-        cityops_store_sql::read::stats(&self.pool).await
-    }
-
-    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
-        cityops_store_sql::read::get_meta(&self.pool, key).await
-    }
-
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        cityops_store_sql::writes::set_meta(&self.pool, key, value).await
-    }
-}
+cityops_store_sql::shared_admin!(PgStore, backend: "postgres", read: pool, write: pool);

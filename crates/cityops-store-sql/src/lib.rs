@@ -30,11 +30,14 @@
 
 pub mod cases;
 mod dialect;
+mod macros;
 pub mod read;
 pub mod rows;
 pub mod workflow;
 pub mod writes;
 
+#[doc(hidden)]
+pub use async_trait::async_trait as __async_trait;
 #[cfg(feature = "sqlite")]
 pub use dialect::ts_text;
 pub use dialect::{Args, Binds, Cols, Decodes, Dialect, QueryBuilderExt, QueryExt};

@@ -87,6 +87,12 @@ pub async fn stats<D: Dialect>(pool: &Pool<D>) -> Result<StoreStats> {
     })
 }
 
+/// `Admin::ping`: one round trip.
+pub async fn ping<D: Dialect>(pool: &Pool<D>) -> Result<()> {
+    D::fetch_one(pool, sqlx::query("SELECT 1 AS n")).await?;
+    Ok(())
+}
+
 /// A value of the `meta` table.
 pub async fn get_meta<D: Dialect>(pool: &Pool<D>, key: &str) -> Result<Option<String>> {
     D::fetch_optional(

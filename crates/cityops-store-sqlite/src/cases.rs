@@ -7,12 +7,8 @@
 //! (see `intake`).
 use std::collections::HashMap;
 
-use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use cityops_store::{
-    Case, CaseCounts, CaseEvent, CaseHistory, CaseQuery, CaseRepo, CaseVisibility, MarkFn,
-    NewCaseEvent, NewNotification, Page, PageRequest, Result, StoreError,
-};
+use cityops_store::{Case, CaseHistory, MarkFn, NewCaseEvent, NewNotification, Result, StoreError};
 use sqlx::{Sqlite, SqliteConnection};
 
 use crate::case_write::{
@@ -29,9 +25,9 @@ fn parse_code(code: &str) -> Result<(String, i64)> {
     Ok((day.format("%Y-%m-%d").to_string(), n))
 }
 
-#[async_trait]
-impl CaseRepo for SqliteStore {
-    async fn create_case(
+/// The case writes, tuned for this backend (the reads are shared: `cityops_store_sql::shared_case_repos!`).
+impl SqliteStore {
+    pub(crate) async fn store_new_case(
         &self,
         case: &Case,
         local_date: NaiveDate,
@@ -41,24 +37,7 @@ impl CaseRepo for SqliteStore {
         self.intake(case, local_date, event, notify).await
     }
 
-    async fn get_case(&self, id: i64, vis: &CaseVisibility) -> Result<Option<Case>> {
-        cases::get_case(&self.read, id, vis).await
-    }
-
-    async fn list_cases(
-        &self,
-        query: &CaseQuery,
-        vis: &CaseVisibility,
-        page: PageRequest,
-    ) -> Result<Page<Case>> {
-        cases::list_cases(&self.read, query, vis, page).await
-    }
-
-    async fn count_cases(&self, query: &CaseQuery, vis: &CaseVisibility) -> Result<CaseCounts> {
-        cases::count_cases(&self.read, query, vis).await
-    }
-
-    async fn save_transition(
+    pub(crate) async fn store_transition(
         &self,
         case: &Case,
         event: &NewCaseEvent,
@@ -81,28 +60,12 @@ impl CaseRepo for SqliteStore {
         Ok(stored)
     }
 
-    async fn case_events(
+    pub(crate) async fn store_marks(
         &self,
-        case_id: i64,
-        vis: &CaseVisibility,
-    ) -> Result<Option<Vec<CaseEvent>>> {
-        cases::case_events(&self.read, case_id, vis).await
-    }
-
-    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<CaseEvent>> {
-        cases::audit_events(&self.read, after_seq, limit).await
-    }
-
-    async fn duplicate_candidates(
-        &self,
-        category_code: &str,
-        bbox: [f64; 4],
-        since: DateTime<Utc>,
-    ) -> Result<Vec<Case>> {
-        cases::duplicate_candidates(&self.read, category_code, bbox, since).await
-    }
-
-    async fn mark_lights(&self, now: DateTime<Utc>, limit: u32, mark: MarkFn<'_>) -> Result<u64> {
+        now: DateTime<Utc>,
+        limit: u32,
+        mark: MarkFn<'_>,
+    ) -> Result<u64> {
         let at = ts(now);
         let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         let conn: &mut SqliteConnection = &mut tx;
@@ -149,7 +112,7 @@ impl CaseRepo for SqliteStore {
         Ok(changed)
     }
 
-    async fn import_history(&self, history: &CaseHistory) -> Result<u64> {
+    pub(crate) async fn store_history(&self, history: &CaseHistory) -> Result<u64> {
         let started = std::time::Instant::now();
         // Validate before taking the write lock.
         let mut days: HashMap<String, i64> = HashMap::new();

@@ -33,8 +33,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use cityops_store::{Admin, Result, StoreError, StoreStats};
+use cityops_store::{Result, StoreError};
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -65,7 +64,7 @@ fn is_memory_url(url: &str) -> bool {
 impl SqliteStore {
     /// Opens (creating it if missing, with its parent directory) the database at `url`:
     /// `sqlite://path/to/file.db`, `sqlite:file.db` or `sqlite::memory:`. Does not migrate; call
-    /// [`Admin::migrate`].
+    /// [`cityops_store::Admin::migrate`].
     pub async fn connect(url: &str) -> Result<Self> {
         let base = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Database(format!("invalid SQLite URL {url:?}: {e}")))?
@@ -169,43 +168,12 @@ fn create_dir(dir: &Path) -> Result<()> {
 /// Maps a driver error (shared by both stores).
 pub(crate) use cityops_store_sql::db_err;
 
-#[async_trait]
-impl Admin for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        MIGRATOR
-            .run(&self.write)
-            .await
-            .map_err(|e| StoreError::Database(format!("migration failed: {e}")))
-    }
-
-    async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.read)
-            .await
-            .map_err(db_err)?;
-        Ok(())
-    }
-
-    async fn stats(&self) -> Result<StoreStats> {
-        cityops_store_sql::read::stats(&self.read).await
-    }
-
-    async fn get_meta(&self, key: &str) -> Result<Option<String>> {
-        cityops_store_sql::read::get_meta(&self.read, key).await
-    }
-
-    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        cityops_store_sql::writes::set_meta(&self.write, key, value).await
-    }
-}
+cityops_store_sql::shared_admin!(SqliteStore, backend: "sqlite", read: read, write: write);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cityops_store::Admin;
 
     #[test]
     fn memory_urls() {

@@ -1,60 +1,20 @@
-//! The case workflow's supporting repositories on SQLite: inboxes, attachments, the
-//! responsibility matrix and the holiday schedule.
+//! The case workflow's supporting repositories on SQLite: the responsibility matrix and the
+//! holiday schedule (their reads are shared; inboxes and attachments are all shared, see `read`).
 use std::collections::HashSet;
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use cityops_store::{
-    Attachment, AttachmentRepo, CalendarDay, CalendarRepo, InboxOwner, InboxRepo, NewAttachment,
-    Notification, Page, PageRequest, Result, RoutingRepo, RoutingRule, StoreError,
-};
+use cityops_store::{CalendarDay, Result, RoutingRule, StoreError};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::case_write::BEGIN_WRITE;
 use crate::versions::{Cached, bump};
 use crate::{SqliteStore, db_err};
-use cityops_store_sql::workflow::{self, validate_rules};
+use cityops_store_sql::workflow::validate_rules;
 
 const CHUNK: usize = 1000;
 
-#[async_trait]
-impl InboxRepo for SqliteStore {
-    async fn inbox(
-        &self,
-        owner: &InboxOwner,
-        unread_only: bool,
-        page: PageRequest,
-    ) -> Result<Page<Notification>> {
-        workflow::inbox(&self.read, owner, unread_only, page).await
-    }
-
-    async fn mark_read(&self, owner: &InboxOwner, ids: &[i64], now: DateTime<Utc>) -> Result<u64> {
-        workflow::mark_read(&self.write, owner, ids, now).await
-    }
-}
-
-#[async_trait]
-impl AttachmentRepo for SqliteStore {
-    async fn create_attachment(&self, a: &NewAttachment) -> Result<Attachment> {
-        workflow::create_attachment(&self.write, a).await
-    }
-
-    async fn get_attachments(&self, ids: &[i64]) -> Result<Vec<Attachment>> {
-        workflow::get_attachments(&self.read, ids).await
-    }
-
-    async fn case_attachments(&self, case_id: i64) -> Result<Vec<Attachment>> {
-        workflow::case_attachments(&self.read, case_id).await
-    }
-}
-
-#[async_trait]
-impl RoutingRepo for SqliteStore {
-    async fn routing_rules(&self) -> Result<Vec<RoutingRule>> {
-        workflow::routing_rules(&self.read).await
-    }
-
-    async fn replace_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64> {
+/// Replacing the responsibility matrix.
+impl SqliteStore {
+    pub(crate) async fn store_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64> {
         validate_rules(rules)?;
         let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         let conn: &mut SqliteConnection = &mut tx;
@@ -107,13 +67,9 @@ impl RoutingRepo for SqliteStore {
     }
 }
 
-#[async_trait]
-impl CalendarRepo for SqliteStore {
-    async fn calendar_days(&self) -> Result<Vec<CalendarDay>> {
-        workflow::calendar_days(&self.read).await
-    }
-
-    async fn put_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
+/// Upserting calendar days.
+impl SqliteStore {
+    pub(crate) async fn store_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
         let mut seen = HashSet::new();
         if let Some(d) = days.iter().find(|d| !seen.insert(d.date)) {
             return Err(StoreError::Invalid(format!(

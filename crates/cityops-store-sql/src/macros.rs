@@ -1,0 +1,404 @@
+//! The trait impls both stores expand: every repository method that is shared, delegating the
+//! tuned writes to the store's own inherent methods.
+
+/// Implements every repository whose methods are all shared — `RegionRepo`, `CatalogueRepo`,
+/// `OrgRepo`, `SessionRepo`, `ComponentRepo`, `InboxRepo`, `AttachmentRepo` — for a store type,
+/// reading from the pool field `$read` and writing through `$write` (the same field where the
+/// store has one pool). Expanded once in each store crate.
+#[macro_export]
+macro_rules! shared_repos {
+    ($store:ty, read: $read:ident, write: $write:ident) => {
+        #[$crate::__async_trait]
+        impl ::cityops_store::RegionRepo for $store {
+            async fn get_region(
+                &self,
+                code: &str,
+            ) -> ::cityops_store::Result<Option<::cityops_store::Region>> {
+                $crate::read::get_region(&self.$read, code).await
+            }
+
+            async fn list_regions(
+                &self,
+                query: &::cityops_store::RegionQuery,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::Region>> {
+                $crate::read::list_regions(&self.$read, query, page).await
+            }
+
+            async fn regions_with_geometry(
+                &self,
+                level: ::cityops_store::RegionLevel,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::Region>> {
+                $crate::read::regions_with_geometry(&self.$read, level).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::CatalogueRepo for $store {
+            async fn list_categories(
+                &self,
+                kind: Option<::cityops_store::CategoryKind>,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::Category>> {
+                $crate::read::list_categories(&self.$read, kind, page).await
+            }
+
+            async fn get_category(
+                &self,
+                kind: ::cityops_store::CategoryKind,
+                code: &str,
+            ) -> ::cityops_store::Result<Option<::cityops_store::Category>> {
+                $crate::read::get_category(&self.$read, kind, code).await
+            }
+
+            async fn filing_standards(
+                &self,
+                kind: ::cityops_store::CategoryKind,
+                code: &str,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::FilingStandard>> {
+                $crate::read::filing_standards(&self.$read, kind, code).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::OrgRepo for $store {
+            async fn list_departments(
+                &self,
+                region_code: Option<&str>,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::Department>> {
+                $crate::read::list_departments(&self.$read, region_code, page).await
+            }
+
+            async fn get_department(
+                &self,
+                id: i64,
+            ) -> ::cityops_store::Result<Option<::cityops_store::Department>> {
+                $crate::read::get_department(&self.$read, Some(id), None).await
+            }
+
+            async fn get_department_by_code(
+                &self,
+                code: &str,
+            ) -> ::cityops_store::Result<Option<::cityops_store::Department>> {
+                $crate::read::get_department(&self.$read, None, Some(code)).await
+            }
+
+            async fn create_user(
+                &self,
+                user: &::cityops_store::NewUser,
+            ) -> ::cityops_store::Result<::cityops_store::User> {
+                $crate::writes::create_user(&self.$read, &self.$write, user, ::chrono::Utc::now())
+                    .await
+            }
+
+            async fn get_user(
+                &self,
+                id: i64,
+            ) -> ::cityops_store::Result<Option<::cityops_store::User>> {
+                $crate::read::get_user(&self.$read, id).await
+            }
+
+            async fn credentials(
+                &self,
+                username: &str,
+            ) -> ::cityops_store::Result<Option<::cityops_store::UserCredentials>> {
+                $crate::read::credentials(&self.$read, username).await
+            }
+
+            async fn set_password_hash(
+                &self,
+                user_id: i64,
+                password_hash: &str,
+            ) -> ::cityops_store::Result<()> {
+                $crate::writes::set_password_hash(&self.$write, user_id, password_hash).await
+            }
+
+            async fn set_user_active(
+                &self,
+                user_id: i64,
+                active: bool,
+            ) -> ::cityops_store::Result<()> {
+                $crate::writes::set_user_active(&self.$write, user_id, active).await
+            }
+
+            async fn list_users(
+                &self,
+                role: Option<::cityops_store::Role>,
+                department_id: Option<i64>,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::User>> {
+                $crate::read::list_users(&self.$read, role, department_id, page).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::SessionRepo for $store {
+            async fn create_session(
+                &self,
+                token_hash: &str,
+                user_id: i64,
+                created_at: ::chrono::DateTime<::chrono::Utc>,
+                expires_at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::cityops_store::Result<()> {
+                $crate::writes::create_session(
+                    &self.$write,
+                    token_hash,
+                    user_id,
+                    created_at,
+                    expires_at,
+                )
+                .await
+            }
+
+            async fn session_user(
+                &self,
+                token_hash: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::cityops_store::Result<Option<::cityops_store::User>> {
+                $crate::read::session_user(&self.$read, token_hash, now).await
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> ::cityops_store::Result<()> {
+                $crate::writes::delete_session(&self.$write, token_hash).await
+            }
+
+            async fn purge_expired_sessions(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::cityops_store::Result<u64> {
+                $crate::writes::purge_expired_sessions(&self.$write, now).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::ComponentRepo for $store {
+            async fn list_components(
+                &self,
+                query: &::cityops_store::ComponentQuery,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::Component>> {
+                $crate::read::list_components(&self.$read, query, page).await
+            }
+
+            async fn get_component(
+                &self,
+                id: &str,
+            ) -> ::cityops_store::Result<Option<::cityops_store::Component>> {
+                $crate::read::get_component(&self.$read, id).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::InboxRepo for $store {
+            async fn inbox(
+                &self,
+                owner: &::cityops_store::InboxOwner,
+                unread_only: bool,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::Notification>> {
+                $crate::workflow::inbox(&self.$read, owner, unread_only, page).await
+            }
+
+            async fn mark_read(
+                &self,
+                owner: &::cityops_store::InboxOwner,
+                ids: &[i64],
+                now: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::cityops_store::Result<u64> {
+                $crate::workflow::mark_read(&self.$write, owner, ids, now).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::AttachmentRepo for $store {
+            async fn create_attachment(
+                &self,
+                a: &::cityops_store::NewAttachment,
+            ) -> ::cityops_store::Result<::cityops_store::Attachment> {
+                $crate::workflow::create_attachment(&self.$write, a).await
+            }
+
+            async fn get_attachments(
+                &self,
+                ids: &[i64],
+            ) -> ::cityops_store::Result<Vec<::cityops_store::Attachment>> {
+                $crate::workflow::get_attachments(&self.$read, ids).await
+            }
+
+            async fn case_attachments(
+                &self,
+                case_id: i64,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::Attachment>> {
+                $crate::workflow::case_attachments(&self.$read, case_id).await
+            }
+        }
+    };
+}
+
+/// Implements `CaseRepo`, `RoutingRepo` and `CalendarRepo` for a store type: the reads shared
+/// (on the pool field `$read`), the writes delegated to the store's own tuned inherent methods
+/// `store_new_case`, `store_transition`, `store_marks`, `store_history`, `store_routing_rules`
+/// and `store_calendar_days` (same arguments as the trait methods). Expanded once in each store
+/// crate.
+#[macro_export]
+macro_rules! shared_case_repos {
+    ($store:ty, read: $read:ident) => {
+        #[$crate::__async_trait]
+        impl ::cityops_store::CaseRepo for $store {
+            async fn create_case(
+                &self,
+                case: &::cityops_store::Case,
+                local_date: ::chrono::NaiveDate,
+                event: &::cityops_store::NewCaseEvent,
+                notify: &[::cityops_store::NewNotification],
+            ) -> ::cityops_store::Result<::cityops_store::Case> {
+                self.store_new_case(case, local_date, event, notify).await
+            }
+
+            async fn get_case(
+                &self,
+                id: i64,
+                vis: &::cityops_store::CaseVisibility,
+            ) -> ::cityops_store::Result<Option<::cityops_store::Case>> {
+                $crate::cases::get_case(&self.$read, id, vis).await
+            }
+
+            async fn list_cases(
+                &self,
+                query: &::cityops_store::CaseQuery,
+                vis: &::cityops_store::CaseVisibility,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::Case>> {
+                $crate::cases::list_cases(&self.$read, query, vis, page).await
+            }
+
+            async fn count_cases(
+                &self,
+                query: &::cityops_store::CaseQuery,
+                vis: &::cityops_store::CaseVisibility,
+            ) -> ::cityops_store::Result<::cityops_store::CaseCounts> {
+                $crate::cases::count_cases(&self.$read, query, vis).await
+            }
+
+            async fn save_transition(
+                &self,
+                case: &::cityops_store::Case,
+                event: &::cityops_store::NewCaseEvent,
+                notify: &[::cityops_store::NewNotification],
+                follow: Option<(i64, i64)>,
+            ) -> ::cityops_store::Result<::cityops_store::Case> {
+                self.store_transition(case, event, notify, follow).await
+            }
+
+            async fn case_events(
+                &self,
+                case_id: i64,
+                vis: &::cityops_store::CaseVisibility,
+            ) -> ::cityops_store::Result<Option<Vec<::cityops_store::CaseEvent>>> {
+                $crate::cases::case_events(&self.$read, case_id, vis).await
+            }
+
+            async fn audit_events(
+                &self,
+                after_seq: i64,
+                limit: u32,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::CaseEvent>> {
+                $crate::cases::audit_events(&self.$read, after_seq, limit).await
+            }
+
+            async fn duplicate_candidates(
+                &self,
+                category_code: &str,
+                bbox: [f64; 4],
+                since: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::Case>> {
+                $crate::cases::duplicate_candidates(&self.$read, category_code, bbox, since).await
+            }
+
+            async fn mark_lights(
+                &self,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                limit: u32,
+                mark: ::cityops_store::MarkFn<'_>,
+            ) -> ::cityops_store::Result<u64> {
+                self.store_marks(now, limit, mark).await
+            }
+
+            async fn import_history(
+                &self,
+                history: &::cityops_store::CaseHistory,
+            ) -> ::cityops_store::Result<u64> {
+                self.store_history(history).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::RoutingRepo for $store {
+            async fn routing_rules(
+                &self,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::RoutingRule>> {
+                $crate::workflow::routing_rules(&self.$read).await
+            }
+
+            async fn replace_routing_rules(
+                &self,
+                rules: &[::cityops_store::RoutingRule],
+            ) -> ::cityops_store::Result<u64> {
+                self.store_routing_rules(rules).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::CalendarRepo for $store {
+            async fn calendar_days(
+                &self,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::CalendarDay>> {
+                $crate::workflow::calendar_days(&self.$read).await
+            }
+
+            async fn put_calendar_days(
+                &self,
+                days: &[::cityops_store::CalendarDay],
+            ) -> ::cityops_store::Result<u64> {
+                self.store_calendar_days(days).await
+            }
+        }
+    };
+}
+
+/// Implements `Admin` for a store type named `$backend`: migrations by the crate's own `MIGRATOR`
+/// on `$write`, ping, stats and meta reads on `$read`, meta writes on `$write`.
+#[macro_export]
+macro_rules! shared_admin {
+    ($store:ty, backend: $backend:literal, read: $read:ident, write: $write:ident) => {
+        #[$crate::__async_trait]
+        impl ::cityops_store::Admin for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn migrate(&self) -> ::cityops_store::Result<()> {
+                MIGRATOR.run(&self.$write).await.map_err(|e| {
+                    ::cityops_store::StoreError::Database(format!("migration failed: {e}"))
+                })
+            }
+
+            async fn ping(&self) -> ::cityops_store::Result<()> {
+                $crate::read::ping(&self.$read).await
+            }
+
+            async fn stats(&self) -> ::cityops_store::Result<::cityops_store::StoreStats> {
+                $crate::read::stats(&self.$read).await
+            }
+
+            async fn get_meta(&self, key: &str) -> ::cityops_store::Result<Option<String>> {
+                $crate::read::get_meta(&self.$read, key).await
+            }
+
+            async fn set_meta(&self, key: &str, value: &str) -> ::cityops_store::Result<()> {
+                $crate::writes::set_meta(&self.$write, key, value).await
+            }
+        }
+    };
+}
