@@ -84,58 +84,45 @@ pub struct CalendarDay {
 }
 
 /// Parses the holiday schedule CSV: header `date,kind,name`, then one `YYYY-MM-DD,holiday|workday,name`
-/// a line (the name may contain commas; blank lines are skipped). Errors name the 1-based line.
+/// a line (the name may contain commas; blank lines are skipped). Read by the shared CSV reader
+/// (`cityops_csv`); errors name the 1-based line.
 pub fn parse_calendar_csv(text: &str) -> Result<Vec<CalendarDay>, DomainError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().enumerate();
-    let header = lines.next().map(|(_, l)| l).unwrap_or("");
-    let columns: Vec<&str> = header.split(',').map(str::trim).collect();
-    if columns != ["date", "kind", "name"] {
-        return Err(line_error(
-            1,
-            format!("expected the header `date,kind,name`, found {header:?}"),
-        ));
-    }
-    let mut seen: HashMap<NaiveDate, usize> = HashMap::new();
+    let csv_error = |e: cityops_csv::CsvError| {
+        line_error(usize::try_from(e.line).unwrap_or(usize::MAX), e.detail())
+    };
+    let table = cityops_csv::read(text).map_err(csv_error)?;
+    table
+        .expect_header(&["date", "kind", "name"])
+        .map_err(csv_error)?;
+    let mut seen: HashMap<NaiveDate, u64> = HashMap::new();
     let mut days = Vec::new();
-    for (index, raw) in lines {
-        let line = index + 1;
-        if raw.trim().is_empty() {
-            continue;
+    for row in table.rows() {
+        let line = row.line();
+        if row.len() < 3 {
+            return Err(csv_error(row.error(format!(
+                "expected 3 fields `date,kind,name`, found {}",
+                row.len()
+            ))));
         }
-        let mut fields = raw.splitn(3, ',');
-        let (Some(date), Some(kind), Some(name)) = (fields.next(), fields.next(), fields.next())
-        else {
-            return Err(line_error(
-                line,
-                format!("expected 3 fields `date,kind,name`, found {raw:?}"),
-            ));
-        };
-        let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
-            line_error(
-                line,
-                format!("invalid date {:?}: expected YYYY-MM-DD", date.trim()),
-            )
+        let date = row.field(0).unwrap_or_default();
+        let date = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+            csv_error(row.error(format!("invalid date {date:?}: expected YYYY-MM-DD")))
         })?;
-        let kind = kind.trim().parse::<DayKind>().map_err(|_| {
-            line_error(
-                line,
-                format!(
-                    "unknown kind {:?}: expected `holiday` or `workday`",
-                    kind.trim()
-                ),
-            )
+        let kind = row.field(1).unwrap_or_default();
+        let kind = kind.parse::<DayKind>().map_err(|_| {
+            csv_error(row.error(format!(
+                "unknown kind {kind:?}: expected `holiday` or `workday`"
+            )))
         })?;
         if let Some(first) = seen.insert(date, line) {
-            return Err(line_error(
-                line,
-                format!("date {date} is already given on line {first}"),
+            return Err(csv_error(
+                row.error(format!("date {date} is already given on line {first}")),
             ));
         }
         days.push(CalendarDay {
             date,
             kind,
-            name: name.trim().to_string(),
+            name: row.rest(2),
         });
     }
     Ok(days)

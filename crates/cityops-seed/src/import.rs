@@ -18,94 +18,48 @@ use crate::ImportError;
 // ---------------------------------------------------------------------------------------------
 // CSV plumbing
 
-/// A parsed CSV: the header's column positions and the records with their 1-based line numbers.
+/// A parsed CSV with at least one data row, read by the shared reader ([`cityops_csv`]): the
+/// header's column positions and the rows with their 1-based line numbers.
 struct Csv {
-    columns: HashMap<String, usize>,
-    rows: Vec<(u64, csv::StringRecord)>,
+    table: cityops_csv::Table,
+}
+
+/// A reader error as an import error naming the line (and the column, when one is at fault).
+fn csv_error(e: cityops_csv::CsvError) -> ImportError {
+    ImportError::Line {
+        line: e.line,
+        message: e.detail(),
+    }
 }
 
 impl Csv {
-    /// Reads `text`, checks that every `required` column is in the header.
+    /// Reads `text`, checks that every `required` column is in the header and that every row has
+    /// as many fields as the header.
     fn read(text: &str, what: &'static str, required: &[&str]) -> Result<Self, ImportError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
-        let header = reader
-            .headers()
-            .map_err(|e| ImportError::Line {
-                line: 1,
-                message: format!("cannot read the header: {e}"),
-            })?
-            .clone();
-        let mut columns = HashMap::new();
-        for (i, name) in header.iter().enumerate() {
-            let name = name.trim().to_ascii_lowercase();
-            if name.is_empty() {
-                continue;
-            }
-            if columns.insert(name.clone(), i).is_some() {
-                return Err(ImportError::Line {
-                    line: 1,
-                    message: format!("column {name:?} appears twice in the header"),
-                });
-            }
-        }
-        let missing: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| !columns.contains_key(*c))
-            .collect();
-        if !missing.is_empty() {
-            return Err(ImportError::Line {
-                line: 1,
-                message: format!(
-                    "the {what} header lacks column(s) {}; expected {}",
-                    missing.join(", "),
-                    required.join(",")
-                ),
-            });
-        }
-        let width = header.len();
-        let mut rows = Vec::new();
-        for (i, rec) in reader.records().enumerate() {
-            let rec = rec.map_err(|e| {
-                let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
-                ImportError::Line {
-                    line,
-                    message: format!("unreadable CSV: {e}"),
-                }
-            })?;
-            let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
-            if rec.iter().all(|f| f.is_empty()) {
-                continue;
-            }
-            if rec.len() != width {
-                return Err(ImportError::Line {
-                    line,
-                    message: format!(
-                        "expected {width} fields as in the header, found {}",
-                        rec.len()
-                    ),
-                });
-            }
-            rows.push((line, rec));
-        }
-        if rows.is_empty() {
+        let table = cityops_csv::read(text).map_err(csv_error)?;
+        table.require_columns(what, required).map_err(csv_error)?;
+        table.check_widths().map_err(csv_error)?;
+        if table.rows().is_empty() {
             return Err(ImportError::Document {
                 what: "CSV",
                 message: format!("the {what} file has no data rows"),
             });
         }
-        Ok(Self { columns, rows })
+        Ok(Self { table })
+    }
+
+    /// The data rows with their lines.
+    fn rows(&self) -> impl Iterator<Item = (u64, &cityops_csv::Row)> {
+        self.table.rows().iter().map(|r| (r.line(), r))
+    }
+
+    fn len(&self) -> usize {
+        self.table.rows().len()
     }
 
     /// The trimmed value of `column` in `rec`, `None` when the column is absent or the cell empty.
-    fn get<'r>(&self, rec: &'r csv::StringRecord, column: &str) -> Option<&'r str> {
-        let i = *self.columns.get(column)?;
-        rec.get(i).map(str::trim).filter(|s| !s.is_empty())
+    fn get<'r>(&self, rec: &'r cityops_csv::Row, column: &str) -> Option<&'r str> {
+        self.table.get(rec, column)
     }
 }
 
@@ -189,11 +143,10 @@ fn plain_region(
 /// Regions come back in file order, without geometry.
 pub fn parse_divisions_csv(text: &str) -> Result<Vec<Region>, ImportError> {
     let csv = Csv::read(text, "division", &["level", "code", "name", "parent_code"])?;
-    let mut regions: Vec<Region> = Vec::with_capacity(csv.rows.len());
-    let mut lines: Vec<u64> = Vec::with_capacity(csv.rows.len());
+    let mut regions: Vec<Region> = Vec::with_capacity(csv.len());
+    let mut lines: Vec<u64> = Vec::with_capacity(csv.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (line, rec) in &csv.rows {
-        let line = *line;
+    for (line, rec) in csv.rows() {
         let err = |message: String| ImportError::Line { line, message };
         let level_text = csv
             .get(rec, "level")
@@ -655,10 +608,9 @@ pub fn parse_components_csv(text: &str) -> Result<Vec<Component>, ImportError> {
 /// converted to WGS84).
 pub fn parse_components_csv_crs(text: &str, gcj02: bool) -> Result<Vec<Component>, ImportError> {
     let csv = Csv::read(text, "component", &COMPONENT_REQUIRED)?;
-    let mut out = Vec::with_capacity(csv.rows.len());
+    let mut out = Vec::with_capacity(csv.len());
     let mut seen: HashMap<String, u64> = HashMap::new();
-    for (line, rec) in &csv.rows {
-        let line = *line;
+    for (line, rec) in csv.rows() {
         let err = |message: String| ImportError::Line { line, message };
         let number = |col: &str| -> Result<f64, ImportError> {
             let v = csv
