@@ -361,4 +361,10 @@ pub struct AuditVerifyView {
     pub head_seq: i64,
     pub head_hash: String,
     pub broken: Option<BrokenLinkView>,
+    /// The verification checked the events after this seq (the last link an earlier
+    /// verification found intact, itself re-checked); 0 when it started from the first event.
+    pub from_seq: i64,
+    /// True when every event was checked from the first (`?full=true`, the first verification,
+    /// or a checkpoint whose link changed).
+    pub full: bool,
 }
