@@ -1,11 +1,11 @@
 //! `apply_import`: the whole batch in one transaction; bulk upserts bind one array per column and
 //! insert `FROM UNNEST(..)`.
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
 use cityops_store::{ImportBatch, ImportRepo, ImportSummary, Result, StoreError};
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+
+use cityops_store_sql::import::{DepartmentRefs, department_ids, resolve_departments};
 
 use crate::versions::{Cached, bump};
 use crate::{PgStore, db_err};
@@ -14,20 +14,6 @@ use crate::{PgStore, db_err};
 const CHUNK: usize = 5000;
 /// Rows per multi-row VALUES statement (users: 8 parameters a row, far below 65,535).
 const VALUES_CHUNK: usize = 1000;
-
-/// Looks up a department code in `ids`, or names the row that refers to an unknown one.
-fn resolve(
-    ids: &HashMap<String, i64>,
-    code: Option<&str>,
-    referrer: impl FnOnce() -> String,
-) -> Result<Option<i64>> {
-    match code {
-        None => Ok(None),
-        Some(c) => ids.get(c).copied().map(Some).ok_or_else(|| {
-            StoreError::Invalid(format!("{}: unknown department code {c:?}", referrer()))
-        }),
-    }
-}
 
 async fn exec(
     conn: &mut PgConnection,
@@ -64,51 +50,12 @@ impl ImportRepo for PgStore {
             );
             exec(conn, q).await?;
         }
-        let ids: HashMap<String, i64> = sqlx::query("SELECT code, id FROM departments")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("code").map_err(db_err)?,
-                    r.try_get("id").map_err(db_err)?,
-                ))
-            })
-            .collect::<Result<_>>()?;
-        let parents = batch
-            .departments
-            .iter()
-            .map(|d| {
-                resolve(&ids, d.parent_code.as_deref(), || {
-                    format!("department {}", d.code)
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-
         // 2. Resolve every department reference before writing anything else.
-        let user_departments = batch
-            .users
-            .iter()
-            .map(|u| {
-                resolve(&ids, u.department_code.as_deref(), || {
-                    format!("user {}", u.username)
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let component_departments = batch
-            .components
-            .iter()
-            .map(|c| {
-                let owner = resolve(&ids, c.owner_department.as_deref(), || {
-                    format!("component {} (owner)", c.id.as_str())
-                })?;
-                let maintainer = resolve(&ids, c.maintainer_department.as_deref(), || {
-                    format!("component {} (maintainer)", c.id.as_str())
-                })?;
-                Ok((owner, maintainer))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let DepartmentRefs {
+            parents,
+            users: user_departments,
+            components: component_departments,
+        } = resolve_departments(batch, &department_ids::<Postgres>(conn).await?)?;
 
         for (chunk, parents) in batch.departments.chunks(CHUNK).zip(parents.chunks(CHUNK)) {
             let q = sqlx::query(

@@ -14,7 +14,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use cityops_store::{Result, StoreError};
-use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 /// The migrations embedded from `crates/cityops-store-postgres/migrations`.
@@ -53,25 +52,13 @@ impl PgStore {
     /// The columns of every application table as `(table, column)`, sorted: what the conformance
     /// suite compares with SQLite's `pragma_table_info`.
     pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query(
+        cityops_store_sql::read::schema_columns(
+            &self.pool,
             "SELECT table_name::text AS table_name, column_name::text AS column_name
                FROM information_schema.columns
               WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
         )
-        .fetch_all(&self.pool)
         .await
-        .map_err(db_err)?;
-        let mut columns = rows
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("table_name").map_err(db_err)?,
-                    r.try_get("column_name").map_err(db_err)?,
-                ))
-            })
-            .collect::<Result<Vec<(String, String)>>>()?;
-        columns.sort();
-        Ok(columns)
     }
 }
 

@@ -91,6 +91,11 @@ pub trait Dialect:
         pool: &'a Pool<Self>,
         q: Query<'a, Self, Args<Self>>,
     ) -> impl Future<Output = Result<Self::Row>> + Send + 'a;
+    /// Runs a query on a connection (inside a transaction); all rows.
+    fn fetch_all_on<'a>(
+        conn: &'a mut Self::Connection,
+        q: Query<'a, Self, Args<Self>>,
+    ) -> impl Future<Output = Result<Vec<Self::Row>>> + Send + 'a;
     /// Runs a statement; the number of rows it changed.
     fn execute<'a>(
         pool: &'a Pool<Self>,
@@ -194,6 +199,13 @@ macro_rules! executors {
             q: Query<'a, $db, Args<$db>>,
         ) -> impl Future<Output = Result<<$db as Database>::Row>> + Send + 'a {
             async move { q.fetch_one(pool).await.map_err(crate::db_err) }
+        }
+
+        fn fetch_all_on<'a>(
+            conn: &'a mut <$db as Database>::Connection,
+            q: Query<'a, $db, Args<$db>>,
+        ) -> impl Future<Output = Result<Vec<<$db as Database>::Row>>> + Send + 'a {
+            async move { q.fetch_all(conn).await.map_err(crate::db_err) }
         }
 
         fn execute<'a>(

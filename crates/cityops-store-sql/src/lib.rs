@@ -30,6 +30,7 @@
 
 pub mod cases;
 mod dialect;
+pub mod import;
 mod macros;
 pub mod read;
 pub mod rows;

@@ -87,6 +87,24 @@ pub async fn stats<D: Dialect>(pool: &Pool<D>) -> Result<StoreStats> {
     })
 }
 
+/// The `(table_name, column_name)` rows of the backend's catalogue query `sql`, sorted: what the
+/// conformance suite compares between the backends.
+pub async fn schema_columns<D: Dialect>(
+    pool: &Pool<D>,
+    sql: &'static str,
+) -> Result<Vec<(String, String)>> {
+    let mut columns = D::fetch_all(pool, sqlx::query(sql))
+        .await?
+        .iter()
+        .map(|row| {
+            let r = Cols::<D>(row);
+            Ok((r.get("table_name")?, r.get("column_name")?))
+        })
+        .collect::<Result<Vec<(String, String)>>>()?;
+    columns.sort();
+    Ok(columns)
+}
+
 /// `Admin::ping`: one round trip.
 pub async fn ping<D: Dialect>(pool: &Pool<D>) -> Result<()> {
     D::fetch_one(pool, sqlx::query("SELECT 1 AS n")).await?;

@@ -1,11 +1,11 @@
 //! `apply_import`: the whole batch in one transaction on the writer, as multi-row upserts.
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use chrono::Utc;
-use cityops_store::{ImportBatch, ImportRepo, ImportSummary, Result, StoreError};
+use cityops_store::{ImportBatch, ImportRepo, ImportSummary, Result};
 use sqlx::query_builder::Separated;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use cityops_store_sql::import::{DepartmentRefs, department_ids, resolve_departments};
 
 use crate::rows::{json_list, ts};
 use crate::versions::{Cached, bump};
@@ -35,20 +35,6 @@ where
     Ok(())
 }
 
-/// Looks up a department code in `ids`, or names the row that refers to an unknown one.
-fn resolve(
-    ids: &HashMap<String, i64>,
-    code: Option<&str>,
-    referrer: impl FnOnce() -> String,
-) -> Result<Option<i64>> {
-    match code {
-        None => Ok(None),
-        Some(c) => ids.get(c).copied().map(Some).ok_or_else(|| {
-            StoreError::Invalid(format!("{}: unknown department code {c:?}", referrer()))
-        }),
-    }
-}
-
 #[async_trait]
 impl ImportRepo for SqliteStore {
     async fn apply_import(&self, batch: &ImportBatch) -> Result<ImportSummary> {
@@ -73,52 +59,18 @@ impl ImportRepo for SqliteStore {
             },
         )
         .await?;
-        let ids: HashMap<String, i64> = sqlx::query("SELECT code, id FROM departments")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_err)?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("code").map_err(db_err)?,
-                    r.try_get("id").map_err(db_err)?,
-                ))
-            })
-            .collect::<Result<_>>()?;
-        let parents = batch
+        // 2. Resolve every department reference before writing anything else.
+        let DepartmentRefs {
+            parents,
+            users: user_departments,
+            components: component_departments,
+        } = resolve_departments(batch, &department_ids::<Sqlite>(conn).await?)?;
+        let parents: Vec<(&str, Option<i64>)> = batch
             .departments
             .iter()
-            .map(|d| {
-                let parent = resolve(&ids, d.parent_code.as_deref(), || {
-                    format!("department {}", d.code)
-                })?;
-                Ok((d.code.as_str(), parent))
-            })
-            .collect::<Result<Vec<_>>>()?;
-
-        // 2. Resolve every department reference before writing anything else.
-        let user_departments = batch
-            .users
-            .iter()
-            .map(|u| {
-                resolve(&ids, u.department_code.as_deref(), || {
-                    format!("user {}", u.username)
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let component_departments = batch
-            .components
-            .iter()
-            .map(|c| {
-                let owner = resolve(&ids, c.owner_department.as_deref(), || {
-                    format!("component {} (owner)", c.id.as_str())
-                })?;
-                let maintainer = resolve(&ids, c.maintainer_department.as_deref(), || {
-                    format!("component {} (maintainer)", c.id.as_str())
-                })?;
-                Ok((owner, maintainer))
-            })
-            .collect::<Result<Vec<_>>>()?;
+            .map(|d| d.code.as_str())
+            .zip(parents)
+            .collect();
 
         for chunk in parents.chunks(CHUNK) {
             let mut qb = QueryBuilder::<Sqlite>::new("WITH v(code, parent_id) AS (");

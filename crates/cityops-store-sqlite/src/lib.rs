@@ -34,7 +34,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cityops_store::{Result, StoreError};
-use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -136,26 +135,13 @@ impl SqliteStore {
     /// The columns of every application table as `(table, column)`, sorted: what the conformance
     /// suite compares with PostgreSQL's `information_schema.columns`.
     pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query(
+        cityops_store_sql::read::schema_columns(
+            &self.read,
             "SELECT m.name AS table_name, p.name AS column_name
                FROM sqlite_master m JOIN pragma_table_info(m.name) p
               WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
-
         )
-        .fetch_all(&self.read)
         .await
-        .map_err(db_err)?;
-        let mut columns = rows
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("table_name").map_err(db_err)?,
-                    r.try_get("column_name").map_err(db_err)?,
-                ))
-            })
-            .collect::<Result<Vec<(String, String)>>>()?;
-        columns.sort();
-        Ok(columns)
     }
 }
 
