@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use cityops_domain::calendar::{WorkingCalendar, parse_calendar_csv};
 use cityops_domain::case::{
     ActionInput, Actor, Case, CaseAction, CaseError, CaseLocation, CaseSource, CaseStatus, Context,
-    NewReport, Urgency, WorkflowConfig, allowed_actions, apply, mark_light, report,
+    NewReport, Urgency, WorkflowConfig, allowed_actions, apply, light_recipient, mark_light,
+    report,
 };
 use cityops_domain::{CategoryKind, LimitUnit, Role, TimeLimit};
 use proptest::prelude::*;
@@ -186,6 +187,7 @@ proptest! {
             config: &cfg,
             handle_limit: Some(TimeLimit { value: 4, unit: LimitUnit::WorkHour }),
             master: None,
+            suggested_department: None,
         };
         let (mut case, ev, _) = report(
             NewReport {
@@ -215,8 +217,12 @@ proptest! {
         for s in &steps {
             now += Duration::minutes(s.advance_minutes);
             // The watcher may run between steps.
-            if let Some((marked, e)) = mark_light(&case, now, &cal) {
+            if let Some((marked, e, notes)) = mark_light(&case, now, &cal) {
                 prop_assert_eq!(e.to_status, case.status);
+                // Yellow and red alike tell exactly the owner of the running stage.
+                prop_assert_eq!(notes.len(), 1);
+                prop_assert_eq!(&notes[0].action, &e.action);
+                prop_assert_eq!(&notes[0].recipient, &light_recipient(&marked));
                 prop_assert!(marked.light > case.light);
                 case = marked;
             }
@@ -290,6 +296,7 @@ fn every_allowed_action_succeeds_with_complete_input() {
             unit: LimitUnit::WorkDay,
         }),
         master: None,
+        suggested_department: None,
     };
     let (mut case, _, _) = report(
         NewReport {

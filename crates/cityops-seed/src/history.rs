@@ -27,7 +27,7 @@ use cityops_domain::case::routing::{RoutingMatrix, RoutingRule};
 use cityops_domain::case::visibility::region_prefix;
 use cityops_domain::case::{
     self, ActionInput, Actor, Case, CaseAction, CaseLocation, CaseSource, CaseStatus, Context,
-    NewCaseEvent, NewNotification, NewReport, Recipient, Stage, Urgency, WorkflowConfig,
+    NewCaseEvent, NewNotification, NewReport, Urgency, WorkflowConfig,
 };
 use cityops_domain::{
     Category, CategoryKind, Department, DepartmentKind, FilingStandard, LimitUnit, Role, TimeLimit,
@@ -313,45 +313,6 @@ pub fn demo_workflow_config() -> WorkflowConfig {
             .collect(),
         ..WorkflowConfig::default()
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The deadline watcher's notifications
-
-/// Whom the deadline watcher tells when it marks a case yellow (黄灯预警) or overdue (超时): the
-/// department for the sign and handle stages, the assigned inspector for verify and check, the
-/// supervisor (值班长) for filing and closing, the dispatcher for dispatching. What the history
-/// writes with each `light_yellow` / `overdue` event; the live watcher can use the same rule.
-pub fn watcher_notifications(case: &Case, event: &NewCaseEvent) -> Vec<NewNotification> {
-    let what = if event.action == "overdue" {
-        "已超时"
-    } else {
-        "黄灯预警"
-    };
-    let role = |role: Role| Recipient::Role {
-        role,
-        region_code: case.location.region_code().map(str::to_string),
-    };
-    let stage = case.clock.as_ref().map(|k| k.stage);
-    let recipient = match stage {
-        Some(Stage::Sign | Stage::Handle) => case
-            .department_id
-            .map(|d| Recipient::Department { department_id: d })
-            .unwrap_or_else(|| role(Role::Dispatcher)),
-        Some(Stage::Verify | Stage::Check) => case
-            .assignee_id
-            .map(|u| Recipient::User { user_id: u })
-            .unwrap_or_else(|| role(Role::Intake)),
-        Some(Stage::Dispatch) => role(Role::Dispatcher),
-        Some(Stage::File | Stage::Close) | None => role(Role::Supervisor),
-    };
-    vec![NewNotification {
-        recipient,
-        case_id: case.id,
-        action: event.action.clone(),
-        title: format!("{what}：案件 {}", case.code),
-        created_at: event.at,
-    }]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -923,6 +884,9 @@ struct Sim<'e, 'a> {
     /// Reached the end of the history (or a refused step): nothing more happens.
     stopped: bool,
     refusal: Option<String>,
+    /// The department the responsibility matrix gives at filing, handed to the state machine as
+    /// the live service hands it (`Context::suggested_department`).
+    file_route: Option<i64>,
 }
 
 /// Minimal gap between two steps of people.
@@ -1027,10 +991,8 @@ impl<'e, 'a> Sim<'e, 'a> {
                 return;
             }
             match case::mark_light(&self.case, tick, self.cal()) {
-                Some((c, ev)) => {
-                    let notify = watcher_notifications(&c, &ev);
-                    self.record(c, ev, notify);
-                }
+                // The watcher's own rule decides whom a light concerns, as in production.
+                Some((c, ev, notify)) => self.record(c, ev, notify),
                 None => return,
             }
         }
@@ -1077,6 +1039,7 @@ impl<'e, 'a> Sim<'e, 'a> {
             config: self.env.config,
             handle_limit,
             master,
+            suggested_department: self.file_route.filter(|_| action == CaseAction::File),
         };
         match case::apply(&self.case, action, actor, &input, &ctx) {
             Ok(tr) => {
@@ -1214,6 +1177,7 @@ fn simulate(
         config: env.config,
         handle_limit: None,
         master: None,
+        suggested_department: None,
     };
     let (mut case0, mut ev0, mut notes0) = match case::report(report, &reporter, &ctx) {
         Ok(r) => r,
@@ -1243,6 +1207,7 @@ fn simulate(
         t: at,
         stopped: false,
         refusal: None,
+        file_route: None,
     };
     run_loop(
         &mut sim,
@@ -1401,6 +1366,9 @@ fn run_loop(
         ..none()
     };
     let limit = standard.map(|s| s.limit);
+    sim.file_route = route
+        .or_else(|| env.responsible(kind, cat_code, &sim.case.location))
+        .map(|r| r.0);
     let filed = if filed_by_system {
         let at = sim.t;
         sim.act(at, CaseAction::File, Some(&system), file_input, limit, None)

@@ -6,6 +6,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use cityops_app::ServiceError;
 use cityops_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -339,6 +340,30 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
             StoreError::Invalid(m) => ApiError::new(ErrorCode::InvalidValue, m),
             StoreError::Database(m) => ApiError::internal(format_args!("store: {m}")),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    /// The case service's errors onto the table: not found 404, forbidden 403, invalid 422,
+    /// invalid transition 409 (with the actor's `allowed_actions`), outside the city 422,
+    /// a version conflict 409, store failures as [`StoreError`].
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(m) => ApiError::not_found(m),
+            ServiceError::Forbidden(m) => ApiError::forbidden(m),
+            ServiceError::Invalid(m) => ApiError::invalid_value(m),
+            ServiceError::InvalidTransition { message, allowed } => ApiError::invalid_transition(
+                message,
+                allowed.iter().map(|a| a.as_str().to_string()).collect(),
+            ),
+            ServiceError::OutsideCity => ApiError::new(
+                ErrorCode::OutsideCity,
+                "The reported point lies outside the city.",
+            )
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY),
+            ServiceError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            ServiceError::Store(e) => e.into(),
         }
     }
 }

@@ -12,14 +12,11 @@ pub mod error;
 pub mod extract;
 mod metrics;
 mod middleware;
-pub mod notify;
 mod openapi;
 pub mod password;
 mod ratelimit;
 mod state;
 pub mod views;
-pub mod watcher;
-pub mod workflow;
 
 use std::net::SocketAddr;
 
@@ -36,7 +33,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use openapi::openapi_json;
-pub use state::{AppState, WebConfig};
+pub use state::{AppState, WebConfig, open_evidence};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -83,7 +80,7 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
             tracing::info_span!("http", method = %req.method(), route, uri = %req.uri().path(), request_id)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::track_metrics))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::json_errors))

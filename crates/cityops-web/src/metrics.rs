@@ -1,12 +1,6 @@
 //! Prometheus metrics (prometheus-client): HTTP requests by route template, method and status,
 //! request latency, `locate` answers, logins, and table counts refreshed from the store at most
 //! every `stats_refresh_secs`.
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use cityops_store::StoreStats;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -15,9 +9,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-
-use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
@@ -174,48 +165,4 @@ impl Metrics {
         encode(&mut out, &self.registry)?;
         Ok(out)
     }
-}
-
-/// Middleware: counts every request by its route template (never the raw path, so the label set
-/// stays small) and records its latency.
-pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |p| p.as_str())
-        .to_string();
-    let method = req.method().as_str().to_string();
-    let started = Instant::now();
-    let resp = next.run(req).await;
-    state.metrics().observe_request(
-        &method,
-        &route,
-        resp.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
-    resp
-}
-
-/// `GET /metrics` — Prometheus text exposition (OpenMetrics).
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "system",
-    responses((status = 200, description = "Prometheus metrics (OpenMetrics text)", content_type = "application/openmetrics-text", body = String))
-)]
-pub(crate) async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
-    // Cheap: at most one COUNT round per refresh interval; a failing store keeps the old gauges.
-    if let Err(e) = state.cached_stats().await {
-        tracing::warn!(error = %e, "store stats unavailable for /metrics");
-    }
-    state
-        .metrics()
-        .set_limiter_keys(state.shared.login_limiter.tracked_keys());
-    let body = state.metrics().encode().map_err(ApiError::internal)?;
-    let mut resp = body.into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-    );
-    Ok(resp)
 }

@@ -1,10 +1,10 @@
 //! Cross-cutting middleware: JSON error bodies for responses produced outside our handlers,
 //! request time limit, panic → JSON 500, security headers.
 use std::any::Any;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Response as HttpResponse, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -94,4 +94,28 @@ pub(crate) fn panic_response(err: Box<dyn Any + Send + 'static>) -> HttpResponse
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("(non-string panic payload)");
     ApiError::internal(format_args!("handler panicked: {detail}")).into_response()
+}
+
+/// Middleware: counts every request by its route template (never the raw path, so the label set
+/// stays small) and records its latency.
+pub(crate) async fn track_metrics(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    state.metrics().observe_request(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    resp
 }

@@ -10,7 +10,7 @@ use crate::api::{
     system,
 };
 use crate::error::ErrorBody;
-use crate::metrics;
+
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -66,7 +66,7 @@ impl Modify for SecurityAddon {
 pub(crate) fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
-        .routes(routes!(metrics::metrics_handler))
+        .routes(routes!(system::metrics_handler))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))

@@ -1,16 +1,17 @@
 //! The application state shared by every request, and the server configuration.
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
+use cityops_app::{CaseService, ServiceConfig};
 use cityops_domain::calendar::{CalendarConfig, WorkingCalendar};
 use cityops_domain::case::WorkflowConfig;
 use cityops_domain::case::duplicate::DuplicateRule;
 use cityops_domain::case::routing::RoutingMatrix;
 use cityops_domain::{Clock, PageRequest, RegionLevel};
-use cityops_evidence::{EvidenceConfig, EvidenceStore};
+use cityops_evidence::{EvidenceConfig, EvidenceError, EvidenceStore};
 use cityops_geo::RegionIndex;
 use cityops_store::{RegionQuery, Store, StoreError, StoreStats};
 
@@ -58,6 +59,49 @@ pub struct WebConfig {
     pub watcher_interval_secs: u64,
     /// Outbound webhook for notifications (POST JSON); `None` = log only.
     pub webhook_url: Option<String>,
+    /// How often each process checks whether another process changed the routing matrix, the
+    /// calendar or the catalogue (milliseconds). Default 2000.
+    pub cache_check_millis: u64,
+}
+
+impl WebConfig {
+    /// The case service's part of the configuration.
+    pub fn service(&self) -> ServiceConfig {
+        ServiceConfig {
+            workflow: self.workflow.clone(),
+            duplicate: self.duplicate,
+            calendar: self.calendar.clone(),
+            max_photos: self.max_photos,
+            webhook_url: self.webhook_url.clone(),
+            cache_check_interval: std::time::Duration::from_millis(self.cache_check_millis),
+        }
+    }
+
+    /// The evidence store's part of the configuration.
+    pub fn evidence(&self) -> EvidenceConfig {
+        let mut config = EvidenceConfig::new(self.evidence_dir.clone());
+        config.max_bytes = self.max_upload_bytes;
+        config
+    }
+}
+
+/// Opens the evidence directory and proves it writable (creates it if missing, then writes and
+/// removes a probe file). The server refuses to start without it: photos must never land in a
+/// temporary directory that a reboot empties.
+pub fn open_evidence(config: &WebConfig) -> Result<EvidenceStore, EvidenceError> {
+    let store = EvidenceStore::new(config.evidence())?;
+    let probe = config
+        .evidence_dir
+        .join(format!(".write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"probe")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            EvidenceError::Io(std::io::Error::new(
+                e.kind(),
+                format!("{} is not writable: {e}", config.evidence_dir.display()),
+            ))
+        })?;
+    Ok(store)
 }
 
 impl Default for WebConfig {
@@ -82,6 +126,7 @@ impl Default for WebConfig {
             max_photos: 9,
             watcher_interval_secs: 30,
             webhook_url: None,
+            cache_check_millis: 2000,
         }
     }
 }
@@ -94,6 +139,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: WebConfig,
     pub demo_mode: bool,
+    /// The case service (cityops-app): every case read and write goes through it.
+    pub app: Arc<CaseService>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -106,14 +153,8 @@ pub(crate) struct Shared {
     pub stats: tokio::sync::Mutex<Option<(DateTime<Utc>, StoreStats)>>,
     /// When expired sessions were last purged (Unix seconds on the injected clock).
     pub sessions_purged_at: AtomicI64,
-    /// The working calendar, replaced when an administrator edits the holiday schedule.
-    pub calendar: RwLock<Arc<WorkingCalendar>>,
-    /// The responsibility matrix, replaced when an administrator edits it.
-    pub routing: RwLock<Arc<RoutingMatrix>>,
     /// Evidence photos on disk.
     pub evidence: Arc<EvidenceStore>,
-    /// The case service's caches (catalogue, outbound notifier).
-    pub workflow: crate::workflow::PerState,
 }
 
 impl std::fmt::Debug for AppState {
@@ -141,7 +182,12 @@ impl AppState {
     }
 
     /// Builds the state and loads the names of all regions (city to grid) into memory, so that
-    /// `locate` answers names as well, without touching the database per request.
+    /// `locate` answers names as well, without touching the database per request; the case
+    /// service loads the calendar and the responsibility matrix.
+    ///
+    /// # Panics
+    /// When the evidence directory cannot be opened for writing: check it first with
+    /// [`open_evidence`] (the binary does, and refuses to start).
     pub async fn load(
         store: Arc<dyn Store>,
         index: Arc<RegionIndex>,
@@ -150,13 +196,30 @@ impl AppState {
         demo_mode: bool,
     ) -> Result<Self, StoreError> {
         let names = load_region_names(store.as_ref()).await?;
-        let state = Self::with_region_names(store, index, clock, config, demo_mode, names);
-        state.reload_calendar().await?;
-        state.reload_routing().await?;
-        Ok(state)
+        let app = CaseService::load(
+            store.clone(),
+            index.clone(),
+            clock.clone(),
+            config.service(),
+        )
+        .await?;
+        Ok(Self::assemble(
+            store,
+            index,
+            clock,
+            config,
+            demo_mode,
+            names,
+            Arc::new(app),
+        ))
     }
 
-    /// Builds the state with the given region names (code → name).
+    /// Builds the state with the given region names (code → name). The case service starts with
+    /// an empty routing matrix and the default calendar until [`AppState::reload_routing`] /
+    /// [`AppState::reload_calendar`] or its first version check.
+    ///
+    /// # Panics
+    /// When the evidence directory cannot be opened (see [`AppState::load`]).
     pub fn with_region_names(
         store: Arc<dyn Store>,
         index: Arc<RegionIndex>,
@@ -165,6 +228,32 @@ impl AppState {
         demo_mode: bool,
         region_names: HashMap<String, String>,
     ) -> Self {
+        let app = CaseService::new(
+            store.clone(),
+            index.clone(),
+            clock.clone(),
+            config.service(),
+        );
+        Self::assemble(
+            store,
+            index,
+            clock,
+            config,
+            demo_mode,
+            region_names,
+            Arc::new(app),
+        )
+    }
+
+    fn assemble(
+        store: Arc<dyn Store>,
+        index: Arc<RegionIndex>,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        demo_mode: bool,
+        region_names: HashMap<String, String>,
+        app: Arc<CaseService>,
+    ) -> Self {
         let metrics = Metrics::new();
         metrics.set_index_grids(index.grid_count());
         let login_limiter = LoginLimiter::new(
@@ -172,32 +261,20 @@ impl AppState {
             config.login_per_minute,
             config.login_per_minute_per_ip,
         );
-        let calendar = WorkingCalendar::new(config.calendar.clone(), Vec::new())
-            .unwrap_or_else(|_| WorkingCalendar::china_default(Vec::new()));
-        let mut evidence_config = EvidenceConfig::new(config.evidence_dir.clone());
-        evidence_config.max_bytes = config.max_upload_bytes;
-        let evidence = Arc::new(match EvidenceStore::new(evidence_config.clone()) {
-            Ok(store) => store,
-            Err(e) => {
-                // Uploads must keep working: fall back to a private directory under the system's
-                // temporary directory and say so loudly.
-                let fallback = std::env::temp_dir().join("cityops-evidence-fallback");
-                tracing::error!(error = %e, dir = %evidence_config.dir.display(), fallback = %fallback.display(),
-                    "cannot create the evidence directory; using the fallback");
-                evidence_config.dir = fallback;
-                EvidenceStore::new(evidence_config).expect("the temporary directory is writable")
-            }
-        });
+        let evidence = match open_evidence(&config) {
+            Ok(e) => Arc::new(e),
+            Err(e) => panic!(
+                "the evidence directory {} is not usable: {e}",
+                config.evidence_dir.display()
+            ),
+        };
         let shared = Shared {
             metrics,
             login_limiter,
             region_names,
             stats: tokio::sync::Mutex::new(None),
             sessions_purged_at: AtomicI64::new(i64::MIN),
-            calendar: RwLock::new(Arc::new(calendar)),
-            routing: RwLock::new(Arc::new(RoutingMatrix::default())),
             evidence,
-            workflow: crate::workflow::PerState::default(),
         };
         Self {
             store,
@@ -205,6 +282,7 @@ impl AppState {
             clock,
             config,
             demo_mode,
+            app,
             shared: Arc::new(shared),
         }
     }
@@ -274,44 +352,24 @@ impl AppState {
 
     /// The current working calendar (cheap: an `Arc` clone).
     pub fn calendar(&self) -> Arc<WorkingCalendar> {
-        self.shared
-            .calendar
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.app.calendar()
     }
 
-    /// Rebuilds the working calendar from the holiday schedule in the store.
+    /// Rebuilds the working calendar from the holiday schedule in the store (this process; the
+    /// others see the change through the store's version within their check interval).
     pub async fn reload_calendar(&self) -> Result<(), StoreError> {
-        let days = self.store.calendar_days().await?;
-        let cal = WorkingCalendar::new(self.config.calendar.clone(), days)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        *self
-            .shared
-            .calendar
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::new(cal);
-        Ok(())
+        self.app.reload_calendar().await
     }
 
     /// The current responsibility matrix (cheap: an `Arc` clone).
     pub fn routing(&self) -> Arc<RoutingMatrix> {
-        self.shared
-            .routing
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.app.routing()
     }
 
-    /// Rebuilds the responsibility matrix from the rules in the store.
+    /// Rebuilds the responsibility matrix from the rules in the store (this process; the others
+    /// see the change through the store's version within their check interval).
     pub async fn reload_routing(&self) -> Result<(), StoreError> {
-        let rules = self.store.routing_rules().await?;
-        *self
-            .shared
-            .routing
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::new(RoutingMatrix::new(rules));
-        Ok(())
+        self.app.reload_routing().await
     }
 
     /// Evidence photos on disk.

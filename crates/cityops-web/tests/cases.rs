@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use cityops_app::watcher;
 use cityops_domain::LimitUnit;
-use cityops_web::watcher;
 use common::TestApp;
 use common::cases::{A_NW, A_SE, DIRECT, at, one_work_day};
 use serde_json::{Value, json};
@@ -617,7 +617,7 @@ async fn suspend_stops_the_clock_and_resumes(t: TestApp) {
 
     // Five days later: the clock stood still.
     t.clock.advance(Duration::days(5));
-    let r = watcher::tick(&t.state).await.unwrap();
+    let r = watcher::tick(&t.state.app).await.unwrap();
     assert_eq!((r.marked, r.resumed), (0, 0));
     let v = t.case(&handler, case).await.json();
     assert_eq!(v["light"], "green");
@@ -642,14 +642,18 @@ async fn suspend_stops_the_clock_and_resumes(t: TestApp) {
     t.act_ok(&dispatcher, case, "approve_suspend", json!({}))
         .await;
     t.clock.advance(Duration::days(1));
-    assert_eq!(watcher::tick(&t.state).await.unwrap().resumed, 0);
+    assert_eq!(watcher::tick(&t.state.app).await.unwrap().resumed, 0);
     t.clock.advance(Duration::days(2));
-    let r = watcher::tick(&t.state).await.unwrap();
+    let r = watcher::tick(&t.state.app).await.unwrap();
     assert_eq!(r.resumed, 1);
     let v = t.case(&handler, case).await.json();
     assert_eq!(v["status"], "handling");
     assert_eq!(time(&v["deadline"]) - t.clock_now(), left);
-    assert_eq!(watcher::tick(&t.state).await.unwrap().resumed, 0, "once");
+    assert_eq!(
+        watcher::tick(&t.state.app).await.unwrap().resumed,
+        0,
+        "once"
+    );
     let trail = event_actions(&t, &handler, case).await;
     assert_eq!(
         trail.iter().filter(|a| *a == "resume").count(),
@@ -1160,7 +1164,7 @@ async fn watcher_marks_yellow_and_red_once(t: TestApp) {
     let dispatcher = t.token("dispatcher").await;
     // A new report must be filed within one working hour (Monday 09:00 local → 10:00).
     let case = id(&hotline(&t, &intake, A_NW).await);
-    assert_eq!(watcher::tick(&t.state).await.unwrap().marked, 0);
+    assert_eq!(watcher::tick(&t.state.app).await.unwrap().marked, 0);
 
     t.clock.advance(Duration::minutes(50));
     assert_eq!(
@@ -1168,8 +1172,8 @@ async fn watcher_marks_yellow_and_red_once(t: TestApp) {
         "yellow",
         "the view computes the light now"
     );
-    assert_eq!(watcher::tick(&t.state).await.unwrap().marked, 1);
-    assert_eq!(watcher::tick(&t.state).await.unwrap().marked, 0, "once");
+    assert_eq!(watcher::tick(&t.state.app).await.unwrap().marked, 1);
+    assert_eq!(watcher::tick(&t.state.app).await.unwrap().marked, 0, "once");
     let list = t
         .get_auth("/api/v1/cases?light=yellow", &dispatcher)
         .await
@@ -1177,8 +1181,8 @@ async fn watcher_marks_yellow_and_red_once(t: TestApp) {
     assert_eq!(list["total"], 1);
 
     t.clock.advance(Duration::minutes(20));
-    assert_eq!(watcher::tick(&t.state).await.unwrap().marked, 1);
-    assert_eq!(watcher::tick(&t.state).await.unwrap().marked, 0, "once");
+    assert_eq!(watcher::tick(&t.state.app).await.unwrap().marked, 1);
+    assert_eq!(watcher::tick(&t.state.app).await.unwrap().marked, 0, "once");
     let v = t.case(&intake, case).await.json();
     assert_eq!(v["light"], "red");
     assert_eq!(v["overdue"], true);
@@ -1191,16 +1195,28 @@ async fn watcher_marks_yellow_and_red_once(t: TestApp) {
             .json();
         assert_eq!(list["total"], 1, "{q}");
     }
-    // The dispatchers of the region hear of it once.
-    let inbox = t.get_auth("/api/v1/inbox", &dispatcher).await;
-    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.text());
-    let overdue = inbox.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|n| n["action"] == "overdue" && n["case_id"] == case)
-        .count();
-    assert_eq!(overdue, 1);
+    // The case waits to be filed: the supervisors (值班长) of the region own that stage and hear
+    // of the yellow light and of the overrun once each, as the state machine decided; the
+    // dispatchers, who own no stage of it yet, hear nothing.
+    let supervisor = t.token("supervisor").await;
+    let heard = |token: String| {
+        let t = &t;
+        async move {
+            let inbox = t.get_auth("/api/v1/inbox", &token).await;
+            assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.text());
+            let mut got: Vec<String> = inbox.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["case_id"] == case && n["action"] != "report")
+                .map(|n| n["action"].as_str().unwrap().to_string())
+                .collect();
+            got.sort();
+            got
+        }
+    };
+    assert_eq!(heard(supervisor).await, ["light_yellow", "overdue"]);
+    assert_eq!(heard(dispatcher.clone()).await, Vec::<String>::new());
     let s = t.get_auth("/api/v1/cases/stats", &dispatcher).await.json();
     assert_eq!(s["overdue_open"], 1);
 }
@@ -1243,12 +1259,12 @@ async fn watcher_task_ticks_and_stops(t: TestApp) {
     let case = id(&hotline(&t, &intake, A_NW).await);
     t.clock.advance(Duration::minutes(50));
     assert!(
-        watcher::spawn(t.state.clone(), std::time::Duration::ZERO, async {}).is_none(),
+        watcher::spawn(t.state.app.clone(), std::time::Duration::ZERO, async {}).is_none(),
         "interval 0 = no watcher"
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = watcher::spawn(
-        t.state.clone(),
+        t.state.app.clone(),
         std::time::Duration::from_secs(3600),
         async {
             let _ = stopped.await;
@@ -1378,7 +1394,7 @@ async fn two_watchers_mark_each_case_once(t: TestApp) {
 
     for (minutes, action) in [(50, "light_yellow"), (20, "overdue")] {
         t.clock.advance(Duration::minutes(minutes));
-        let (a, b) = tokio::join!(watcher::tick(&t.state), watcher::tick(&other));
+        let (a, b) = tokio::join!(watcher::tick(&t.state.app), watcher::tick(&other.app));
         let (a, b) = (a.unwrap(), b.unwrap());
         assert_eq!(a.marked + b.marked, 30, "{action}: {a:?} {b:?}");
         let events = t.state.store.audit_events(0, 10_000).await.unwrap();

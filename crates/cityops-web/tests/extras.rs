@@ -277,6 +277,7 @@ async fn make_case(
         config: &t.state.config.workflow,
         handle_limit: None,
         master: None,
+        suggested_department: None,
     };
     let input = NewReport {
         source: CaseSource::Inspector,

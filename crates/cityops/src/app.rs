@@ -63,6 +63,20 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// The evidence directory of a demo database: beside an SQLite file (`demo.db` →
+/// `demo-evidence/`), so that the demo's photos live and go with its database; `None` for
+/// other URLs (the configured directory is used).
+pub fn evidence_dir_beside(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.starts_with(':') {
+        return None;
+    }
+    let path = std::path::Path::new(path);
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    Some(path.with_file_name(format!("{stem}-evidence")))
+}
+
 /// Creates the demo city on first run; reuses it afterwards.
 pub async fn ensure_demo(
     store: &dyn Store,
@@ -279,6 +293,14 @@ pub async fn build_state(
         web.workflow.direct_file_categories =
             cityops_seed::history::demo_workflow_config().direct_file_categories;
     }
+    // No silent fallback: photos in a temporary directory would vanish with the next reboot.
+    cityops_web::open_evidence(&web).with_context(|| {
+        format!(
+            "the evidence directory {} must exist or be creatable, and be writable \
+             (set CITYOPS_EVIDENCE_DIR)",
+            web.evidence_dir.display()
+        )
+    })?;
     let state = AppState::load(
         store,
         Arc::new(index),
@@ -301,6 +323,7 @@ pub fn web_config(config: &Config) -> WebConfig {
         max_upload_bytes: config.max_upload_bytes,
         max_photos: config.max_photos,
         watcher_interval_secs: config.watcher_interval_secs,
+        cache_check_millis: config.cache_check_millis,
         webhook_url: config.webhook_url.clone().filter(|u| !u.trim().is_empty()),
         duplicate: cityops_domain::case::duplicate::DuplicateRule {
             radius_m: config.duplicate_radius_m,
@@ -393,20 +416,32 @@ pub async fn serve(
         println!("CityOps serving on http://{}/", listener.local_addr()?);
     }
     let pages = cityops_ui::router(state.clone());
-    // The deadline watcher (超时监控) runs beside the server and stops with it.
-    let (stop_watcher, stopped) = tokio::sync::oneshot::channel::<()>();
-    let watcher = cityops_web::watcher::spawn(
-        state.clone(),
+    // The deadline watcher (超时监控) and the cache check run beside the server and stop with it.
+    let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let watcher = cityops_app::watcher::spawn(
+        state.app.clone(),
         std::time::Duration::from_secs(state.config.watcher_interval_secs),
-        async {
-            let _ = stopped.await;
-        },
+        until_stopped(),
     );
+    let refresh = cityops_app::spawn_refresh(
+        state.app.clone(),
+        std::time::Duration::from_millis(state.config.cache_check_millis),
+        until_stopped(),
+    );
+    let app = state.app.clone();
     let served = cityops_web::serve_with(listener, state, pages, shutdown_signal()).await;
-    let _ = stop_watcher.send(());
-    if let Some(w) = watcher {
-        let _ = w.await;
+    let _ = stop_tasks.send(true);
+    for task in [watcher, refresh].into_iter().flatten() {
+        let _ = task.await;
     }
+    // Deliver what the outbound queue still holds before the process ends.
+    app.shutdown(std::time::Duration::from_secs(10)).await;
     served?;
     tracing::info!("stopped");
     Ok(())

@@ -33,6 +33,9 @@ pub struct Config {
     pub max_photos: usize,
     /// How often the deadline watcher runs, in seconds (0 = never).
     pub watcher_interval_secs: u64,
+    /// How often each server process checks whether another process changed the routing
+    /// matrix, the calendar or the catalogue, in milliseconds (CITYOPS_CACHE_CHECK_MILLIS).
+    pub cache_check_millis: u64,
     /// Outbound webhook for notifications (POST JSON, `http://`); unset = log only.
     pub webhook_url: Option<String>,
     /// Share of a time limit after which the light turns yellow (0–1).
@@ -59,6 +62,7 @@ impl Default for Config {
             max_upload_bytes: 10 * 1024 * 1024,
             max_photos: 9,
             watcher_interval_secs: 30,
+            cache_check_millis: 2000,
             webhook_url: None,
             yellow_ratio: 0.8,
             duplicate_radius_m: 50.0,

@@ -161,6 +161,12 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         Command::Demo(args) => {
             config.database_url = args.db;
             config.listen = args.listen;
+            // The demo keeps its photos beside its database unless a directory was configured.
+            if config.evidence_dir == Config::default().evidence_dir
+                && let Some(dir) = app::evidence_dir_beside(&config.database_url)
+            {
+                config.evidence_dir = dir.to_string_lossy().into_owned();
+            }
             let started = Instant::now();
             let store = app::open_store(&config.database_url).await?;
             store.migrate().await.context("migrating the database")?;

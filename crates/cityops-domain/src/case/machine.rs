@@ -136,6 +136,9 @@ pub struct Context<'a> {
     pub handle_limit: Option<TimeLimit>,
     /// For `merge`: the master case.
     pub master: Option<&'a Case>,
+    /// For `file`: the department the responsibility matrix (权责清单) suggests for the newly
+    /// filed category and place, recorded on the case and in the filing event.
+    pub suggested_department: Option<i64>,
 }
 
 /// Why an action cannot be taken.
@@ -647,6 +650,10 @@ pub fn apply(
             c.status = S::Filed;
             c.assignee_id = None;
             c.clock = Some(start_clock(Stage::Dispatch, cfg.dispatch_limit, now, cal));
+            if let Some(d) = ctx.suggested_department {
+                c.suggested_department_id = Some(d);
+                data.insert("suggested_department_id".into(), d.into());
+            }
             data.insert("category_code".into(), code.into());
             data.insert("category_kind".into(), kind.as_str().into());
             data.insert("urgency".into(), urgency.as_str().into());
@@ -1059,13 +1066,14 @@ pub fn current_light(case: &Case, now: DateTime<Utc>, _cal: &WorkingCalendar) ->
     }
 }
 
-/// What the deadline watcher does to one case at `now`: mark it yellow or red (overdue) once per
-/// stage. Returns the new state and the event, or `None` when nothing changes.
+/// What the deadline watcher does to one case at `now`: mark it yellow (黄灯预警) or red (超时)
+/// once per stage, with whom to tell. Returns the new state, the event and the notifications, or
+/// `None` when nothing changes. Callers store all three as they are.
 pub fn mark_light(
     case: &Case,
     now: DateTime<Utc>,
     cal: &WorkingCalendar,
-) -> Option<(Case, NewCaseEvent)> {
+) -> Option<(Case, NewCaseEvent, Vec<NewNotification>)> {
     let now = truncate_micros(now);
     let light = current_light(case, now, cal);
     if light <= case.light {
@@ -1094,5 +1102,34 @@ pub fn mark_light(
         attachments: Vec::new(),
         data: serde_json::json!({ "stage": stage, "light": light.as_str() }),
     };
-    Some((c, event))
+    let title = if light == Light::Red {
+        "已超时"
+    } else {
+        "黄灯预警"
+    };
+    let notify = vec![note(&c, light_recipient(&c), &event.action, title, now)];
+    Some((c, event, notify))
+}
+
+/// Whom a yellow or red light concerns: whoever owns the running stage — the department for
+/// signing and handling (else the region's dispatchers), the assigned inspector for verifying and
+/// checking (else the region's intake operators), the dispatchers for dispatching, the
+/// supervisor (值班长) for filing and closing.
+pub fn light_recipient(case: &Case) -> Recipient {
+    let role = |role: Role| Recipient::Role {
+        role,
+        region_code: case.location.region_code().map(str::to_string),
+    };
+    match case.clock.as_ref().map(|k| k.stage) {
+        Some(Stage::Sign | Stage::Handle) => case
+            .department_id
+            .map(|d| Recipient::Department { department_id: d })
+            .unwrap_or_else(|| role(Role::Dispatcher)),
+        Some(Stage::Verify | Stage::Check) => case
+            .assignee_id
+            .map(|u| Recipient::User { user_id: u })
+            .unwrap_or_else(|| role(Role::Intake)),
+        Some(Stage::Dispatch) => role(Role::Dispatcher),
+        Some(Stage::File | Stage::Close) | None => role(Role::Supervisor),
+    }
 }

@@ -17,7 +17,7 @@ pub use event::{
 };
 pub use machine::{
     ActionInput, Actor, CaseError, Context, NewReport, Transition, WorkflowConfig, allowed_actions,
-    apply, current_light, effective_handle_limit, mark_light, report,
+    apply, current_light, effective_handle_limit, light_recipient, mark_light, report,
 };
 pub use types::*;
 pub use visibility::CaseVisibility;

@@ -5,8 +5,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use cityops_app::{Catalogue, StoredCase};
+use cityops_domain::User;
 use cityops_domain::calendar::Light;
-use cityops_domain::case::{ActionInput, CaseAction, CaseSource, CaseStatus, CaseVisibility};
+use cityops_domain::case::{
+    self, ActionInput, Actor, Case, CaseAction, CaseSource, CaseStatus, CaseVisibility,
+};
 use cityops_store::{CaseQuery, CaseSort};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -17,10 +21,9 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, PageParams};
 use crate::state::AppState;
 use crate::views::{
-    ActionBody, CaseEventList, CaseEventView, CaseList, CaseStatsView, CaseView, NewCaseRequest,
-    action_names,
+    ActionBody, CaseEventList, CaseEventView, CaseList, CaseLocationView, CaseStatsView, CaseView,
+    NewCaseRequest, PendingView, TimeLimitView, action_names,
 };
-use crate::workflow;
 
 /// The case routes.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -57,8 +60,11 @@ pub(crate) async fn report_case(
     CurrentUser(user): CurrentUser,
     ApiJson(req): ApiJson<NewCaseRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<CaseView>)> {
-    let view = workflow::report(&state, &user, req).await?;
-    Ok((StatusCode::CREATED, axum::Json(view)))
+    let stored = state.app.report(&user, req.into()).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(stored_view(&state, &user, stored).await?),
+    ))
 }
 
 /// Filters of the case list and counts.
@@ -260,9 +266,9 @@ pub(crate) async fn list_cases(
         .store
         .list_cases(&query, &CaseVisibility::for_user(&user), page)
         .await?;
-    let cat = workflow::catalogue(&state).await?;
+    let cat = state.app.catalogue().await?;
     Ok(axum::Json(CaseList::from_page(got, |c| {
-        workflow::build_view(&state, &user, &cat, &c, None)
+        build_view(&state, &user, &cat, &c, None)
     })))
 }
 
@@ -311,8 +317,11 @@ pub(crate) async fn get_case(
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<axum::Json<CaseView>> {
-    let case = workflow::visible_case(&state, &user, id).await?;
-    Ok(axum::Json(workflow::case_view(&state, &user, &case).await?))
+    let case = state.app.visible_case(&user, id).await?;
+    let attachments = state.app.attachment_ids(case.id).await?;
+    Ok(axum::Json(
+        stored_view(&state, &user, StoredCase { case, attachments }).await?,
+    ))
 }
 
 /// The optional JSON body of an action: empty means no fields.
@@ -381,8 +390,8 @@ pub(crate) async fn case_action(
         ))
     })?;
     let input = action_input(&headers, &body)?;
-    let view = workflow::act(&state, &user, id, action, input).await?;
-    Ok(axum::Json(view))
+    let stored = state.app.act(&user, id, action, input).await?;
+    Ok(axum::Json(stored_view(&state, &user, stored).await?))
 }
 
 /// 流转记录: the events of a visible case in chain order, with their hashes.
@@ -424,4 +433,105 @@ pub(crate) async fn case_events(
         page: page.page,
         page_size: page.page_size,
     }))
+}
+
+/// The view of a case the service stored or read, with its photo ids.
+async fn stored_view(state: &AppState, user: &User, stored: StoredCase) -> ApiResult<CaseView> {
+    let cat = state.app.catalogue().await?;
+    Ok(build_view(
+        state,
+        user,
+        &cat,
+        &stored.case,
+        Some(stored.attachments),
+    ))
+}
+
+/// Builds the view of a case for `user` (names from memory; light and allowed actions at now).
+fn build_view(
+    state: &AppState,
+    user: &User,
+    cat: &Catalogue,
+    case: &Case,
+    attachments: Option<Vec<i64>>,
+) -> CaseView {
+    let now = state.clock.now();
+    let calendar = state.app.calendar();
+    let actor = Actor::user(user);
+    let region = |c: &Option<String>| {
+        c.as_deref()
+            .and_then(|c| state.region_name(c))
+            .map(str::to_string)
+    };
+    let dept = |d: Option<i64>| d.and_then(|d| cat.department(d)).map(|d| d.name.clone());
+    let loc = &case.location;
+    let clock = case.clock.as_ref();
+    CaseView {
+        id: case.id,
+        code: case.code.clone(),
+        status: case.status.as_str().into(),
+        status_name: case.status.name_zh().into(),
+        source: case.source.as_str().into(),
+        source_name: case.source.name_zh().into(),
+        category_kind: case.category_kind.map(|k| k.as_str().into()),
+        category_code: case.category_code.clone(),
+        category_name: case
+            .category_kind
+            .zip(case.category_code.as_deref())
+            .and_then(|(k, c)| cat.category(k, c))
+            .map(|c| c.name.clone()),
+        filing_seq: case.filing_seq,
+        urgency: case.urgency.as_str().into(),
+        description: case.description.clone(),
+        location: CaseLocationView {
+            lng: loc.lng,
+            lat: loc.lat,
+            grid_name: region(&loc.grid_code),
+            grid_code: loc.grid_code.clone(),
+            community_name: region(&loc.community_code),
+            community_code: loc.community_code.clone(),
+            street_name: region(&loc.street_code),
+            street_code: loc.street_code.clone(),
+            district_name: region(&loc.district_code),
+            district_code: loc.district_code.clone(),
+            address: loc.address.clone(),
+        },
+        component_id: case.component_id.clone(),
+        reporter_id: case.reporter_id,
+        contact: case.contact.clone(),
+        assignee_id: case.assignee_id,
+        department_id: case.department_id,
+        department_name: dept(case.department_id),
+        suggested_department_id: case.suggested_department_id,
+        suggested_department_name: dept(case.suggested_department_id),
+        handle_limit: case.handle_limit.map(TimeLimitView::from),
+        deadline: case.deadline,
+        light: case::current_light(case, now, &calendar).as_str().into(),
+        stage: clock.map(|k| k.stage.as_str().into()),
+        stage_started_at: clock.map(|k| k.started_at),
+        stage_due: clock.and_then(|k| k.due),
+        stage_unscheduled: clock.is_some_and(|k| k.unscheduled),
+        overdue: case.overdue,
+        supervised: case.supervised,
+        postpone_count: case.postpone_count,
+        rework_count: case.rework_count,
+        return_count: case.return_count,
+        pending: case.pending.as_ref().map(PendingView::from),
+        suspended_until: case.suspended_until,
+        verified: case.verified,
+        check_passed: case.check_passed,
+        duplicate_of: case.duplicate_of,
+        merged_into: case.merged_into,
+        rating: case.rating,
+        close_kind: case.close_kind.map(|k| k.as_str().into()),
+        created_at: case.created_at,
+        updated_at: case.updated_at,
+        closed_at: case.closed_at,
+        version: case.version,
+        allowed_actions: case::allowed_actions(case, &actor, now, &state.app.config().workflow)
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect(),
+        attachments,
+    }
 }

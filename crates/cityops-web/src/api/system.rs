@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::HealthView;
 
@@ -40,4 +41,28 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// `GET /metrics` — Prometheus text exposition (OpenMetrics).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "system",
+    responses((status = 200, description = "Prometheus metrics (OpenMetrics text)", content_type = "application/openmetrics-text", body = String))
+)]
+pub(crate) async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
+    // Cheap: at most one COUNT round per refresh interval; a failing store keeps the old gauges.
+    if let Err(e) = state.cached_stats().await {
+        tracing::warn!(error = %e, "store stats unavailable for /metrics");
+    }
+    state
+        .metrics()
+        .set_limiter_keys(state.shared.login_limiter.tracked_keys());
+    let body = state.metrics().encode().map_err(ApiError::internal)?;
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    Ok(resp)
 }

@@ -368,3 +368,22 @@ pub struct AuditVerifyView {
     /// or a checkpoint whose link changed).
     pub full: bool,
 }
+
+impl From<NewCaseRequest> for cityops_app::ReportRequest {
+    fn from(r: NewCaseRequest) -> Self {
+        Self {
+            lng: r.lng,
+            lat: r.lat,
+            crs: r.crs,
+            description: r.description,
+            category_kind: r.category_kind,
+            category_code: r.category_code,
+            urgency: r.urgency,
+            address: r.address,
+            component_id: r.component_id,
+            contact: r.contact,
+            attachments: r.attachments,
+            source: r.source,
+        }
+    }
+}

@@ -3,22 +3,20 @@
 //!
 //! Several server processes may run it against one database: the store takes the cases to mark
 //! with `FOR UPDATE SKIP LOCKED` (PostgreSQL) or under its single writer (SQLite), and a resume
-//! that loses a version race is skipped. "Now" is read only from `state.clock`; the interval
-//! only decides when to look.
+//! that loses a version race is skipped. "Now" is read only from the service's clock; the
+//! interval only decides when to look. Whom a light concerns is the state machine's decision
+//! ([`case::mark_light`]); the watcher stores and sends exactly that.
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
-use cityops_domain::case::{
-    self, Case, CaseStatus, CaseVisibility, NewCaseEvent, NewNotification, Recipient,
-};
-use cityops_domain::{PageRequest, Role};
+use cityops_domain::PageRequest;
+use cityops_domain::case::{self, Case, CaseStatus, CaseVisibility};
 use cityops_store::CaseQuery;
 
-use crate::error::ApiError;
+use crate::error::Result;
 use crate::notify::OutboundMessage;
-use crate::state::AppState;
-use crate::workflow;
+use crate::service::CaseService;
 
 /// Cases marked per store transaction.
 const MARK_BATCH: u32 = 500;
@@ -36,53 +34,30 @@ pub struct TickReport {
     pub resumed: u64,
 }
 
-/// Whom to tell when a case turns red: its department, else the dispatchers of its region.
-fn overdue_notes(case: &Case, event: &NewCaseEvent) -> Vec<NewNotification> {
-    if event.action != "overdue" {
-        return Vec::new();
-    }
-    let recipient = match case.department_id {
-        Some(d) => Recipient::Department { department_id: d },
-        None => Recipient::Role {
-            role: Role::Dispatcher,
-            region_code: case.location.region_code().map(str::to_string),
-        },
-    };
-    vec![NewNotification {
-        recipient,
-        case_id: case.id,
-        action: "overdue".into(),
-        title: format!("超期：案件 {}", case.code),
-        created_at: event.at,
-    }]
-}
-
 /// One pass: marks every case whose light is due to change now, then resumes every suspended
 /// case whose suspension ended by now.
-pub async fn tick(state: &AppState) -> Result<TickReport, ApiError> {
-    let now = state.clock.now();
-    let cal = state.calendar();
+pub async fn tick(service: &CaseService) -> Result<TickReport> {
+    service.refresh().await;
+    let now = service.clock().now();
+    let cal = service.calendar();
     let mut report = TickReport::default();
     // The notes of each batch, pushed to the outbound channels once the batch committed.
     let outbound = Mutex::new(Vec::new());
     let mark = |c: &Case| {
-        case::mark_light(c, now, &cal).map(|(c, e)| {
-            let notes = overdue_notes(&c, &e);
-            if !notes.is_empty() {
-                outbound
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend(OutboundMessage::for_case(&c, &notes));
-            }
-            (c, e, notes)
-        })
+        let marked = case::mark_light(c, now, &cal);
+        if let Some((c, _, notes)) = &marked {
+            outbound
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(OutboundMessage::for_case(c, notes));
+        }
+        marked
     };
-    let notifier = workflow::notifier(state);
     for _ in 0..MAX_ROUNDS {
-        let marked = state.store.mark_lights(now, MARK_BATCH, &mark).await;
+        let marked = service.store().mark_lights(now, MARK_BATCH, &mark).await;
         let committed = std::mem::take(&mut *outbound.lock().unwrap_or_else(|e| e.into_inner()));
         let n = marked?;
-        notifier.publish(committed);
+        service.publish(committed);
         if n == 0 {
             break;
         }
@@ -95,8 +70,8 @@ pub async fn tick(state: &AppState) -> Result<TickReport, ApiError> {
     let everything = CaseVisibility::everything();
     let mut tried = std::collections::HashSet::new();
     for _ in 0..MAX_ROUNDS {
-        let page = state
-            .store
+        let page = service
+            .store()
             .list_cases(
                 &query,
                 &everything,
@@ -115,7 +90,7 @@ pub async fn tick(state: &AppState) -> Result<TickReport, ApiError> {
             break;
         }
         for c in &fresh {
-            match workflow::resume_expired(state, c).await {
+            match service.resume_expired(c).await {
                 Ok(true) => report.resumed += 1,
                 Ok(false) => {}
                 Err(e) => {
@@ -134,8 +109,8 @@ pub async fn tick(state: &AppState) -> Result<TickReport, ApiError> {
     Ok(report)
 }
 
-async fn tick_logged(state: &AppState) {
-    if let Err(e) = tick(state).await {
+async fn tick_logged(service: &CaseService) {
+    if let Err(e) = tick(service).await {
         tracing::warn!(error = %e, "deadline watcher tick failed");
     }
 }
@@ -143,7 +118,7 @@ async fn tick_logged(state: &AppState) {
 /// Runs [`tick`] at once and then every `interval` until `shutdown` completes. `None` (nothing
 /// spawned) when the interval is zero.
 pub fn spawn(
-    state: AppState,
+    service: Arc<CaseService>,
     interval: StdDuration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Option<tokio::task::JoinHandle<()>> {
@@ -152,14 +127,14 @@ pub fn spawn(
     }
     Some(tokio::spawn(async move {
         // Catch up at once (cases may have run over while no server was up), then keep time.
-        tick_logged(&state).await;
+        tick_logged(&service).await;
         let mut timer = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
-                _ = timer.tick() => tick_logged(&state).await,
+                _ = timer.tick() => tick_logged(&service).await,
             }
         }
         tracing::debug!("deadline watcher stopped");

@@ -580,6 +580,7 @@ mod tests {
             config: &config,
             handle_limit: None,
             master: None,
+            suggested_department: None,
         };
         let input = NewReport {
             source: CaseSource::Hotline,

@@ -1,0 +1,50 @@
+//! cityops-app: the application layer between the entry points and the store.
+//!
+//! Every way a case is created, moved or read — the JSON API and the console (`cityops-web`,
+//! `cityops-ui`), later Open311, MQTT alarms and the scheduler — calls the [`CaseService`]: it
+//! looks up what the pure state machine of `cityops-domain` cannot know, applies it and stores
+//! exactly what it decided. Beside it: the deadline [`watcher`] and the outbound [`notify`]
+//! queue, and the [`caches`] that stay true across processes.
+//!
+//! Invariants: no HTTP, no SQL, no driver types — storage only through `Arc<dyn Store>`, errors as
+//! [`ServiceError`] (each front end maps them onto its own codes); every "now" from the injected
+//! [`cityops_domain::Clock`]; the service never edits what `case::report`, `case::apply` or
+//! `case::mark_light` returned.
+
+pub mod caches;
+pub mod error;
+pub mod notify;
+pub mod service;
+pub mod watcher;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use caches::Catalogue;
+pub use error::{Result, ServiceError};
+pub use service::{CaseService, ReportRequest, ServiceConfig, StoredCase, report_source};
+
+/// Runs [`CaseService::refresh`] every `interval` until `shutdown` completes, so that a change
+/// of the routing matrix, the calendar or the catalogue made through another process is used
+/// here within `interval` even while no case is reported. `None` (nothing spawned) when the
+/// interval is zero.
+pub fn spawn_refresh(
+    service: Arc<CaseService>,
+    interval: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if interval.is_zero() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut timer = tokio::time::interval(interval);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = timer.tick() => service.refresh().await,
+            }
+        }
+    }))
+}
