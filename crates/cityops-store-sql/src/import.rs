@@ -2,7 +2,7 @@
 //! resolved by code before anything but the departments is written.
 use std::collections::HashMap;
 
-use cityops_store::{ImportBatch, Result, StoreError};
+use cityops_store::{ImportBatch, ImportSummary, Result, StoreError};
 
 use crate::{Cols, Dialect};
 
@@ -86,4 +86,23 @@ pub fn resolve_departments(
         users,
         components,
     })
+}
+
+/// What a committed import wrote (logged with its duration since `started`).
+pub fn committed(batch: &ImportBatch, started: std::time::Instant) -> ImportSummary {
+    tracing::debug!(
+        regions = batch.regions.len(),
+        components = batch.components.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "import committed"
+    );
+    let n = |len: usize| len as u64;
+    ImportSummary {
+        regions: n(batch.regions.len()),
+        categories: n(batch.categories.len()),
+        filing_standards: n(batch.filing_standards.len()),
+        departments: n(batch.departments.len()),
+        users: n(batch.users.len()),
+        components: n(batch.components.len()),
+    }
 }

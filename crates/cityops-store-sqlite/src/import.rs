@@ -5,7 +5,7 @@ use cityops_store::{ImportBatch, ImportRepo, ImportSummary, Result};
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use cityops_store_sql::import::{DepartmentRefs, department_ids, resolve_departments};
+use cityops_store_sql::import::{DepartmentRefs, committed, department_ids, resolve_departments};
 
 use crate::rows::{json_list, ts};
 use crate::versions::{Cached, bump};
@@ -231,20 +231,6 @@ impl ImportRepo for SqliteStore {
             bump(conn, Cached::Catalogue).await?;
         }
         tx.commit().await.map_err(db_err)?;
-        tracing::debug!(
-            regions = batch.regions.len(),
-            components = batch.components.len(),
-            ms = started.elapsed().as_millis() as u64,
-            "import committed"
-        );
-        let n = |len: usize| len as u64;
-        Ok(ImportSummary {
-            regions: n(batch.regions.len()),
-            categories: n(batch.categories.len()),
-            filing_standards: n(batch.filing_standards.len()),
-            departments: n(batch.departments.len()),
-            users: n(batch.users.len()),
-            components: n(batch.components.len()),
-        })
+        Ok(committed(batch, started))
     }
 }
