@@ -23,6 +23,18 @@
 //! [`Binds`] impls spare the generic code the usual wall of sqlx `where` bounds. Monomorphised per
 //! backend, the generic code costs nothing at run time: no extra round trip, no boxing.
 //!
+//! The trait impls themselves are expanded in each store crate from three `macro_rules!`
+//! ([`shared_admin!`], [`shared_repos!`], [`shared_case_repos!`]): every shared method delegates
+//! here on the store's read (or write) pool, and the tuned writes (`store_new_case`,
+//! `store_transition`, `store_marks`, `store_history`, `store_routing_rules`,
+//! `store_calendar_days`) stay inherent methods of each store. So a trait method's signature is
+//! written once, and a store crate holds only what is really its own.
+//!
+//! Hot paths: `create_case` costs what it did (the projection and the code are computed once,
+//! timestamps turned into SQLite text at bind time as before); the statements that were cached
+//! strings (`duplicate_candidates`, `audit_events`, attachments) are `const` SQL with `$N`
+//! placeholders, prepared once per connection by both drivers.
+//!
 //! Invariants: every value is bound, never formatted into SQL; a stage clock is projected only
 //! for an open case ([`cases::project`]); a case code is `YYYYMMDD` + 5 digits and the
 //! 100,000th case of a day is refused ([`cases::case_code`]); every list has a total order (a
