@@ -1,8 +1,7 @@
 //! `apply_import`: the whole batch in one transaction; bulk upserts bind one array per column and
 //! insert `FROM UNNEST(..)`.
-use async_trait::async_trait;
 use chrono::{NaiveDate, Utc};
-use cityops_store::{ImportBatch, ImportRepo, ImportSummary, Result, StoreError};
+use cityops_store::{ImportBatch, ImportSummary, Result, StoreError};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use cityops_store_sql::import::{DepartmentRefs, committed, department_ids, resolve_departments};
@@ -23,9 +22,9 @@ async fn exec(
     Ok(())
 }
 
-#[async_trait]
-impl ImportRepo for PgStore {
-    async fn apply_import(&self, batch: &ImportBatch) -> Result<ImportSummary> {
+/// `ImportRepo::apply_import`, tuned for this backend.
+impl PgStore {
+    pub(crate) async fn store_import(&self, batch: &ImportBatch) -> Result<ImportSummary> {
         batch.validate()?;
         let started = std::time::Instant::now();
         let mut tx = self.pool.begin().await.map_err(db_err)?;

@@ -2,12 +2,23 @@
 //! tuned writes to the store's own inherent methods.
 
 /// Implements every repository whose methods are all shared — `RegionRepo`, `CatalogueRepo`,
-/// `OrgRepo`, `SessionRepo`, `ComponentRepo`, `InboxRepo`, `AttachmentRepo` — for a store type,
+/// `OrgRepo`, `SessionRepo`, `ComponentRepo`, `InboxRepo`, `AttachmentRepo` — and `ImportRepo`
+/// (delegated to the store's tuned inherent `store_import`) for a store type,
 /// reading from the pool field `$read` and writing through `$write` (the same field where the
 /// store has one pool). Expanded once in each store crate.
 #[macro_export]
 macro_rules! shared_repos {
     ($store:ty, read: $read:ident, write: $write:ident) => {
+        #[$crate::__async_trait]
+        impl ::cityops_store::ImportRepo for $store {
+            async fn apply_import(
+                &self,
+                batch: &::cityops_store::ImportBatch,
+            ) -> ::cityops_store::Result<::cityops_store::ImportSummary> {
+                self.store_import(batch).await
+            }
+        }
+
         #[$crate::__async_trait]
         impl ::cityops_store::RegionRepo for $store {
             async fn get_region(

@@ -1,7 +1,6 @@
 //! `apply_import`: the whole batch in one transaction on the writer, as multi-row upserts.
-use async_trait::async_trait;
 use chrono::Utc;
-use cityops_store::{ImportBatch, ImportRepo, ImportSummary, Result};
+use cityops_store::{ImportBatch, ImportSummary, Result};
 use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -35,9 +34,9 @@ where
     Ok(())
 }
 
-#[async_trait]
-impl ImportRepo for SqliteStore {
-    async fn apply_import(&self, batch: &ImportBatch) -> Result<ImportSummary> {
+/// `ImportRepo::apply_import`, tuned for this backend.
+impl SqliteStore {
+    pub(crate) async fn store_import(&self, batch: &ImportBatch) -> Result<ImportSummary> {
         batch.validate()?;
         let started = std::time::Instant::now();
         let mut tx = self.write.begin().await.map_err(db_err)?;
