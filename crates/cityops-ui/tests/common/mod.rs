@@ -1,7 +1,7 @@
-//! A small hand-made city for the console tests: 惠州市 → 惠城区 (a square) → one street with a
-//! polygon and one without → one community → 2×2 unit grids; a catalogue excerpt with a filing
-//! standard, three departments, three users, five components. In-memory SQLite; sessions are
-//! created directly in the store.
+//! The console tests' application over the fixture city of `cityops_test_support::city` (惠州市
+//! → 惠城区 → one street with a polygon and one without → one community → 2×2 unit grids; a
+//! catalogue excerpt with filing standards, three departments, three users, five components).
+//! In-memory SQLite; sessions are created directly in the store.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -9,330 +9,20 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use cityops_domain::{
-    Category, CategoryKind, Clock, Component, ComponentId, ComponentStatus, DepartmentKind,
-    FilingStandard, LimitUnit, LngLat, ManualClock, Region, RegionLevel, Role, TimeLimit,
+use chrono::Duration;
+use cityops_domain::{Clock, ManualClock};
+use cityops_store::{ImportBatch, ImportRepo, Store};
+// Each test binary uses its own part of the fixture city.
+#[allow(unused_imports)]
+pub use cityops_test_support::city::{
+    CITY, COMMUNITY, DISTRICT, E, GRID_NE, GRID_NW, GRID_SE, GRID_SW, MID_LAT, MID_LNG, N,
+    NO_LOGIN_HASH, PASSWORD, S, STREET, STREET_NO_GEOMETRY, W, batch, index, regions, start_time,
 };
-use cityops_geo::RegionIndex;
-use cityops_store::{Admin, ImportBatch, ImportRepo, NewDepartment, NewUser, Store};
-use cityops_store_sqlite::SqliteStore;
+use cityops_test_support::sqlite::memory_store;
 use cityops_web::{AppState, WebConfig};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
-
-pub const W: f64 = 114.40;
-pub const S: f64 = 23.06;
-pub const E: f64 = 114.44;
-pub const N: f64 = 23.10;
-pub const MID_LNG: f64 = 114.42;
-pub const MID_LAT: f64 = 23.08;
-
-pub const CITY: &str = "441300";
-pub const DISTRICT: &str = "441302";
-pub const STREET: &str = "441302001";
-pub const STREET_NO_GEOMETRY: &str = "441302002";
-pub const COMMUNITY: &str = "441302001001";
-pub const GRID_NW: &str = "441302001001001";
-pub const GRID_NE: &str = "441302001001002";
-pub const GRID_SW: &str = "441302001001003";
-pub const GRID_SE: &str = "441302001001004";
-
-/// The password of `admin` (the only account with a real hash: the login test uses it).
-pub const PASSWORD: &str = "correct horse battery";
-
-fn square(code: &str, level: RegionLevel, name: &str, parent: Option<&str>, b: [f64; 4]) -> Region {
-    let [w, s, e, n] = b;
-    let geometry = format!(
-        r#"{{"type":"Polygon","coordinates":[[[{w},{s}],[{e},{s}],[{e},{n}],[{w},{n}],[{w},{s}]]]}}"#
-    );
-    let area = (e - w) * 111_320.0 * 23.08_f64.to_radians().cos() * (n - s) * 110_574.0;
-    Region {
-        code: code.to_string(),
-        level,
-        name: name.to_string(),
-        parent_code: parent.map(str::to_string),
-        geometry: Some(geometry),
-        bbox: Some(b),
-        center: Some(LngLat {
-            lng: (w + e) / 2.0,
-            lat: (s + n) / 2.0,
-        }),
-        area_m2: Some(area),
-        synthetic: level != RegionLevel::District,
-    }
-}
-
-fn bare(code: &str, level: RegionLevel, name: &str, parent: Option<&str>) -> Region {
-    Region {
-        code: code.to_string(),
-        level,
-        name: name.to_string(),
-        parent_code: parent.map(str::to_string),
-        geometry: None,
-        bbox: None,
-        center: None,
-        area_m2: None,
-        synthetic: false,
-    }
-}
-
-pub fn regions() -> Vec<Region> {
-    vec![
-        bare(CITY, RegionLevel::City, "惠州市", None),
-        square(
-            DISTRICT,
-            RegionLevel::District,
-            "惠城区",
-            Some(CITY),
-            [W, S, E, N],
-        ),
-        square(
-            STREET,
-            RegionLevel::Street,
-            "桥东街道",
-            Some(DISTRICT),
-            [W, S, E, N],
-        ),
-        bare(
-            STREET_NO_GEOMETRY,
-            RegionLevel::Street,
-            "江北街道",
-            Some(DISTRICT),
-        ),
-        square(
-            COMMUNITY,
-            RegionLevel::Community,
-            "府城社区",
-            Some(STREET),
-            [W, S, E, N],
-        ),
-        square(
-            GRID_NW,
-            RegionLevel::Grid,
-            "府城社区001网格",
-            Some(COMMUNITY),
-            [W, MID_LAT, MID_LNG, N],
-        ),
-        square(
-            GRID_NE,
-            RegionLevel::Grid,
-            "府城社区002网格",
-            Some(COMMUNITY),
-            [MID_LNG, MID_LAT, E, N],
-        ),
-        square(
-            GRID_SW,
-            RegionLevel::Grid,
-            "府城社区003网格",
-            Some(COMMUNITY),
-            [W, S, MID_LNG, MID_LAT],
-        ),
-        square(
-            GRID_SE,
-            RegionLevel::Grid,
-            "府城社区004网格",
-            Some(COMMUNITY),
-            [MID_LNG, S, E, MID_LAT],
-        ),
-    ]
-}
-
-fn category(
-    kind: CategoryKind,
-    code: &str,
-    class_name: &str,
-    name: &str,
-    old: Option<&str>,
-) -> Category {
-    Category {
-        kind,
-        code: code.to_string(),
-        class_code: code[..2].to_string(),
-        class_name: class_name.to_string(),
-        name: name.to_string(),
-        old_code: old.map(str::to_string),
-    }
-}
-
-fn standard(seq: u32, condition: &str, value: u32, unit: LimitUnit, text: &str) -> FilingStandard {
-    FilingStandard {
-        kind: CategoryKind::Component,
-        code: "01001".to_string(),
-        seq,
-        filing_condition: condition.to_string(),
-        limit: TimeLimit { value, unit },
-        limit_text: text.to_string(),
-        closure_condition: "井盖完好归位".to_string(),
-        old_code: Some("0101".to_string()),
-        source: "yuncheng".to_string(),
-    }
-}
-
-/// A syntactically valid Argon2id PHC string that matches no password the tests use.
-const NO_LOGIN_HASH: &str =
-    "$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG";
-
-fn user(
-    username: &str,
-    name: &str,
-    roles: Vec<Role>,
-    region: Option<&str>,
-    dept: Option<&str>,
-    grids: &[&str],
-    hash: &str,
-) -> NewUser {
-    NewUser {
-        username: username.to_string(),
-        display_name: name.to_string(),
-        password_hash: hash.to_string(),
-        roles,
-        region_code: region.map(str::to_string),
-        department_code: dept.map(str::to_string),
-        grids: grids.iter().map(|g| g.to_string()).collect(),
-    }
-}
-
-fn component(cat: &str, seq: u32, lng: f64, lat: f64, grid: &str) -> Component {
-    Component {
-        id: ComponentId::new(DISTRICT, cat, seq).unwrap(),
-        category_code: cat.to_string(),
-        name: format!("部件{cat}-{seq}"),
-        lng,
-        lat,
-        grid_code: Some(grid.to_string()),
-        community_code: Some(COMMUNITY.to_string()),
-        owner_department: Some("441302-municipal".to_string()),
-        maintainer_department: if cat == "02001" {
-            Some("441300-command".to_string())
-        } else {
-            None
-        },
-        status: if seq == 2 {
-            ComponentStatus::Damaged
-        } else {
-            ComponentStatus::Intact
-        },
-        surveyed_on: NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
-    }
-}
-
-pub fn batch(admin_hash: &str) -> ImportBatch {
-    ImportBatch {
-        regions: regions(),
-        categories: vec![
-            category(
-                CategoryKind::Component,
-                "01001",
-                "公用设施",
-                "上水井盖",
-                Some("0101"),
-            ),
-            category(
-                CategoryKind::Component,
-                "01002",
-                "公用设施",
-                "污水井盖",
-                None,
-            ),
-            category(CategoryKind::Component, "02001", "道路交通", "停车场", None),
-            category(
-                CategoryKind::Matter,
-                "01001",
-                "市容环境",
-                "私搭乱建",
-                Some("0101"),
-            ),
-        ],
-        filing_standards: vec![
-            standard(0, "井盖缺失", 2, LimitUnit::UrgentHour, "2紧急工作时"),
-            standard(1, "井盖破损、移位", 1, LimitUnit::WorkDay, "1工作日"),
-        ],
-        departments: vec![
-            NewDepartment {
-                code: "441300-command".into(),
-                name: "惠州市城市运行管理服务中心".into(),
-                kind: DepartmentKind::CommandCentre,
-                region_code: CITY.into(),
-                parent_code: None,
-            },
-            NewDepartment {
-                code: "441302-municipal".into(),
-                name: "惠城区市政管理所".into(),
-                kind: DepartmentKind::Municipal,
-                region_code: DISTRICT.into(),
-                parent_code: Some("441300-command".into()),
-            },
-            NewDepartment {
-                code: "441303-sanitation".into(),
-                name: "惠阳区环卫所".into(),
-                kind: DepartmentKind::Sanitation,
-                region_code: "441303".into(),
-                parent_code: None,
-            },
-        ],
-        users: vec![
-            user(
-                "admin",
-                "系统管理员",
-                vec![Role::Admin],
-                None,
-                Some("441300-command"),
-                &[],
-                admin_hash,
-            ),
-            user(
-                "inspector1",
-                "张监督",
-                vec![Role::Inspector],
-                Some(STREET),
-                None,
-                &[GRID_NW, GRID_NE],
-                NO_LOGIN_HASH,
-            ),
-            user(
-                "handler",
-                "李处置",
-                vec![Role::Handler],
-                Some(DISTRICT),
-                Some("441302-municipal"),
-                &[],
-                NO_LOGIN_HASH,
-            ),
-        ],
-        components: vec![
-            component("01001", 1, 114.405, 23.095, GRID_NW),
-            component("01001", 2, 114.410, 23.090, GRID_NW),
-            component("01001", 3, 114.415, 23.085, GRID_NW),
-            component("01002", 1, 114.430, 23.070, GRID_SE),
-            component("02001", 1, 114.430, 23.090, GRID_NE),
-        ],
-    }
-}
-
-pub fn start_time() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap()
-}
-
-pub fn index(regions: &[Region]) -> Arc<RegionIndex> {
-    let of = |l: RegionLevel| {
-        regions
-            .iter()
-            .filter(|r| r.level == l)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    Arc::new(
-        RegionIndex::build(
-            &of(RegionLevel::District),
-            &of(RegionLevel::Street),
-            &of(RegionLevel::Community),
-            &of(RegionLevel::Grid),
-        )
-        .expect("index"),
-    )
-}
 
 pub struct TestApp {
     pub app: Router,
@@ -383,10 +73,7 @@ impl Answer {
 
 /// The state over a fresh in-memory store holding `batch`.
 pub async fn state_with(batch: &ImportBatch, demo_mode: bool) -> (AppState, Arc<ManualClock>) {
-    let store = SqliteStore::connect("sqlite::memory:")
-        .await
-        .expect("in-memory SQLite");
-    store.migrate().await.expect("migrate");
+    let store = memory_store().await;
     store.apply_import(batch).await.expect("import the fixture");
     let store: Arc<dyn Store> = Arc::new(store);
     let clock = Arc::new(ManualClock::new(start_time()));
@@ -403,7 +90,7 @@ pub async fn state_with(batch: &ImportBatch, demo_mode: bool) -> (AppState, Arc<
     (state, clock)
 }
 
-/// The console alone, over the small fixture (`admin` has no usable password).
+/// The console alone, over the small fixture (no user has a usable password).
 pub async fn app() -> TestApp {
     let (state, clock) = state_with(&batch(NO_LOGIN_HASH), false).await;
     TestApp {
