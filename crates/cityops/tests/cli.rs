@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use cityops_test_support::postgres::with_empty_database;
 use serde_json::{Value, json};
 
 fn bin() -> PathBuf {
@@ -315,34 +316,18 @@ async fn demo_on_sqlite_serves_the_contract_and_reuses_its_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The demo on a fresh, empty PostgreSQL database (`cityops_test_support::postgres`: dropped
+/// afterwards even when an assertion fails; skipped without a server unless
+/// `CITYOPS_REQUIRE_POSTGRES=1`).
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_on_postgres() {
-    let Some(admin_url) = postgres_url() else {
-        return;
-    };
-    let name = format!("cityops_e2e_{}", uuid::Uuid::new_v4().simple());
-    let created = pg_exec(&admin_url, "CREATE DATABASE {name}", &name).await;
-    assert!(created, "could not create database {name}");
-    let url = with_database(&admin_url, &name);
     let dir = tempdir();
-    // Run the story in a task so the database is dropped even when an assertion fails.
-    let story = tokio::spawn({
-        let dir = dir.clone();
-        async move {
-            let server = start_demo(&url, &dir).await;
-            check_demo(&server).await;
-        }
+    let story_dir = dir.clone();
+    with_empty_database(move |url| async move {
+        let server = start_demo(&url, &story_dir).await;
+        check_demo(&server).await;
     })
     .await;
-    pg_exec(
-        &admin_url,
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)",
-        &name,
-    )
-    .await;
-    if let Err(e) = story {
-        std::panic::resume_unwind(e.into_panic());
-    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -443,40 +428,4 @@ fn tempdir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("cityops-e2e-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// The PostgreSQL server for tests, or None (skip) when none answers and it is not required.
-fn postgres_url() -> Option<String> {
-    let url = std::env::var("CITYOPS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-    let required = std::env::var("CITYOPS_REQUIRE_POSTGRES").as_deref() == Ok("1");
-    if std::net::TcpStream::connect("127.0.0.1:5432").is_ok()
-        || std::env::var("CITYOPS_TEST_POSTGRES_URL").is_ok()
-    {
-        return Some(url);
-    }
-    assert!(
-        !required,
-        "CITYOPS_REQUIRE_POSTGRES=1 but no PostgreSQL answers"
-    );
-    eprintln!("skipping: no PostgreSQL server answers");
-    None
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, _) = url.rsplit_once('/').expect("database URL with a path");
-    format!("{base}/{db}")
-}
-
-/// Runs one administrative statement (CREATE/DROP DATABASE) on the PostgreSQL server.
-async fn pg_exec(url: &str, sql: &'static str, name: &str) -> bool {
-    use sqlx::Connection;
-    let Ok(mut conn) = sqlx::PgConnection::connect(url).await else {
-        return false;
-    };
-    let sql = sql.replace("{name}", name);
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&mut conn)
-        .await
-        .is_ok()
 }
