@@ -307,64 +307,27 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// One CSV line split into trimmed fields (quotes allowed; a quoted field cannot span lines).
-fn csv_fields(line: &str) -> Result<Vec<String>, String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_reader(line.as_bytes());
-    match reader.records().next() {
-        Some(Ok(rec)) => Ok(rec.iter().map(str::to_string).collect()),
-        Some(Err(e)) => Err(e.to_string()),
-        None => Ok(Vec::new()),
-    }
-}
-
-/// Parses the CSV form; every error names its 1-based line. Blank lines are skipped.
+/// Parses the CSV form with the shared CSV reader (`cityops_csv`, as the imports); every error
+/// names its 1-based line. Blank lines are skipped.
 fn parse_csv(body: &[u8]) -> Result<Vec<Located>, String> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text = std::str::from_utf8(body).map_err(|e| format!("the CSV is not UTF-8: {e}"))?;
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
-    let header = match lines.next() {
-        Some((_, h)) if !h.trim().is_empty() => {
-            csv_fields(h).map_err(|e| format!("line 1: {e}"))?
-        }
-        _ => {
-            return Err(format!(
-                "line 1: expected the header `{}`",
-                CSV_HEADER.join(",")
-            ));
-        }
-    };
-    if header != CSV_HEADER {
-        return Err(format!(
-            "line 1: expected the header `{}`, found `{}`",
-            CSV_HEADER.join(","),
-            header.join(",")
-        ));
-    }
+    let table = cityops_csv::read(text).map_err(|e| e.to_string())?;
+    table
+        .expect_header(&CSV_HEADER)
+        .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    for (line, raw) in lines {
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let rec = match csv_fields(raw) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(format!("line {line}: {e}"));
-                continue;
-            }
-        };
-        if rec.len() != CSV_HEADER.len() {
+    for row in table.rows() {
+        let line = row.line();
+        if row.len() != CSV_HEADER.len() {
             errors.push(format!(
                 "line {line}: expected {} fields, found {}",
                 CSV_HEADER.len(),
-                rec.len()
+                row.len()
             ));
             continue;
         }
+        let rec: Vec<String> = row.fields().map(str::to_string).collect();
         let Some(auto) = parse_bool(&rec[4]) else {
             errors.push(format!(
                 "line {line}: auto_dispatch {:?}: expected true or false",
