@@ -13,6 +13,7 @@ use crate::util::url_with;
 
 /// Name of the session cookie (the API's).
 pub use cityops_web::extract::SESSION_COOKIE;
+use cityops_web::extract::{CookieJar, clear_session_cookie};
 pub(crate) use cityops_web::extract::{plausible_token, token_hash};
 
 /// The active user of the request's session cookie, if any.
@@ -109,16 +110,8 @@ pub(crate) async fn logout(
             .await
             .map_err(|e| UiError::from(e).page(lang))?;
     }
-    let secure = if st.app.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
-    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
-    if let Ok(v) = HeaderValue::from_str(&clear) {
-        resp.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    let jar = clear_session_cookie(CookieJar::new(), st.app.config.secure_cookies);
+    let mut resp = (StatusCode::SEE_OTHER, jar, [(header::LOCATION, "/login")]).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)

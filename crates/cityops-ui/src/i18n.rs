@@ -6,10 +6,10 @@
 //! `cityops_lang` cookie; without either, pages are Chinese.
 use axum::extract::Request;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use cityops_domain::{ComponentStatus, DepartmentKind, LimitUnit, RegionLevel, Role};
+use cityops_web::extract::{CookieJar, site_cookie};
 
 /// Name of the language cookie.
 pub const LANG_COOKIE: &str = "cityops_lang";
@@ -201,23 +201,8 @@ impl Lang {
     }
 }
 
-/// Reads one cookie of a request.
-pub(crate) fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    for v in headers.get_all(header::COOKIE) {
-        let Ok(v) = v.to_str() else { continue };
-        for pair in v.split(';') {
-            if let Some((k, val)) = pair.trim().split_once('=')
-                && k.trim() == name
-            {
-                let val = val.trim().trim_matches('"');
-                if !val.is_empty() {
-                    return Some(val.to_string());
-                }
-            }
-        }
-    }
-    None
-}
+/// Reads one cookie of a request (the API's reader: axum-extra's `CookieJar`).
+pub(crate) use cityops_web::extract::cookie_value as cookie;
 
 /// Middleware: `?lang=en|zh` selects the language of this request and is remembered in a cookie.
 pub async fn remember_lang(mut req: Request, next: Next) -> Response {
@@ -230,17 +215,21 @@ pub async fn remember_lang(mut req: Request, next: Next) -> Response {
     if let Some(lang) = chosen {
         req.extensions_mut().insert(lang);
     }
-    let mut resp = next.run(req).await;
-    if let Some(lang) = chosen {
-        let v = format!(
-            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            lang.code()
-        );
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            resp.headers_mut().append(header::SET_COOKIE, v);
+    let resp = next.run(req).await;
+    match chosen {
+        // Remembered for a year; readable by the page (not HttpOnly), not a secret (not Secure).
+        Some(lang) => {
+            let remembered = site_cookie(
+                LANG_COOKIE,
+                lang.code().to_string(),
+                365 * 24 * 3600,
+                false,
+                false,
+            );
+            (CookieJar::new().add(remembered), resp).into_response()
         }
+        None => resp,
     }
-    resp
 }
 
 /// Every text of the console in one language.
@@ -881,6 +870,7 @@ pub static EN: Tr = Tr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::{HeaderValue, header};
 
     #[test]
     fn parses_and_reads_cookies() {

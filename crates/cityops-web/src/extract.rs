@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use cityops_domain::{PageRequest, Role, User};
 use serde::Deserialize;
@@ -16,6 +16,49 @@ use crate::state::AppState;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "cityops_session";
+
+pub use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+/// The value of the cookie `name` a request carries (surrounding quotes trimmed), if it is set
+/// and not empty. Parsed by axum-extra's [`CookieJar`] (the `cookie` crate).
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value_trimmed().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A cookie for the whole site (`Path=/`, `SameSite=Lax`) that lasts `max_age_secs` seconds;
+/// `HttpOnly` and `Secure` as asked.
+pub fn site_cookie(
+    name: &'static str,
+    value: String,
+    max_age_secs: i64,
+    http_only: bool,
+    secure: bool,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .http_only(http_only)
+        .secure(secure)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+}
+
+/// The session cookie (会话): `HttpOnly`, `SameSite=Lax`, `Path=/`, `Max-Age` = the session's
+/// lifetime, `Secure` when configured (`WebConfig::secure_cookies`).
+pub fn session_cookie(token: String, max_age_secs: i64, secure: bool) -> Cookie<'static> {
+    site_cookie(SESSION_COOKIE, token, max_age_secs, true, secure)
+}
+
+/// `jar` with the session cookie cleared (empty, `Max-Age=0`, expired; same attributes), sent
+/// whether or not the request carried one.
+pub fn clear_session_cookie(jar: CookieJar, secure: bool) -> CookieJar {
+    let mut gone = session_cookie(String::new(), 0, secure);
+    gone.make_removal();
+    jar.add(gone)
+}
 
 /// `axum::Json` with JSON error bodies (400 syntax, 422 data, 413 size, 415 content type).
 #[derive(Debug, Clone, FromRequest)]
@@ -72,18 +115,7 @@ pub(crate) fn session_token(headers: &HeaderMap) -> Result<Option<String>, ApiEr
         }
         return Ok(Some(token.trim().to_string()));
     }
-    for v in headers.get_all(COOKIE) {
-        let Ok(v) = v.to_str() else { continue };
-        for pair in v.split(';') {
-            if let Some((name, value)) = pair.trim().split_once('=')
-                && name.trim() == SESSION_COOKIE
-                && !value.trim().is_empty()
-            {
-                return Ok(Some(value.trim().trim_matches('"').to_string()));
-            }
-        }
-    }
-    Ok(None)
+    Ok(cookie_value(headers, SESSION_COOKIE))
 }
 
 /// The SHA-256 (hex) of a session token: what the store keeps.
@@ -173,6 +205,7 @@ impl FromRequestParts<AppState> for ClientIp {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+    use axum::http::header::COOKIE;
 
     #[test]
     fn token_from_header_or_cookie() {

@@ -7,7 +7,8 @@ use chrono::Duration;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{
-    ApiJson, ClientIp, CurrentUser, SESSION_COOKIE, plausible_token, session_token, token_hash,
+    ApiJson, ClientIp, CookieJar, CurrentUser, clear_session_cookie, plausible_token,
+    session_cookie, session_token, token_hash,
 };
 use crate::password;
 use crate::state::AppState;
@@ -15,19 +16,6 @@ use crate::views::{DepartmentView, LoginRequest, LoginResponse, MeView, RegionRe
 
 /// Longest accepted username or password (bytes); longer ones are refused before hashing.
 const MAX_CREDENTIAL_LEN: usize = 1024;
-
-fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let v = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    );
-    HeaderValue::from_str(&v)
-        .unwrap_or_else(|_| HeaderValue::from_static("cityops_session=; Path=/; Max-Age=0"))
-}
 
 /// Resolves the department and region of a user's scope.
 pub(crate) async fn me_view(state: &AppState, user: cityops_domain::User) -> ApiResult<MeView> {
@@ -121,14 +109,17 @@ pub(crate) async fn login(
     state.purge_sessions_now_and_then().await;
     tracing::info!(%ip, username = %user.username, user_id = user.id, "login");
 
-    let cookie = session_cookie(&state, &token, ttl.num_seconds());
+    let jar = CookieJar::new().add(session_cookie(
+        token.clone(),
+        ttl.num_seconds(),
+        state.config.secure_cookies,
+    ));
     let body = LoginResponse {
         token,
         expires_at,
         user: me_view(&state, user).await?,
     };
-    let mut resp = axum::Json(body).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    let mut resp = (jar, axum::Json(body)).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
@@ -153,10 +144,8 @@ pub(crate) async fn logout(
     if plausible_token(&token) {
         state.store.delete_session(&token_hash(&token)).await?;
     }
-    let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
-    Ok(resp)
+    let jar = clear_session_cookie(CookieJar::new(), state.config.secure_cookies);
+    Ok((jar, StatusCode::NO_CONTENT).into_response())
 }
 
 /// 当前用户: the logged-in user with roles, scope, department and grids.
