@@ -46,6 +46,7 @@ pub mod import;
 mod macros;
 pub mod read;
 pub mod rows;
+pub mod versions;
 pub mod workflow;
 pub mod writes;
 

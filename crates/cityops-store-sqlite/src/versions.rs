@@ -1,95 +1,36 @@
-//! Cache versions (`CacheRepo`) and the audit checkpoint (`AuditRepo`) on SQLite: one row each.
-//! The writes that change cached data call [`bump`] inside their own transaction.
+//! Cache versions (`CacheRepo`) and the audit checkpoint (`AuditRepo`) on SQLite: the shared code
+//! of `cityops-store-sql`, on the read pool and the writer.
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use cityops_store::{AuditCheckpoint, AuditRepo, CacheRepo, CacheVersions, Result, StoreError};
-use sqlx::{Row, SqliteConnection};
+use cityops_store::{AuditCheckpoint, AuditRepo, CacheRepo, CacheVersions, Result};
+use cityops_store_sql::versions as shared;
+pub(crate) use cityops_store_sql::versions::Cached;
+use sqlx::SqliteConnection;
 
-use crate::rows::ts;
 use crate::{SqliteStore, db_err};
 
-/// Which cached data a write changed.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Cached {
-    Routing,
-    Calendar,
-    Catalogue,
-}
-
-/// Bumps the version of `what`, in the caller's transaction (recreating the row if it is gone).
+/// Bumps the version of `what`, in the caller's transaction.
 pub(crate) async fn bump(conn: &mut SqliteConnection, what: Cached) -> Result<()> {
-    let sql = match what {
-        Cached::Routing => {
-            "INSERT INTO cache_versions (id, routing) VALUES (1, 1) \
-             ON CONFLICT (id) DO UPDATE SET routing = routing + 1"
-        }
-        Cached::Calendar => {
-            "INSERT INTO cache_versions (id, calendar) VALUES (1, 1) \
-             ON CONFLICT (id) DO UPDATE SET calendar = calendar + 1"
-        }
-        Cached::Catalogue => {
-            "INSERT INTO cache_versions (id, catalogue) VALUES (1, 1) \
-             ON CONFLICT (id) DO UPDATE SET catalogue = catalogue + 1"
-        }
-    };
-    sqlx::query(sql).execute(conn).await.map_err(db_err)?;
-    Ok(())
+    sqlx::query(shared::bump_sql(what))
+        .execute(conn)
+        .await
+        .map_err(db_err)
+        .map(drop)
 }
 
 #[async_trait]
 impl CacheRepo for SqliteStore {
     async fn cache_versions(&self) -> Result<CacheVersions> {
-        let row =
-            sqlx::query("SELECT routing, calendar, catalogue FROM cache_versions WHERE id = 1")
-                .fetch_optional(&self.read)
-                .await
-                .map_err(db_err)?;
-        let Some(row) = row else {
-            return Ok(CacheVersions::default());
-        };
-        Ok(CacheVersions {
-            routing: row.try_get("routing").map_err(db_err)?,
-            calendar: row.try_get("calendar").map_err(db_err)?,
-            catalogue: row.try_get("catalogue").map_err(db_err)?,
-        })
+        shared::cache_versions(&self.read).await
     }
 }
 
 #[async_trait]
 impl AuditRepo for SqliteStore {
     async fn audit_checkpoint(&self) -> Result<Option<AuditCheckpoint>> {
-        let row = sqlx::query("SELECT seq, hash, verified_at FROM audit_checkpoint WHERE id = 1")
-            .fetch_optional(&self.read)
-            .await
-            .map_err(db_err)?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let at: String = row.try_get("verified_at").map_err(db_err)?;
-        let verified_at = DateTime::parse_from_rfc3339(&at)
-            .map_err(|_| {
-                StoreError::Database(format!("unexpected checkpoint time {at:?} in the database"))
-            })?
-            .with_timezone(&Utc);
-        Ok(Some(AuditCheckpoint {
-            seq: row.try_get("seq").map_err(db_err)?,
-            hash: row.try_get("hash").map_err(db_err)?,
-            verified_at,
-        }))
+        shared::audit_checkpoint(&self.read).await
     }
 
     async fn save_audit_checkpoint(&self, cp: &AuditCheckpoint) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_checkpoint (id, seq, hash, verified_at) VALUES (1, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-             verified_at = excluded.verified_at WHERE excluded.seq >= audit_checkpoint.seq",
-        )
-        .bind(cp.seq)
-        .bind(cp.hash.as_str())
-        .bind(ts(cp.verified_at))
-        .execute(&self.write)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        shared::save_audit_checkpoint(&self.write, cp).await
     }
 }
