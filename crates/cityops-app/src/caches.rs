@@ -16,7 +16,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, Utc};
 use cityops_domain::calendar::{CalendarConfig, WorkingCalendar};
 use cityops_domain::case::routing::RoutingMatrix;
-use cityops_domain::{Category, CategoryKind, Department, FilingStandard, PageRequest, Page};
+use cityops_domain::{Category, CategoryKind, Department, FilingStandard, Page, PageRequest};
 use cityops_store::{CacheVersions, Store, StoreError};
 
 /// How old the in-memory catalogue may be before a lookup miss reloads it.

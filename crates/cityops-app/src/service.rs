@@ -237,7 +237,10 @@ impl CaseService {
         }
         if now.catalogue != had.catalogue {
             self.forget_catalogue();
-            tracing::info!(version = now.catalogue, "catalogue dropped; reloads at next use");
+            tracing::info!(
+                version = now.catalogue,
+                "catalogue dropped; reloads at next use"
+            );
         }
         self.caches.set_versions(now);
         Ok(())
@@ -683,8 +686,8 @@ impl CaseService {
     /// Who verifies or checks the case: the inspector of its grid, else of its community, else
     /// of its street, else the reporter when an inspector ([`case::assign::pick_inspector`]).
     async fn inspector_for(&self, case: &Case) -> Result<Option<i64>> {
-        let inspectors = all_pages(|req| self.store.list_users(Some(Role::Inspector), None, req))
-            .await?;
+        let inspectors =
+            all_pages(|req| self.store.list_users(Some(Role::Inspector), None, req)).await?;
         let reporter = match case.reporter_id {
             Some(id) => match inspectors.iter().find(|u| u.id == id) {
                 Some(u) => Some(u.clone()),

@@ -58,7 +58,9 @@ async fn a_calendar_change_by_another_process_is_used_after_the_next_check() {
         kind: DayKind::Holiday,
         name: "国庆节".into(),
     };
-    a.put_calendar_days(std::slice::from_ref(&day)).await.unwrap();
+    a.put_calendar_days(std::slice::from_ref(&day))
+        .await
+        .unwrap();
     one.reload_calendar().await.unwrap();
     assert!(one.calendar().has_schedule(2031));
     assert!(

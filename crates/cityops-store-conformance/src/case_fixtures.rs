@@ -218,6 +218,7 @@ impl World {
             config: &self.config,
             handle_limit: None,
             master,
+            suggested_department: None,
         }
     }
 

@@ -1429,7 +1429,7 @@ pub async fn case_mark_lights_once(store: &dyn Store) {
     let mark = |now| {
         let cal = cal.clone();
         move |c: &Case| {
-            mark_light(c, now, &cal).map(|(c, e)| {
+            mark_light(c, now, &cal).map(|(c, e, _)| {
                 let n = NewNotification {
                     recipient: Recipient::Role {
                         role: Role::Supervisor,

@@ -67,7 +67,9 @@ pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 /// `demo-evidence/`), so that the demo's photos live and go with its database; `None` for
 /// other URLs (the configured directory is used).
 pub fn evidence_dir_beside(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     if path.is_empty() || path.starts_with(':') {
         return None;

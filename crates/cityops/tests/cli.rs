@@ -43,18 +43,25 @@ fn cityops(args: &[&str], dir: &std::path::Path) -> std::process::Output {
         .expect("run cityops")
 }
 
-/// Starts `cityops demo` and waits until /healthz answers (bounded: the first run builds the city).
-async fn start_demo(db: &str, dir: &std::path::Path) -> Server {
+/// Spawns the binary with `args` (plus `--listen` on a free port) and waits until /healthz
+/// answers (bounded: a first demo run builds the city).
+async fn spawn_server(
+    args: &[&str],
+    dir: &std::path::Path,
+    envs: &[(&str, &std::ffi::OsStr)],
+) -> Server {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let child = Command::new(bin())
-        .args(["demo", "--db", db, "--listen", &listen])
+        .args(args)
+        .args(["--listen", &listen])
         .current_dir(dir)
         .env("CITYOPS_LOG", "warn")
+        .envs(envs.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("spawn cityops demo");
+        .expect("spawn cityops");
     let mut server = Server {
         child,
         base: format!("http://{listen}"),
@@ -62,7 +69,7 @@ async fn start_demo(db: &str, dir: &std::path::Path) -> Server {
     let client = reqwest::Client::new();
     for _ in 0..1200 {
         if let Some(status) = server.child.try_wait().unwrap() {
-            panic!("cityops demo exited early: {status}");
+            panic!("cityops {args:?} exited early: {status}");
         }
         if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await
             && r.status().is_success()
@@ -71,7 +78,12 @@ async fn start_demo(db: &str, dir: &std::path::Path) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    panic!("cityops demo did not come up within 300 s");
+    panic!("cityops {args:?} did not come up within 300 s");
+}
+
+/// Starts `cityops demo` and waits until it serves.
+async fn start_demo(db: &str, dir: &std::path::Path) -> Server {
+    spawn_server(&["demo", "--db", db], dir, &[]).await
 }
 
 async fn get(client: &reqwest::Client, url: String, token: Option<&str>) -> (u16, Value) {
@@ -264,13 +276,120 @@ async fn check_demo(server: &Server) {
     assert!(metrics.contains("# TYPE"));
 }
 
+/// Starts `cityops serve` on a database another process already serves (the demo city, so
+/// `--allow-demo-accounts`) and waits until it serves.
+async fn start_second(db: &str, dir: &std::path::Path) -> Server {
+    let evidence = dir.join("second-evidence");
+    spawn_server(
+        &["serve", "--db", db, "--allow-demo-accounts"],
+        dir,
+        &[("CITYOPS_EVIDENCE_DIR", evidence.as_os_str())],
+    )
+    .await
+}
+
+async fn admin_token(c: &reqwest::Client, base: &str) -> String {
+    let login: Value = c
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": "cityops-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().expect("token").to_string()
+}
+
+/// Two server processes on one database: a change of the responsibility matrix (权责清单) made
+/// through `first` is used by `second` without a restart (each process compares the store's
+/// cache versions every `cache_check_millis`, default 2 s).
+async fn check_second_process_sees_routing_change(first: &Server, second: &Server) {
+    let c = reqwest::Client::new();
+    let (t1, t2) = (
+        admin_token(&c, &first.base).await,
+        admin_token(&c, &second.base).await,
+    );
+    // 暴露垃圾 (matter 06010) at a point of the core, as the second process routes it now.
+    let suggest = format!(
+        "{}/api/v1/routing/suggest?category_kind=matter&category_code=06010&lng=114.41&lat=23.09",
+        second.base
+    );
+    let (s, before) = get(&c, suggest.clone(), Some(&t2)).await;
+    assert_eq!(s, 200, "{before}");
+    let community = before["location"]["community_code"]
+        .as_str()
+        .expect("the point lies in a community")
+        .to_string();
+    let old = before["department"]["code"].as_str().map(str::to_string);
+    let (_, depts) = get(
+        &c,
+        format!("{}/api/v1/departments?page_size=100", first.base),
+        Some(&t1),
+    )
+    .await;
+    let new = depts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .find(|code| Some(*code) != old.as_deref())
+        .expect("another department")
+        .to_string();
+    // Through the first process: the matrix as it is, plus a rule for this community.
+    let csv = c
+        .get(format!("{}/api/v1/routing-rules.csv", first.base))
+        .bearer_auth(&t1)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut lines: Vec<&str> = csv
+        .lines()
+        .filter(|l| !l.starts_with(&format!("matter,06010,{community},")))
+        .collect();
+    let rule = format!("matter,06010,{community},{new},false");
+    lines.push(&rule);
+    let r = c
+        .put(format!("{}/api/v1/routing-rules", first.base))
+        .bearer_auth(&t1)
+        .header("content-type", "text/csv")
+        .body(lines.join("\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+    // The second process picks the change up by itself (bounded wait, no restart).
+    let mut seen = None;
+    for _ in 0..120 {
+        let (_, now) = get(&c, suggest.clone(), Some(&t2)).await;
+        seen = now["department"]["code"].as_str().map(str::to_string);
+        if seen.as_deref() == Some(new.as_str()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(
+        seen.as_deref(),
+        Some(new.as_str()),
+        "the second process still routes by the old matrix"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_on_sqlite_serves_the_contract_and_reuses_its_file() {
     let dir = tempdir();
     let server = start_demo("sqlite://demo.db", &dir).await;
     check_demo(&server).await;
+    let second = start_second("sqlite://demo.db", &dir).await;
+    check_second_process_sees_routing_change(&server, &second).await;
+    drop(second);
     drop(server);
     assert!(dir.join("demo.db").exists());
+    // The demo keeps its photos beside its database.
+    assert!(dir.join("demo-evidence").is_dir());
     // The full account list lies beside the database: every grid inspector (网格员) is in it.
     let accounts = std::fs::read_to_string(dir.join("demo.accounts.csv")).unwrap();
     assert!(accounts.starts_with("username,display_name,roles,"));
@@ -397,6 +516,37 @@ fn import_writes_all_or_nothing_and_user_add_creates_an_administrator() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "a short password is refused");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn serve_refuses_an_unusable_evidence_directory() {
+    let dir = tempdir();
+    let out = cityops(&["migrate", "--db", "sqlite://plain.db"], &dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A regular file where the directory should be: no directory can be created below it.
+    std::fs::write(dir.join("blocker"), b"not a directory").unwrap();
+    let out = Command::new(bin())
+        .args([
+            "serve",
+            "--db",
+            "sqlite://plain.db",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(&dir)
+        .env("CITYOPS_LOG", "warn")
+        .env("CITYOPS_EVIDENCE_DIR", dir.join("blocker").join("evidence"))
+        .env_remove("CITYOPS_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the server must not start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("evidence directory"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
