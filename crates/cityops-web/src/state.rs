@@ -90,9 +90,12 @@ impl WebConfig {
 /// temporary directory that a reboot empties.
 pub fn open_evidence(config: &WebConfig) -> Result<EvidenceStore, EvidenceError> {
     let store = EvidenceStore::new(config.evidence())?;
+    // A name no other caller uses at the same time (several states may share a directory).
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PROBES.fetch_add(1, Ordering::Relaxed);
     let probe = config
         .evidence_dir
-        .join(format!(".write-probe-{}", std::process::id()));
+        .join(format!(".write-probe-{}-{n}", std::process::id()));
     std::fs::write(&probe, b"probe")
         .and_then(|()| std::fs::remove_file(&probe))
         .map_err(|e| {
