@@ -16,7 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cityops_domain::case::{GENESIS_HASH, chain_hash};
 use cityops_store::{
     CalendarDay, Case, CaseHistory, CaseStatus, MarkFn, NewCaseEvent, NewNotification, Recipient,
-    Result, Role, RoutingRule, StoreError, attachment_claim_error,
+    Result, Role, RoutingRule, StoreError,
 };
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
@@ -448,26 +448,16 @@ impl<'a> Batch<'a> {
         // An update that matched no case row wrote nothing else; the caller names why.
         let written = matches!(mode, CaseWrite::Insert) || n > 0;
         if written && linked != expected {
-            let found = sqlx::query("SELECT id, case_id FROM attachments WHERE id = ANY($1)")
+            let owners = sqlx::query("SELECT id, case_id FROM attachments WHERE id = ANY($1)")
                 .bind(&wanted)
                 .fetch_all(&mut *conn)
                 .await
-                .map_err(db_err)?
-                .iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get("id").map_err(db_err)?,
-                        r.try_get("case_id").map_err(db_err)?,
-                    ))
-                })
-                .collect::<Result<Vec<(i64, Option<i64>)>>>()?;
-            return Err(
-                attachment_claim_error(case_id, &wanted, &found).unwrap_or_else(|| {
-                    StoreError::Database(format!(
-                        "linked {linked} of the attachments {wanted:?} of case {case_id}"
-                    ))
-                }),
-            );
+                .map_err(db_err)?;
+            return Err(cityops_store_sql::versions::attachment_claim_failure::<
+                Postgres,
+            >(
+                case_id, &wanted, linked.max(0) as u64, &owners
+            ));
         }
         Ok(n)
     }

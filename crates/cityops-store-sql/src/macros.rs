@@ -1,7 +1,7 @@
 //! The trait impls both stores expand: every repository method that is shared, delegating the
 //! tuned writes to the store's own inherent methods.
 
-/// Implements every repository whose methods are all shared — `RegionRepo`, `CatalogueRepo`,
+/// Implements every repository whose methods are all shared — `CacheRepo`, `AuditRepo`, `RegionRepo`, `CatalogueRepo`,
 /// `OrgRepo`, `SessionRepo`, `ComponentRepo`, `InboxRepo`, `AttachmentRepo` — and `ImportRepo`
 /// (delegated to the store's tuned inherent `store_import`) for a store type,
 /// reading from the pool field `$read` and writing through `$write` (the same field where the
@@ -9,6 +9,31 @@
 #[macro_export]
 macro_rules! shared_repos {
     ($store:ty, read: $read:ident, write: $write:ident) => {
+        #[$crate::__async_trait]
+        impl ::cityops_store::CacheRepo for $store {
+            async fn cache_versions(
+                &self,
+            ) -> ::cityops_store::Result<::cityops_store::CacheVersions> {
+                $crate::versions::cache_versions(&self.$read).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::AuditRepo for $store {
+            async fn audit_checkpoint(
+                &self,
+            ) -> ::cityops_store::Result<Option<::cityops_store::AuditCheckpoint>> {
+                $crate::versions::audit_checkpoint(&self.$read).await
+            }
+
+            async fn save_audit_checkpoint(
+                &self,
+                cp: &::cityops_store::AuditCheckpoint,
+            ) -> ::cityops_store::Result<()> {
+                $crate::versions::save_audit_checkpoint(&self.$write, cp).await
+            }
+        }
+
         #[$crate::__async_trait]
         impl ::cityops_store::ImportRepo for $store {
             async fn apply_import(

@@ -81,3 +81,30 @@ pub async fn save_audit_checkpoint<D: Dialect>(pool: &Pool<D>, cp: &AuditCheckpo
     D::execute(pool, D::arg_ts(q, cp.verified_at)).await?;
     Ok(())
 }
+
+/// Why a case write could not claim its photos: the owners (`id`, `case_id`) of the photos it
+/// listed, as read back in the failed write's transaction, turned into the store's error.
+pub fn attachment_claim_failure<D: Dialect>(
+    case_id: i64,
+    wanted: &[i64],
+    linked: u64,
+    owner_rows: &[D::Row],
+) -> cityops_store::StoreError {
+    let found: Result<Vec<(i64, Option<i64>)>> = owner_rows
+        .iter()
+        .map(|r| {
+            let r = Cols::<D>(r);
+            Ok((r.get("id")?, r.get("case_id")?))
+        })
+        .collect();
+    match found {
+        Ok(found) => {
+            cityops_store::attachment_claim_error(case_id, wanted, &found).unwrap_or_else(|| {
+                cityops_store::StoreError::Database(format!(
+                    "linked {linked} of the attachments {wanted:?} of case {case_id}"
+                ))
+            })
+        }
+        Err(e) => e,
+    }
+}

@@ -3,10 +3,7 @@
 use std::sync::OnceLock;
 
 use cityops_domain::case::GENESIS_HASH;
-use cityops_store::{
-    Case, CaseStatus, NewCaseEvent, NewNotification, Result, Role, StoreError,
-    attachment_claim_error,
-};
+use cityops_store::{Case, CaseStatus, NewCaseEvent, NewNotification, Result, Role, StoreError};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use crate::case_rows::{
@@ -253,26 +250,14 @@ pub(crate) async fn link_attachments(
     if linked == wanted.len() as u64 {
         return Ok(());
     }
-    let found = sqlx::query(ATTACHMENT_OWNERS)
+    let owners = sqlx::query(ATTACHMENT_OWNERS)
         .bind(list)
         .fetch_all(&mut *conn)
         .await
-        .map_err(db_err)?
-        .iter()
-        .map(|r| {
-            Ok((
-                r.try_get("id").map_err(db_err)?,
-                r.try_get("case_id").map_err(db_err)?,
-            ))
-        })
-        .collect::<Result<Vec<(i64, Option<i64>)>>>()?;
-    Err(
-        attachment_claim_error(case_id, ids, &found).unwrap_or_else(|| {
-            StoreError::Database(format!(
-                "linked {linked} of the attachments {ids:?} of case {case_id}"
-            ))
-        }),
-    )
+        .map_err(db_err)?;
+    Err(cityops_store_sql::versions::attachment_claim_failure::<
+        Sqlite,
+    >(case_id, ids, linked, &owners))
 }
 
 /// Runs one `jsonb_each` bulk INSERT per chunk of rows, each row a JSON array in column order.
