@@ -1,6 +1,6 @@
 //! Stories of behaviours in which the two stores once drifted apart (issue 7): text search, the
 //! order of equal due times, the category filter, the daily limit of case codes and the
-//! projection of the stage clock. Each holds on both stores because the code path is one
+//! projection of the stage clock, a holiday schedule naming one date twice. Each holds on both stores because the code path is one
 //! (`cityops-store-sql`); the stories keep it so.
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -440,4 +440,52 @@ pub async fn case_clock_projected_for_open_cases_only(store: &dyn Store) {
             "{b}: the document keeps its clock"
         );
     }
+}
+
+/// A holiday schedule that names one date twice is refused whole on every store (once
+/// PostgreSQL kept the last entry while SQLite refused): nothing is written, no version moves.
+pub async fn calendar_repeated_date_refused(store: &dyn Store) {
+    use cityops_domain::calendar::{CalendarDay, DayKind};
+    let day = |d: u32, kind: DayKind, name: &str| CalendarDay {
+        date: chrono::NaiveDate::from_ymd_opt(2031, 10, d).expect("date"),
+        kind,
+        name: name.to_string(),
+    };
+    let before = store.calendar_days().await.expect("calendar_days");
+    let versions = store.cache_versions().await.expect("cache_versions");
+    let twice = [
+        day(1, DayKind::Holiday, "国庆节"),
+        day(2, DayKind::Holiday, "国庆节"),
+        day(1, DayKind::Workday, "调休上班"),
+    ];
+    match store.put_calendar_days(&twice).await {
+        Err(StoreError::Invalid(m)) => assert!(
+            m.contains("2031-10-01"),
+            "{}: the message names the date: {m}",
+            store.backend()
+        ),
+        other => panic!(
+            "{}: a repeated date must be Invalid, got {other:?}",
+            store.backend()
+        ),
+    }
+    assert_eq!(
+        store.calendar_days().await.expect("calendar_days"),
+        before,
+        "{}: nothing written",
+        store.backend()
+    );
+    assert_eq!(
+        store.cache_versions().await.expect("cache_versions"),
+        versions,
+        "{}: no version moved",
+        store.backend()
+    );
+    // The same days without the repetition are taken.
+    assert_eq!(
+        store.put_calendar_days(&twice[..2]).await.expect("put"),
+        2,
+        "{}",
+        store.backend()
+    );
 }

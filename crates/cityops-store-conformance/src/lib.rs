@@ -53,6 +53,7 @@ macro_rules! for_each_story {
             case_category_filter_answered_alike,
             case_codes_stop_at_the_daily_limit,
             case_clock_projected_for_open_cases_only,
+            calendar_repeated_date_refused,
             cache_versions_follow_their_writes,
             audit_checkpoint_moves_forward,
             attachment_claimed_by_one_report,

@@ -784,12 +784,9 @@ impl PgStore {
 /// Upserting calendar days.
 impl PgStore {
     pub(crate) async fn store_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
-        // One row per date; a later entry for the same date wins, as if upserted in order.
-        let mut by_date: BTreeMap<NaiveDate, &CalendarDay> = BTreeMap::new();
-        for d in days {
-            by_date.insert(d.date, d);
-        }
-        let rows: Vec<&CalendarDay> = by_date.into_values().collect();
+        // A date given twice is refused, as on every store.
+        cityops_store_sql::workflow::validate_days(days)?;
+        let rows: Vec<&CalendarDay> = days.iter().collect();
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO calendar_days (date, kind, name)

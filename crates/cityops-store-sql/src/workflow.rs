@@ -232,6 +232,19 @@ pub async fn case_attachments<D: Dialect>(pool: &Pool<D>, case_id: i64) -> Resul
         .collect()
 }
 
+/// Rejects a holiday schedule that names one date twice (which entry would count is not
+/// obvious), before anything is written.
+pub fn validate_days(days: &[cityops_store::CalendarDay]) -> Result<()> {
+    let mut seen = HashSet::with_capacity(days.len());
+    match days.iter().find(|d| !seen.insert(d.date)) {
+        Some(d) => Err(StoreError::Invalid(format!(
+            "calendar day {} appears twice",
+            d.date
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Rejects a malformed rule or a (kind, category, region) given twice, before anything is
 /// written.
 pub fn validate_rules(rules: &[RoutingRule]) -> Result<()> {

@@ -70,13 +70,7 @@ impl SqliteStore {
 /// Upserting calendar days.
 impl SqliteStore {
     pub(crate) async fn store_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
-        let mut seen = HashSet::new();
-        if let Some(d) = days.iter().find(|d| !seen.insert(d.date)) {
-            return Err(StoreError::Invalid(format!(
-                "calendar day {} appears twice",
-                d.date
-            )));
-        }
+        cityops_store_sql::workflow::validate_days(days)?;
         if days.is_empty() {
             return Ok(0);
         }
