@@ -688,16 +688,14 @@ impl CaseService {
     async fn inspector_for(&self, case: &Case) -> Result<Option<i64>> {
         let inspectors =
             all_pages(|req| self.store.list_users(Some(Role::Inspector), None, req)).await?;
-        let reporter = match case.reporter_id {
-            Some(id) => match inspectors.iter().find(|u| u.id == id) {
-                Some(u) => Some(u.clone()),
-                None => self.store.get_user(id).await?,
-            },
-            None => None,
-        };
+        // Only a reporter who is an (active) inspector can take the task back, and every
+        // inspector is in the list already: no further lookup.
+        let reporter = case
+            .reporter_id
+            .and_then(|id| inspectors.iter().find(|u| u.id == id));
         Ok(case::assign::pick_inspector(
             &case.location,
-            reporter.as_ref(),
+            reporter,
             &inspectors,
         ))
     }
