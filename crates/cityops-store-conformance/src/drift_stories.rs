@@ -1,6 +1,6 @@
 //! Stories of behaviours in which the two stores once drifted apart (issue 7): text search, the
-//! order of equal due times, the category filter, the daily limit of case codes and the
-//! projection of the stage clock, a holiday schedule naming one date twice. Each holds on both stores because the code path is one
+//! order of equal due times, the category filter, the daily limit of case codes (also inside a
+//! write group) and the projection of the stage clock, a holiday schedule naming one date twice. Each holds on both stores because the code path is one
 //! (`cityops-store-sql`); the stories keep it so.
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -14,7 +14,9 @@ use cityops_store::{
     StoreError,
 };
 
-use crate::case_fixtures::{World, at_min, code_of, history, local_date, location, new_report, t0};
+use crate::case_fixtures::{
+    World, at_min, code_of, history, join_all, local_date, location, new_report, t0,
+};
 
 fn all() -> PageRequest {
     PageRequest {
@@ -344,6 +346,73 @@ pub async fn case_codes_stop_at_the_daily_limit(store: &dyn Store) {
     let next_day = t0() + Duration::days(1);
     let first = w.create(store, "citizen1", rep("next day"), next_day).await;
     assert_eq!(first.code, code_of(local_date(next_day), 1), "{b}");
+}
+
+/// Reports written together (group commit) near the daily limit: of six concurrent reports when
+/// 99,996 numbers are taken, exactly three are stored (…99997 to …99999) and three refused with
+/// the limit; the refused ones leave nothing, the stored ones have their events, and the chain
+/// verifies.
+pub async fn case_codes_daily_limit_inside_a_group(store: &dyn Store) {
+    let w = World::new(store).await;
+    let day = local_date(t0());
+    let mut h = history(&w, 1);
+    h.cases[0].code = format!("{}99996", day.format("%Y%m%d"));
+    store.import_history(&h).await.expect("import_history");
+    let before = store.stats().await.expect("stats");
+    let reports: Vec<_> = (0..6)
+        .map(|i| {
+            w.report(
+                "citizen1",
+                new_report(
+                    CaseSource::Citizen,
+                    None,
+                    location(
+                        "441302001001001",
+                        114.405 + 0.001 * f64::from(i),
+                        23.055,
+                        "",
+                    ),
+                    &format!("临界 {i}"),
+                ),
+                at_min(60),
+            )
+        })
+        .collect();
+    let results = join_all(
+        reports
+            .iter()
+            .map(|(c, e, n)| store.create_case(c, day, e, n))
+            .collect(),
+    )
+    .await;
+    let b = store.backend();
+    let stored: BTreeSet<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|c| c.code.clone()))
+        .collect();
+    let want: BTreeSet<String> = (99_997..=99_999).map(|n| code_of(day, n)).collect();
+    assert_eq!(
+        stored, want,
+        "{b}: the last three numbers of the day: {results:?}"
+    );
+    for r in results.iter().filter(|r| r.is_err()) {
+        assert!(
+            matches!(r, Err(StoreError::Conflict(m) | StoreError::Invalid(m)) if m.contains("99999") || m.contains("100000")),
+            "{b}: a report past the limit names it: {r:?}"
+        );
+    }
+    let after = store.stats().await.expect("stats");
+    assert_eq!(
+        (
+            after.cases - before.cases,
+            after.case_events - before.case_events
+        ),
+        (3, 3),
+        "{b}: three cases with one event each, nothing of the refused ones"
+    );
+    let head = store.audit_events(0, 100_000).await.expect("audit_events");
+    cityops_domain::case::verify_chain(0, cityops_domain::case::GENESIS_HASH.to_string(), &head)
+        .unwrap_or_else(|e| panic!("{b}: the chain is broken at {}: {}", e.seq, e.reason));
 }
 
 /// The stage clock is projected for open cases only: a closed case whose document still carries

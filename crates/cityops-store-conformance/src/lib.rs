@@ -52,6 +52,7 @@ macro_rules! for_each_story {
             case_sorts_break_ties_by_id,
             case_category_filter_answered_alike,
             case_codes_stop_at_the_daily_limit,
+            case_codes_daily_limit_inside_a_group,
             case_clock_projected_for_open_cases_only,
             calendar_repeated_date_refused,
             cache_versions_follow_their_writes,

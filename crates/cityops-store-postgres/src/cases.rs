@@ -4,7 +4,7 @@
 //! A case is stored whole as JSON text (`doc`) plus projected columns for every filter, sort and
 //! scope check; reads decode `doc` and take `id`, `code`, `version`, `lng` and `lat` from their
 //! columns. Every transaction that appends events starts with `BEGIN; … SELECT
-//! pg_advisory_xact_lock(727301)` (one round trip, see [`BEGIN_CHAIN`] for its asynchronous
+//! pg_advisory_xact_lock(727301)` (one round trip, see [`BEGIN_CHAIN`] for its synchronous
 //! commit) and only then reads the chain head, so the chain stays linear however many processes
 //! write. All writes of a transition (case, events,
 //! notifications, followers, attachment links) go out as one statement of data-modifying CTEs
@@ -30,17 +30,41 @@ use cityops_store_sql::workflow::validate_rules;
 /// Opens a transaction holding the chain lock (advisory lock 727301, which serialises every
 /// append to the event chain), in one round trip (simple-query protocol).
 ///
-/// The transaction commits asynchronously (`synchronous_commit = off`): the chain lock is held
-/// until commit, and a synchronous commit would hold it through a WAL flush (milliseconds on
-/// ordinary disks), capping intake at a few hundred reports a second however many clients
-/// write. This is the durability of the SQLite store (`synchronous=NORMAL`): a power loss or
-/// server crash may lose the last fraction of a second of commits, never corrupt them; and since
-/// the WAL is written in commit order, such a loss removes only a suffix of the chain, never a
-/// link in the middle.
+/// Acknowledged means durable: the transaction commits synchronously (`synchronous_commit = on`,
+/// set here so that a server configured otherwise cannot weaken it), so its commit returns only
+/// after the WAL is flushed. The chain lock is held through that flush; concurrent reports and
+/// transitions are therefore written in groups ([`cityops_store_sql::group`]), one flush per
+/// group.
 const BEGIN_CHAIN: &str =
-    "BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock(727301)";
-/// The same for the one-off history import, which commits synchronously.
-const BEGIN_CHAIN_DURABLE: &str = "BEGIN; SELECT pg_advisory_xact_lock(727301)";
+    "BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(727301)";
+/// The most writes one transaction takes.
+const MAX_GROUP: usize = 256;
+
+/// One queued write.
+pub(crate) enum Job {
+    /// 上报: a new case with its first event; `day` numbers its code.
+    Report {
+        case: Case,
+        day: NaiveDate,
+        event: NewCaseEvent,
+        notify: Vec<NewNotification>,
+    },
+    /// A transition of a stored case (optimistic on its version).
+    Step {
+        case: Case,
+        event: NewCaseEvent,
+        notify: Vec<NewNotification>,
+        follow: Option<(i64, i64)>,
+    },
+}
+
+/// The write queue of reports and transitions.
+pub(crate) type Queue = cityops_store_sql::group::GroupCommit<Job, Case>;
+
+/// An empty write queue.
+pub(crate) fn new_queue() -> Queue {
+    cityops_store_sql::group::GroupCommit::new(MAX_GROUP)
+}
 /// Rows per table per statement in `import_history`.
 const IMPORT_CHUNK: usize = 5000;
 
@@ -470,7 +494,218 @@ fn or_case(case_id: i64, default: i64) -> i64 {
 
 /// The case writes, tuned for this backend (the reads are shared: `cityops_store_sql::shared_case_repos!`).
 impl PgStore {
+    /// Queues a report and waits until the group that writes it has committed.
     pub(crate) async fn store_new_case(
+        &self,
+        case: &Case,
+        local_date: NaiveDate,
+        event: &NewCaseEvent,
+        notify: &[NewNotification],
+    ) -> Result<Case> {
+        self.write_queued(Job::Report {
+            case: case.clone(),
+            day: local_date,
+            event: event.clone(),
+            notify: notify.to_vec(),
+        })
+        .await
+    }
+
+    /// Queues a transition and waits until the group that writes it has committed.
+    pub(crate) async fn store_transition(
+        &self,
+        case: &Case,
+        event: &NewCaseEvent,
+        notify: &[NewNotification],
+        follow: Option<(i64, i64)>,
+    ) -> Result<Case> {
+        self.write_queued(Job::Step {
+            case: case.clone(),
+            event: event.clone(),
+            notify: notify.to_vec(),
+            follow,
+        })
+        .await
+    }
+
+    async fn write_queued(&self, job: Job) -> Result<Case> {
+        self.queue
+            .submit(job, |jobs| {
+                let store = self.clone();
+                async move { Ok(store.write_jobs(&jobs).await) }
+            })
+            .await
+    }
+
+    /// Writes a group of reports and transitions in one transaction (two statements, one
+    /// flush). If the group fails as a whole — a day's code numbers run out, a photo belongs to
+    /// another case, a transition is stale — each write is retried on its own, so only the ones
+    /// at fault fail.
+    async fn write_jobs(&self, jobs: &[Job]) -> Vec<Result<Case>> {
+        if jobs.len() > 1 {
+            match self.write_group(jobs).await {
+                Ok(cases) => return cases.into_iter().map(Ok).collect(),
+                Err(e) => {
+                    tracing::debug!(error = %e, n = jobs.len(), "write group failed; writing its members one by one")
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            out.push(match job {
+                Job::Report {
+                    case,
+                    day,
+                    event,
+                    notify,
+                } => self.write_new_case(case, *day, event, notify).await,
+                Job::Step {
+                    case,
+                    event,
+                    notify,
+                    follow,
+                } => self.write_transition(case, event, notify, *follow).await,
+            });
+        }
+        out
+    }
+
+    /// The group write: code numbers per day and ids for the reports, the chain head, then one
+    /// insert statement for the reports and one update statement for the transitions (each with
+    /// their events, notifications, followers and photo links). The events take their places in
+    /// the chain in queue order.
+    async fn write_group(&self, jobs: &[Job]) -> Result<Vec<Case>> {
+        let mut per_day: BTreeMap<String, i64> = BTreeMap::new();
+        let mut reports = 0i64;
+        for job in jobs {
+            if let Job::Report { day, .. } = job {
+                *per_day.entry(day.format("%Y%m%d").to_string()).or_default() += 1;
+                reports += 1;
+            }
+        }
+        let (days, counts): (Vec<String>, Vec<i64>) = per_day.into_iter().unzip();
+        let mut tx = self.pool.begin_with(BEGIN_CHAIN).await.map_err(db_err)?;
+        // The next free number of each day in the group.
+        let mut next: BTreeMap<String, i64> = BTreeMap::new();
+        let mut ids: Vec<i64> = Vec::new();
+        if reports > 0 {
+            let lasts = sqlx::query(
+                "INSERT INTO case_code_seq (day, last) SELECT * FROM UNNEST($1::text[], $2::int8[])
+                 ON CONFLICT (day) DO UPDATE SET last = case_code_seq.last + EXCLUDED.last
+                 RETURNING day, last",
+            )
+            .bind(&days)
+            .bind(&counts)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            for row in &lasts {
+                let day: String = row.try_get("day").map_err(db_err)?;
+                let last: i64 = row.try_get("last").map_err(db_err)?;
+                let n = days.iter().position(|d| *d == day).map_or(0, |i| counts[i]);
+                next.insert(day, last - n + 1);
+            }
+            ids = sqlx::query_scalar("SELECT nextval('cases_id_seq') FROM generate_series(1, $1)")
+                .bind(reports)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            ids.sort_unstable();
+        }
+        let mut chain = Chain::new(chain_head(&mut tx).await?);
+
+        // Every stored case and event first (the batches borrow them).
+        let mut ids = ids.into_iter();
+        let mut stored = Vec::with_capacity(jobs.len());
+        let mut events = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            match job {
+                Job::Report {
+                    case, day, event, ..
+                } => {
+                    let key = day.format("%Y%m%d").to_string();
+                    let number = next.get_mut(&key).ok_or_else(|| {
+                        StoreError::Database(format!("no code number was reserved for {key}"))
+                    })?;
+                    let mut c = case.clone();
+                    c.id = ids.next().ok_or_else(|| {
+                        StoreError::Database("fewer case ids than reports".into())
+                    })?;
+                    c.code = case_code(*day, *number)?;
+                    c.version = 1;
+                    *number += 1;
+                    let mut ev = event.clone();
+                    ev.case_id = c.id;
+                    stored.push(c);
+                    events.push(ev);
+                }
+                Job::Step { case, event, .. } => {
+                    let mut c = case.clone();
+                    c.version = case.version + 1;
+                    let mut ev = event.clone();
+                    ev.case_id = case.id;
+                    stored.push(c);
+                    events.push(ev);
+                }
+            }
+        }
+        let mut inserts = Batch::default();
+        let mut updates = Batch::default();
+        let mut steps = HashSet::new();
+        for ((job, c), ev) in jobs.iter().zip(&stored).zip(&events) {
+            let place = chain.append(ev);
+            match job {
+                Job::Report { notify, .. } => {
+                    inserts.case(c)?;
+                    inserts.event(c.id, ev, place);
+                    for n in notify {
+                        inserts.notification(c.id, n);
+                    }
+                    if let Some(reporter) = c.reporter_id {
+                        inserts.follower(reporter, c.id);
+                    }
+                }
+                Job::Step { notify, follow, .. } => {
+                    steps.insert(c.id);
+                    updates.case(c)?;
+                    updates.event(c.id, ev, place);
+                    for n in notify {
+                        updates.notification(or_case(n.case_id, c.id), n);
+                    }
+                    if let Some((user, followed)) = follow {
+                        updates.follower(*user, *followed);
+                    }
+                }
+            }
+        }
+        let stepped = updates.c_id.len();
+        if steps.len() != stepped {
+            return Err(StoreError::Conflict(
+                "two transitions of one case in one group".into(),
+            ));
+        }
+        for (batch, mode, expected) in [
+            (inserts, CaseWrite::Insert, reports as usize),
+            (updates, CaseWrite::Update, stepped),
+        ] {
+            if expected == 0 {
+                continue;
+            }
+            let wanted = batch.a_id.iter().collect::<HashSet<_>>().len() as i64;
+            let (n, linked) = batch.run(&mut tx, mode).await?;
+            // Dropping the transaction rolls it back; the caller writes one by one.
+            if n != expected as i64 || linked != wanted {
+                return Err(StoreError::Conflict(format!(
+                    "{n} of {expected} cases and {linked} of {wanted} photos could be written"
+                )));
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(stored)
+    }
+
+    /// Writes one report in its own transaction.
+    async fn write_new_case(
         &self,
         case: &Case,
         local_date: NaiveDate,
@@ -523,7 +758,8 @@ impl PgStore {
         Ok(stored)
     }
 
-    pub(crate) async fn store_transition(
+    /// Writes one transition in its own transaction.
+    async fn write_transition(
         &self,
         case: &Case,
         event: &NewCaseEvent,
@@ -659,11 +895,7 @@ impl PgStore {
             )));
         }
 
-        let mut tx = self
-            .pool
-            .begin_with(BEGIN_CHAIN_DURABLE)
-            .await
-            .map_err(db_err)?;
+        let mut tx = self.pool.begin_with(BEGIN_CHAIN).await.map_err(db_err)?;
         let occupied: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM cases)")
             .fetch_one(&mut *tx)
             .await

@@ -26,6 +26,8 @@ const POOL_SIZE: u32 = 10;
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Reports and transitions waiting to be written in a group (see `cases`).
+    queue: std::sync::Arc<cases::Queue>,
 }
 
 impl PgStore {
@@ -41,7 +43,10 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            queue: std::sync::Arc::new(cases::new_queue()),
+        })
     }
 
     /// Closes the pool (waits for connections in use to be returned).

@@ -42,6 +42,7 @@
 
 pub mod cases;
 mod dialect;
+pub mod group;
 pub mod import;
 mod macros;
 pub mod read;

@@ -3,8 +3,8 @@
 //!
 //! Every transaction that appends events starts with `BEGIN IMMEDIATE` on the writer: that takes
 //! SQLite's write lock first (the chain lock — also against other processes on the same file),
-//! then reads the chain head and hashes the new events from it. Reports are written in groups
-//! (see `intake`).
+//! then reads the chain head and hashes the new events from it. Reports and transitions are
+//! written in groups (see `group_write`).
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,8 +13,9 @@ use sqlx::{Sqlite, SqliteConnection};
 
 use crate::case_write::{
     BEGIN_WRITE, bulk_cases, bulk_code_seq, bulk_events, bulk_followers, bulk_notifications,
-    follow, head_and_last_id, insert_event, insert_notifications, link_attachments, update_case,
+    head_and_last_id, insert_event, insert_notifications, update_case,
 };
+use crate::group_write::Job;
 use crate::rows::ts;
 use crate::{SqliteStore, db_err};
 use cityops_store_sql::cases::{self, CASE_COLUMNS, split_code};
@@ -34,7 +35,13 @@ impl SqliteStore {
         event: &NewCaseEvent,
         notify: &[NewNotification],
     ) -> Result<Case> {
-        self.intake(case, local_date, event, notify).await
+        self.write_queued(Job::Report {
+            case: case.clone(),
+            day: local_date,
+            event: event.clone(),
+            notify: notify.to_vec(),
+        })
+        .await
     }
 
     pub(crate) async fn store_transition(
@@ -44,20 +51,13 @@ impl SqliteStore {
         notify: &[NewNotification],
         follow_case: Option<(i64, i64)>,
     ) -> Result<Case> {
-        let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        let conn: &mut SqliteConnection = &mut tx;
-        let stored = update_case(conn, case).await?;
-        let (seq, prev, _) = head_and_last_id(conn).await?;
-        let mut ev = event.clone();
-        ev.case_id = case.id;
-        insert_event(conn, &ev, seq + 1, prev).await?;
-        insert_notifications(conn, notify, case.id).await?;
-        if let Some((user, followed)) = follow_case {
-            follow(conn, followed, user).await?;
-        }
-        link_attachments(conn, case.id, &ev.attachments).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(stored)
+        self.write_queued(Job::Step {
+            case: case.clone(),
+            event: event.clone(),
+            notify: notify.to_vec(),
+            follow: follow_case,
+        })
+        .await
     }
 
     pub(crate) async fn store_marks(

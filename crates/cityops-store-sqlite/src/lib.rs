@@ -2,8 +2,12 @@
 //!
 //! Layout: one writer (a pool of exactly one connection, so concurrent writes queue in Rust instead
 //! of failing with `SQLITE_BUSY`) and a read pool of `query_only` connections, all in WAL mode with
-//! `synchronous = NORMAL`, a busy timeout and foreign keys on. `sqlite::memory:` (tests) uses one
-//! shared connection for both, so the data lives as long as the store.
+//! a busy timeout and foreign keys on. The writer runs with `synchronous = FULL`: every commit
+//! flushes the WAL before it returns, so a write that was acknowledged survives a power loss
+//! (`NORMAL` in WAL mode may lose the last commits); reports and transitions are written in
+//! groups (`group_write`), so a storm of reports costs one flush per group, not one per report.
+//! `sqlite::memory:` (tests) uses one shared connection for both, so the data lives as long as the
+//! store.
 //!
 //! Invariants: every statement is parameterised (`&'static str` or [`sqlx::QueryBuilder`] with
 //! bound values); an import is one transaction on the writer; timestamps are stored as fixed-width
@@ -21,8 +25,8 @@
 mod case_rows;
 mod case_write;
 mod cases;
+mod group_write;
 mod import;
-mod intake;
 mod read;
 mod rows;
 mod versions;
@@ -51,8 +55,8 @@ pub struct SqliteStore {
     write: SqlitePool,
     /// Readers (the same pool as `write` for an in-memory database).
     read: SqlitePool,
-    /// Reports waiting to be written in a group (see `intake`).
-    intake: Arc<intake::Intake>,
+    /// Reports and transitions waiting to be written in a group (see `group_write`).
+    queue: Arc<group_write::Queue>,
 }
 
 /// Whether a SQLite URL names an in-memory database.
@@ -84,7 +88,7 @@ impl SqliteStore {
             return Ok(Self {
                 write: pool.clone(),
                 read: pool,
-                intake: Arc::default(),
+                queue: Arc::new(group_write::new_queue()),
             });
         }
 
@@ -103,6 +107,8 @@ impl SqliteStore {
                 base.clone()
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
+                    // Acknowledged means durable: flush the WAL at every commit.
+                    .synchronous(SqliteSynchronous::Full)
                     // 64 MB of page cache: large writes (imports, history) spill less.
                     .pragma("cache_size", "-65536"),
             )
@@ -116,7 +122,7 @@ impl SqliteStore {
         Ok(Self {
             write,
             read,
-            intake: Arc::default(),
+            queue: Arc::new(group_write::new_queue()),
         })
     }
 
@@ -183,6 +189,12 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(mode, "wal");
+        // The writer flushes at every commit (FULL = 2): an acknowledged write survives power loss.
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&store.write)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2);
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
             .fetch_one(&store.read)
             .await

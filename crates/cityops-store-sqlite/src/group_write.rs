@@ -1,0 +1,182 @@
+//! Case writes with group commit ([`cityops_store_sql::group`]): concurrent reports
+//! (`create_case`) and transitions (`save_transition`) queue up, and one of them (the leader)
+//! writes everything queued so far in one write transaction — one commit, one WAL flush
+//! (`synchronous = FULL`) for the whole group — while the next group queues up. Each write still
+//! gets its own savepoint, so one failing report or stale transition does not fail the others.
+use chrono::NaiveDate;
+use cityops_store::{Case, NewCaseEvent, NewNotification, Result};
+use cityops_store_sql::group::GroupCommit;
+use sqlx::SqliteConnection;
+
+use crate::case_write::{
+    BEGIN_WRITE, follow, head_and_last_id, insert_case, insert_event, insert_notifications,
+    link_attachments, next_code_number, update_case,
+};
+use crate::{SqliteStore, db_err};
+
+/// The most writes one transaction takes.
+const MAX_GROUP: usize = 256;
+
+/// One queued write.
+pub(crate) enum Job {
+    /// 上报: a new case with its first event; `day` numbers its code.
+    Report {
+        case: Case,
+        day: NaiveDate,
+        event: NewCaseEvent,
+        notify: Vec<NewNotification>,
+    },
+    /// A transition of a stored case (optimistic on its version).
+    Step {
+        case: Case,
+        event: NewCaseEvent,
+        notify: Vec<NewNotification>,
+        follow: Option<(i64, i64)>,
+    },
+}
+
+/// The write queue.
+pub(crate) type Queue = GroupCommit<Job, Case>;
+
+/// An empty write queue.
+pub(crate) fn new_queue() -> Queue {
+    GroupCommit::new(MAX_GROUP)
+}
+
+impl SqliteStore {
+    /// Queues a write and waits until the group that writes it has committed.
+    pub(crate) async fn write_queued(&self, job: Job) -> Result<Case> {
+        self.queue
+            .submit(job, |jobs| {
+                let store = self.clone();
+                async move { store.write_group(&jobs).await }
+            })
+            .await
+    }
+
+    async fn write_group(&self, jobs: &[Job]) -> Result<Vec<Result<Case>>> {
+        let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
+        let conn: &mut SqliteConnection = &mut tx;
+        let (mut seq, mut prev, mut last_id) = head_and_last_id(conn).await?;
+        let single = jobs.len() == 1;
+        let mut out = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if !single {
+                sqlx::query("SAVEPOINT w")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+            }
+            let written = match job {
+                Job::Report {
+                    case,
+                    day,
+                    event,
+                    notify,
+                } => {
+                    write_report(conn, case, *day, event, notify, seq + 1, &prev, last_id + 1).await
+                }
+                Job::Step {
+                    case,
+                    event,
+                    notify,
+                    follow,
+                } => write_step(conn, case, event, notify, *follow, seq + 1, &prev).await,
+            };
+            match written {
+                Ok((stored, hash)) => {
+                    if !single {
+                        sqlx::query("RELEASE w")
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    seq += 1;
+                    prev = hash;
+                    if matches!(job, Job::Report { .. }) {
+                        last_id = stored.id;
+                    }
+                    out.push(Ok(stored));
+                }
+                Err(e) if single => return Ok(vec![Err(e)]), // dropping tx rolls back
+                Err(e) => {
+                    sqlx::query("ROLLBACK TO w")
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    sqlx::query("RELEASE w")
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                    out.push(Err(e));
+                }
+            }
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(out)
+    }
+}
+
+/// Stores a transition: the case at its next version (`Conflict` when it moved meanwhile), its
+/// event `seq` after `prev`, notifications, a follower and photo links; returns the stored case
+/// and the event's hash.
+#[allow(clippy::too_many_arguments)]
+async fn write_step(
+    conn: &mut SqliteConnection,
+    case: &Case,
+    event: &NewCaseEvent,
+    notify: &[NewNotification],
+    follow_case: Option<(i64, i64)>,
+    seq: i64,
+    prev: &str,
+) -> Result<(Case, String)> {
+    let stored = update_case(conn, case).await?;
+    let mut ev = event.clone();
+    ev.case_id = case.id;
+    let hash = insert_event(conn, &ev, seq, prev.to_string()).await?;
+    insert_notifications(conn, notify, case.id).await?;
+    if let Some((user, followed)) = follow_case {
+        follow(conn, followed, user).await?;
+    }
+    link_attachments(conn, case.id, &ev.attachments).await?;
+    Ok((stored, hash))
+}
+
+/// Stores one report as case `id` with event `seq` after `prev`; returns the case and the
+/// event's hash.
+#[allow(clippy::too_many_arguments)]
+async fn write_report(
+    conn: &mut SqliteConnection,
+    case: &Case,
+    day: NaiveDate,
+    event: &NewCaseEvent,
+    notify: &[NewNotification],
+    seq: i64,
+    prev: &str,
+    id: i64,
+) -> Result<(Case, String)> {
+    let number = next_code_number(conn, &day.format("%Y-%m-%d").to_string()).await?;
+    let code = cityops_store_sql::cases::case_code(day, number)?;
+    let mut stored = case.clone();
+    stored.id = id;
+    stored.code = code;
+    stored.version = 1;
+    insert_case(conn, &stored).await?;
+    let mut ev = event.clone();
+    ev.case_id = id;
+    let hash = insert_event(conn, &ev, seq, prev.to_string()).await?;
+    // The event and notifications get the new id.
+    let notify: Vec<NewNotification> = notify
+        .iter()
+        .map(|n| NewNotification {
+            case_id: id,
+            ..n.clone()
+        })
+        .collect();
+    insert_notifications(conn, &notify, id).await?;
+    if let Some(reporter) = stored.reporter_id {
+        follow(conn, id, reporter).await?;
+    }
+    link_attachments(conn, id, &ev.attachments).await?;
+    Ok((stored, hash))
+}
