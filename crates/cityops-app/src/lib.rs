@@ -15,6 +15,7 @@ pub mod caches;
 pub mod error;
 pub mod notify;
 pub mod service;
+pub mod sessions;
 pub mod watcher;
 
 use std::sync::Arc;

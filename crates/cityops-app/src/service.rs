@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 use crate::caches::{CATALOGUE_RELOAD_AFTER, Caches, Catalogue, all_pages};
 use crate::error::{Result, ServiceError, save_error};
 use crate::notify::{Channel, LogChannel, Notifier, NotifierStats, OutboundMessage, channels_for};
+use crate::sessions::SessionCache;
 
 /// What the case service is configured with. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +45,10 @@ pub struct ServiceConfig {
     /// How often this process asks the store whether another process changed the routing
     /// matrix, the calendar or the catalogue. Default 2 s.
     pub cache_check_interval: StdDuration,
+    /// How long a looked-up session is trusted without asking the store again (a logout in this
+    /// process ends it at once; one in another process within this time). Default 1 s; zero
+    /// disables the cache.
+    pub session_cache_ttl: StdDuration,
 }
 
 impl Default for ServiceConfig {
@@ -55,9 +60,13 @@ impl Default for ServiceConfig {
             max_photos: 9,
             webhook_url: None,
             cache_check_interval: StdDuration::from_secs(2),
+            session_cache_ttl: StdDuration::from_secs(1),
         }
     }
 }
+
+/// Sessions one process keeps in its session cache at most.
+const SESSION_CACHE_ENTRIES: usize = 100_000;
 
 /// A report (上报) as an entry point hands it over: raw, as the user gave it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -105,6 +114,7 @@ pub struct CaseService {
     clock: Arc<dyn Clock>,
     config: ServiceConfig,
     caches: Caches,
+    sessions: SessionCache,
     notifier: Mutex<NotifierSlot>,
 }
 
@@ -127,12 +137,18 @@ impl CaseService {
         config: ServiceConfig,
     ) -> Self {
         let caches = Caches::new(&config.calendar);
+        let sessions = SessionCache::new(
+            chrono::Duration::from_std(config.session_cache_ttl)
+                .unwrap_or(chrono::Duration::zero()),
+            SESSION_CACHE_ENTRIES,
+        );
         Self {
             store,
             index,
             clock,
             config,
             caches,
+            sessions,
             notifier: Mutex::new(NotifierSlot::default()),
         }
     }
@@ -166,6 +182,40 @@ impl CaseService {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.config
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Sessions
+
+    /// The active user of an unexpired session (by the SHA-256 of its token), from the session
+    /// cache when it was looked up within `session_cache_ttl`.
+    pub async fn session_user(&self, token_hash: &str) -> Result<Option<User>, StoreError> {
+        let now = self.clock.now();
+        if let Some(user) = self.sessions.get(token_hash, now) {
+            return Ok(Some(user));
+        }
+        let user = self
+            .store
+            .session_user(token_hash, now)
+            .await?
+            .filter(|u| u.active);
+        if let Some(u) = &user {
+            self.sessions.put(token_hash, u, now);
+        }
+        Ok(user)
+    }
+
+    /// Ends a session (logout): deleted from the store and forgotten by this process at once.
+    pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.sessions.forget(token_hash);
+        self.store.delete_session(token_hash).await?;
+        self.sessions.forget(token_hash);
+        Ok(())
+    }
+
+    /// Forgets the cached sessions of a user whose account changed (deactivated, new password).
+    pub fn forget_user_sessions(&self, user_id: i64) {
+        self.sessions.forget_user(user_id);
     }
 
     // -----------------------------------------------------------------------------------------

@@ -1,18 +1,30 @@
 //! Case writes with group commit ([`cityops_store_sql::group`]): concurrent reports
 //! (`create_case`) and transitions (`save_transition`) queue up, and one of them (the leader)
 //! writes everything queued so far in one write transaction — one commit, one WAL flush
-//! (`synchronous = FULL`) for the whole group — while the next group queues up. Each write still
-//! gets its own savepoint, so one failing report or stale transition does not fail the others.
+//! (`synchronous = FULL`) for the whole group — while the next group queues up.
+//!
+//! A group is first written in bulk: the reports' cases, every event, notification and follower of
+//! the group each in one statement (`jsonb_each`), the transitions one `UPDATE` each. If any member
+//! fails (a stale transition, a day's numbers run out, a photo another case holds), that
+//! transaction is rolled back and the group is written again with a savepoint per member, so only
+//! the ones at fault fail.
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
-use cityops_store::{Case, NewCaseEvent, NewNotification, Result};
+use cityops_store::{Case, NewCaseEvent, NewNotification, Result, StoreError};
 use cityops_store_sql::group::GroupCommit;
 use sqlx::SqliteConnection;
 
 use crate::case_write::{
-    BEGIN_WRITE, follow, head_and_last_id, insert_case, insert_event, insert_notifications,
-    link_attachments, next_code_number, update_case,
+    BEGIN_WRITE, bulk_cases, bulk_events, bulk_followers, bulk_notifications, follow,
+    head_and_last_id, insert_case, insert_event, insert_notifications, link_attachments,
+    next_code_number, update_case,
 };
 use crate::{SqliteStore, db_err};
+
+/// Reserves `?2` numbers of the day `?1` (`YYYY-MM-DD`); answers the last of them.
+const RESERVE_CODES: &str = "INSERT INTO case_code_seq (day, last) VALUES (?1, ?2) \
+     ON CONFLICT (day) DO UPDATE SET last = last + excluded.last RETURNING last";
 
 /// The most writes one transaction takes.
 const MAX_GROUP: usize = 256;
@@ -49,11 +61,117 @@ impl SqliteStore {
         self.queue
             .submit(job, |jobs| {
                 let store = self.clone();
-                async move { store.write_group(&jobs).await }
+                async move {
+                    if jobs.len() > 1 {
+                        match store.write_bulk(&jobs).await {
+                            Ok(cases) => return Ok(cases.into_iter().map(Ok).collect()),
+                            Err(e) => tracing::debug!(error = %e, n = jobs.len(), "bulk write failed; writing the group member by member"),
+                        }
+                    }
+                    store.write_group(&jobs).await
+                }
             })
             .await
     }
 
+    /// The bulk write of a group; any failure rolls it all back (the caller then writes the
+    /// group member by member).
+    async fn write_bulk(&self, jobs: &[Job]) -> Result<Vec<Case>> {
+        let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
+        let conn: &mut SqliteConnection = &mut tx;
+        let (seq, prev, mut last_id) = head_and_last_id(conn).await?;
+        // Reserve each day's code numbers for the group's reports: one statement per day.
+        let mut per_day: BTreeMap<NaiveDate, i64> = BTreeMap::new();
+        for job in jobs {
+            if let Job::Report { day, .. } = job {
+                *per_day.entry(*day).or_default() += 1;
+            }
+        }
+        let mut next_number = BTreeMap::new();
+        for (day, n) in per_day {
+            let last: i64 = sqlx::query_scalar(RESERVE_CODES)
+                .bind(day.format("%Y-%m-%d").to_string())
+                .bind(n)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?;
+            next_number.insert(day, last - n + 1);
+        }
+        let mut stored = Vec::with_capacity(jobs.len());
+        let mut new_cases = Vec::new();
+        let mut events = Vec::with_capacity(jobs.len());
+        let mut notes = Vec::new();
+        let mut followers = Vec::new();
+        let mut photos = Vec::new();
+        for job in jobs {
+            match job {
+                Job::Report {
+                    case,
+                    day,
+                    event,
+                    notify,
+                } => {
+                    let number = next_number.get_mut(day).ok_or_else(|| {
+                        StoreError::Database(format!("no code number was reserved for {day}"))
+                    })?;
+                    last_id += 1;
+                    let mut c = case.clone();
+                    c.id = last_id;
+                    c.code = cityops_store_sql::cases::case_code(*day, *number)?;
+                    c.version = 1;
+                    *number += 1;
+                    let mut ev = event.clone();
+                    ev.case_id = c.id;
+                    notes.extend(notify.iter().map(|n| NewNotification {
+                        case_id: c.id,
+                        ..n.clone()
+                    }));
+                    if let Some(reporter) = c.reporter_id {
+                        followers.push((reporter, c.id));
+                    }
+                    if !ev.attachments.is_empty() {
+                        photos.push((c.id, ev.attachments.clone()));
+                    }
+                    events.push(ev);
+                    new_cases.push(c.clone());
+                    stored.push(c);
+                }
+                Job::Step {
+                    case,
+                    event,
+                    notify,
+                    follow,
+                } => {
+                    let c = update_case(conn, case).await?;
+                    let mut ev = event.clone();
+                    ev.case_id = case.id;
+                    notes.extend(notify.iter().map(|n| NewNotification {
+                        case_id: if n.case_id == 0 { case.id } else { n.case_id },
+                        ..n.clone()
+                    }));
+                    if let Some((user, followed)) = follow {
+                        followers.push((*user, *followed));
+                    }
+                    if !ev.attachments.is_empty() {
+                        photos.push((case.id, ev.attachments.clone()));
+                    }
+                    events.push(ev);
+                    stored.push(c);
+                }
+            }
+        }
+        bulk_cases(conn, &new_cases).await?;
+        bulk_events(conn, &events, seq, prev).await?;
+        bulk_notifications(conn, &notes).await?;
+        bulk_followers(conn, &followers).await?;
+        for (case_id, ids) in &photos {
+            link_attachments(conn, *case_id, ids).await?;
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(stored)
+    }
+
+    /// Writes a group member by member, each in its own savepoint.
     async fn write_group(&self, jobs: &[Job]) -> Result<Vec<Result<Case>>> {
         let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
         let conn: &mut SqliteConnection = &mut tx;

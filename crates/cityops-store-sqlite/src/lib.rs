@@ -109,6 +109,8 @@ impl SqliteStore {
                     .journal_mode(SqliteJournalMode::Wal)
                     // Acknowledged means durable: flush the WAL at every commit.
                     .synchronous(SqliteSynchronous::Full)
+                    // Savepoint journals (a write group member by member) in memory, not a file.
+                    .pragma("temp_store", "MEMORY")
                     // 64 MB of page cache: large writes (imports, history) spill less.
                     .pragma("cache_size", "-65536"),
             )

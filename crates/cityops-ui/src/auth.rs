@@ -24,9 +24,7 @@ pub(crate) async fn session_user(
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| plausible_token(t)) else {
         return Ok(None);
     };
-    let now = st.app.clock.now();
-    let user = st.app.store.session_user(&token_hash(&token), now).await?;
-    Ok(user.filter(|u| u.active))
+    Ok(st.app.app.session_user(&token_hash(&token)).await?)
 }
 
 /// What every page needs: the logged-in user, the language, the URL of the page.
@@ -105,8 +103,8 @@ pub(crate) async fn logout(
         .unwrap_or_default();
     if let Some(token) = cookie(&headers, SESSION_COOKIE).filter(|t| plausible_token(t)) {
         st.app
-            .store
-            .delete_session(&token_hash(&token))
+            .app
+            .end_session(&token_hash(&token))
             .await
             .map_err(|e| UiError::from(e).page(lang))?;
     }

@@ -159,8 +159,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if !plausible_token(&token) {
             return Err(ApiError::unauthenticated());
         }
-        let now = state.clock.now();
-        match state.store.session_user(&token_hash(&token), now).await? {
+        match state.app.session_user(&token_hash(&token)).await? {
             Some(user) if user.active => Ok(CurrentUser(user)),
             _ => Err(ApiError::new(
                 ErrorCode::Unauthenticated,

@@ -62,6 +62,8 @@ pub struct WebConfig {
     /// How often each process checks whether another process changed the routing matrix, the
     /// calendar or the catalogue (milliseconds). Default 2000.
     pub cache_check_millis: u64,
+    /// How long a looked-up session is trusted without asking the store (ms; 0 = always ask).
+    pub session_cache_millis: u64,
 }
 
 impl WebConfig {
@@ -74,6 +76,7 @@ impl WebConfig {
             max_photos: self.max_photos,
             webhook_url: self.webhook_url.clone(),
             cache_check_interval: std::time::Duration::from_millis(self.cache_check_millis),
+            session_cache_ttl: std::time::Duration::from_millis(self.session_cache_millis),
         }
     }
 
@@ -130,6 +133,7 @@ impl Default for WebConfig {
             watcher_interval_secs: 30,
             webhook_url: None,
             cache_check_millis: 2000,
+            session_cache_millis: 1000,
         }
     }
 }

@@ -326,6 +326,7 @@ pub fn web_config(config: &Config) -> WebConfig {
         max_photos: config.max_photos,
         watcher_interval_secs: config.watcher_interval_secs,
         cache_check_millis: config.cache_check_millis,
+        session_cache_millis: config.session_cache_millis,
         webhook_url: config.webhook_url.clone().filter(|u| !u.trim().is_empty()),
         duplicate: cityops_domain::case::duplicate::DuplicateRule {
             radius_m: config.duplicate_radius_m,

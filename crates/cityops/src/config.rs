@@ -36,6 +36,10 @@ pub struct Config {
     /// How often each server process checks whether another process changed the routing
     /// matrix, the calendar or the catalogue, in milliseconds (CITYOPS_CACHE_CHECK_MILLIS).
     pub cache_check_millis: u64,
+    /// How long a server process trusts a session it looked up before asking the database again,
+    /// in milliseconds (CITYOPS_SESSION_CACHE_MILLIS; 0 = ask every time). A logout through this
+    /// process ends the session at once; a logout or deactivation elsewhere within this time.
+    pub session_cache_millis: u64,
     /// Outbound webhook for notifications (POST JSON, `http://`); unset = log only.
     pub webhook_url: Option<String>,
     /// Share of a time limit after which the light turns yellow (0–1).
@@ -63,6 +67,7 @@ impl Default for Config {
             max_photos: 9,
             watcher_interval_secs: 30,
             cache_check_millis: 2000,
+            session_cache_millis: 1000,
             webhook_url: None,
             yellow_ratio: 0.8,
             duplicate_radius_m: 50.0,

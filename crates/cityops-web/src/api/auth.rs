@@ -142,7 +142,7 @@ pub(crate) async fn logout(
 ) -> ApiResult<Response> {
     let token = session_token(&headers)?.ok_or_else(ApiError::unauthenticated)?;
     if plausible_token(&token) {
-        state.store.delete_session(&token_hash(&token)).await?;
+        state.app.end_session(&token_hash(&token)).await?;
     }
     let jar = clear_session_cookie(CookieJar::new(), state.config.secure_cookies);
     Ok((jar, StatusCode::NO_CONTENT).into_response())

@@ -1,0 +1,57 @@
+# Shared by bench/intake.sh and bench/soak.sh (sourced, not run): build, demo database, server,
+# logins and wrk's RESULT line. Expects PORT, WORK and BIN to be set by the caller.
+
+need_wrk() {
+    if ! command -v wrk >/dev/null; then
+        local sudo=""; if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+        $sudo apt-get install -y wrk
+    fi
+}
+
+# Creates the Huizhou demo city (with its 12-month history) in database $1.
+make_demo() {
+    CITYOPS_EVIDENCE_DIR="$WORK/evidence" "$BIN" demo --no-serve --db "$1" >"$WORK/demo.log" 2>&1
+}
+
+# Starts `cityops serve` on database $1 (extra environment in the caller's env) and waits for /healthz.
+start_server() {
+    CITYOPS_EVIDENCE_DIR="$WORK/evidence" RUST_LOG="${RUST_LOG:-warn}" \
+        "$BIN" serve --db "$1" --listen "127.0.0.1:$PORT" --allow-demo-accounts >"$WORK/serve.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 600); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "the server did not come up; see $WORK/serve.log" >&2
+    return 1
+}
+
+stop_server() {
+    if [ -n "${SERVER_PID:-}" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    SERVER_PID=""
+}
+
+login() { # username → bearer token
+    curl -fsS -H 'Content-Type: application/json' \
+        -d "{\"username\":\"$1\",\"password\":\"cityops-demo\"}" "http://127.0.0.1:$PORT/api/v1/auth/login" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+
+inspector_tokens() { # n → space-separated tokens of inspector1…inspectorN
+    local tokens=""
+    for i in $(seq 1 "$1"); do tokens="$tokens $(login "inspector$i")"; done
+    echo "$tokens"
+}
+
+audit_verify() { # → "ok <checked>" or "BROKEN <checked>"
+    curl -fsS -H "Authorization: Bearer $(login admin)" "http://127.0.0.1:$PORT/api/v1/audit/verify" |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print("ok" if d["ok"] else "BROKEN", d["checked"])'
+}
+
+# One Markdown row from wrk's RESULT line: label, RESULT line, clients.
+result_row() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import sys
+label, line, clients = sys.argv[1], sys.argv[2], sys.argv[3]
+kv = dict(p.split("=") for p in line.split()[1:])
+n, dur = int(kv["requests"]), int(kv["duration_us"]) / 1e6
+print(f"| {label} | {clients} | {n:,} | {kv['errors_status']} | {n/dur:,.0f} | {int(kv['p50_us'])/1000:.2f} | {int(kv['p99_us'])/1000:.2f} | {int(kv['max_us'])/1000:.1f} |")
+PY
+}
