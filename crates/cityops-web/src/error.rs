@@ -229,14 +229,14 @@ impl ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// Stable snake_case code, e.g. `not_found`, `invalid_query`, `rate_limited`.
-    #[schema(example = "not_found")]
+    #[schema(value_type = crate::wire::ErrorCodeName, example = "not_found")]
     pub code: String,
     /// Human-readable explanation (may change; do not parse).
     #[schema(example = "Not found.")]
     pub message: String,
     /// With `invalid_transition` only: the actions the caller may take on the case now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(example = json!(["dispatch", "return", "cancel"]))]
+    #[schema(value_type = Option<Vec<crate::wire::CaseActionName>>, example = json!(["dispatch", "return", "cancel"]))]
     pub allowed_actions: Option<Vec<String>>,
 }
 

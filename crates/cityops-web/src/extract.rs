@@ -75,12 +75,16 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-/// `?page=&page_size=`: page from 1, page size 1–1000, default 50.
+/// The highest page number a list accepts (a page beyond it is 400 `invalid_query`, as the
+/// document declares).
+pub const MAX_PAGE: u32 = 1_000_000;
+
+/// `?page=&page_size=`: page 1–1 000 000, page size 1–1000, default 50.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Page number, from 1. Default 1.
-    #[param(minimum = 1, example = 1)]
+    /// Page number, 1–1000000. Default 1.
+    #[param(minimum = 1, maximum = 1_000_000, example = 1)]
     pub page: Option<u32>,
     /// Items per page, 1–1000. Default 50.
     #[param(minimum = 1, maximum = 1000, example = 50)]
@@ -89,12 +93,14 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn request(&self) -> Result<PageRequest, ApiError> {
-        PageRequest::new(self.page, self.page_size).ok_or_else(|| {
-            ApiError::invalid_query(format!(
-                "page must be at least 1 and page_size between 1 and {}",
-                cityops_domain::page::MAX_PAGE_SIZE
-            ))
-        })
+        PageRequest::new(self.page, self.page_size)
+            .filter(|p| p.page <= MAX_PAGE)
+            .ok_or_else(|| {
+                ApiError::invalid_query(format!(
+                    "page must lie between 1 and {MAX_PAGE}, page_size between 1 and {}",
+                    cityops_domain::page::MAX_PAGE_SIZE
+                ))
+            })
     }
 }
 
@@ -263,6 +269,22 @@ mod tests {
             }
             .request()
             .is_err()
+        );
+        assert!(
+            PageParams {
+                page: Some(MAX_PAGE + 1),
+                page_size: None
+            }
+            .request()
+            .is_err()
+        );
+        assert!(
+            PageParams {
+                page: Some(MAX_PAGE),
+                page_size: None
+            }
+            .request()
+            .is_ok()
         );
     }
 }

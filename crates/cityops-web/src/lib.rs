@@ -17,6 +17,7 @@ pub mod password;
 mod ratelimit;
 mod state;
 pub mod views;
+pub mod wire;
 
 use std::net::SocketAddr;
 
@@ -49,7 +50,7 @@ pub fn router(state: AppState) -> Router {
 /// [`router`] plus `pages` (the console's HTML routes, state already applied), all behind the
 /// same middleware: request id, tracing, metrics, security headers, time and body limits.
 pub fn router_with(state: AppState, pages: Router) -> Router {
-    let (api, doc) = openapi::api_router().split_for_parts();
+    let (api, doc) = openapi::document(openapi::api_router());
     let routes = api
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
         .with_state(state.clone())

@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 document, generated from the handlers: every route is registered once with
 //! utoipa-axum, which yields both the axum routes and their documentation.
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,6 +52,9 @@ struct SecurityAddon;
 impl Modify for SecurityAddon {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, schema) in crate::wire::schemas() {
+            components.schemas.insert(name, schema);
+        }
         let mut bearer = Http::new(HttpAuthScheme::Bearer);
         bearer.description = Some("The `token` of `POST /api/v1/auth/login`.".to_string());
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
@@ -59,6 +64,92 @@ impl Modify for SecurityAddon {
                 crate::extract::SESSION_COOKIE,
             ))),
         );
+    }
+}
+
+/// The answers the shared extractors and middleware give, added to every operation they apply to
+/// (a handler's own, more specific description of the same status is kept):
+///
+/// - security (`CurrentUser`) → 401 `unauthenticated`;
+/// - query parameters (`ApiQuery`) → 400 `invalid_query`; path parameters (`ApiPath`) → 400
+///   `bad_request`;
+/// - a request body → 400 `bad_request` (malformed), 413 `payload_too_large` (over the body
+///   limit), 415 `unsupported_media_type` (a content type the operation does not take), 422
+///   `invalid_value` (well-formed but wrong fields).
+///
+/// Runs on the whole document, after every route has been merged (see [`document`]).
+struct CommonResponses;
+
+impl CommonResponses {
+    fn apply(op: &mut Operation) {
+        let has_in = |loc: ParameterIn| {
+            op.parameters.iter().flatten().any(|p| match p {
+                RefOr::T(p) => p.parameter_in == loc,
+                RefOr::Ref(_) => false,
+            })
+        };
+        let mut wanted: Vec<(&str, &str)> = Vec::new();
+        if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            wanted.push((
+                "401",
+                "`unauthenticated`: no valid session (bearer token or cookie)",
+            ));
+        }
+        if has_in(ParameterIn::Query) {
+            wanted.push((
+                "400",
+                "`invalid_query`: a query parameter is missing or invalid",
+            ));
+        }
+        if has_in(ParameterIn::Path) {
+            wanted.push(("400", "`bad_request`: a malformed path parameter"));
+        }
+        if op.request_body.is_some() {
+            wanted.push(("400", "`bad_request`: a malformed body"));
+            wanted.push(("413", "`payload_too_large`: the body is over the limit"));
+            wanted.push((
+                "415",
+                "`unsupported_media_type`: a content type the operation does not take",
+            ));
+            wanted.push(("422", "`invalid_value`: a missing or invalid field"));
+        }
+        for (status, description) in wanted {
+            op.responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| error_response(description));
+        }
+    }
+}
+
+fn error_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+            )
+            .build(),
+    )
+}
+
+impl Modify for CommonResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                Self::apply(op);
+            }
+        }
     }
 }
 
@@ -87,10 +178,19 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(calendar::router())
 }
 
+/// The whole document: the routes' operations with the [`CommonResponses`] added.
+pub(crate) fn document(
+    router: OpenApiRouter<AppState>,
+) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = router.split_for_parts();
+    CommonResponses.modify(&mut doc);
+    (routes, doc)
+}
+
 /// The OpenAPI 3.1 document as pretty-printed JSON (what `GET /api/openapi.json` serves).
 pub fn openapi_json() -> String {
-    api_router()
-        .into_openapi()
+    document(api_router())
+        .1
         .to_pretty_json()
         .unwrap_or_else(|e| {
             // Serialising plain data structures cannot fail; keep the answer valid JSON regardless.

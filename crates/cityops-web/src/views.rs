@@ -17,14 +17,15 @@ pub struct LngLatView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RegionView {
     /// 6, 9, 12 or 15 digits.
-    #[schema(example = "441302001")]
+    #[schema(value_type = crate::wire::RegionCode)]
     pub code: String,
     /// `city`, `district`, `street`, `community` or `grid`.
-    #[schema(example = "street")]
+    #[schema(value_type = crate::wire::RegionLevelName)]
     pub level: String,
     /// 级别中文名, e.g. 街道.
     pub level_name: String,
     pub name: String,
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub parent_code: Option<String>,
     /// `[min_lng, min_lat, max_lng, max_lat]` (WGS84).
     pub bbox: Option<Vec<f64>>,
@@ -58,9 +59,12 @@ impl From<Region> for RegionView {
 /// Properties of a region as a GeoJSON Feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RegionFeatureProperties {
+    #[schema(value_type = crate::wire::RegionCode)]
     pub code: String,
     pub name: String,
+    #[schema(value_type = crate::wire::RegionLevelName)]
     pub level: String,
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub parent_code: Option<String>,
     pub area_m2: Option<f64>,
     pub synthetic: bool,
@@ -71,7 +75,7 @@ pub struct RegionFeatureProperties {
 pub struct RegionFeature {
     /// Always `Feature`.
     #[serde(rename = "type")]
-    #[schema(example = "Feature")]
+    #[schema(example = "Feature", pattern = "^Feature$")]
     pub kind: String,
     pub id: String,
     /// A GeoJSON Polygon or MultiPolygon, or null when the region has no polygon.
@@ -84,11 +88,12 @@ pub struct RegionFeature {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CategoryView {
     /// `component` (部件) or `matter` (事项).
-    #[schema(example = "component")]
+    #[schema(value_type = crate::wire::CategoryKindName)]
     pub kind: String,
     /// 5 digits: class (大类) + subclass (小类).
-    #[schema(example = "01001")]
+    #[schema(value_type = crate::wire::CategoryCode)]
     pub code: String,
+    #[schema(example = "01", pattern = "^[0-9]{2}$")]
     pub class_code: String,
     pub class_name: String,
     pub name: String,
@@ -114,6 +119,7 @@ impl From<Category> for CategoryView {
 pub struct TimeLimitView {
     pub value: u32,
     /// `urgent_hour`, `work_hour`, `work_day` or `natural_day`.
+    #[schema(value_type = crate::wire::LimitUnitName)]
     pub unit: String,
     /// 单位中文名, e.g. 工作时.
     pub unit_name: String,
@@ -167,10 +173,12 @@ pub struct DepartmentView {
     pub code: String,
     pub name: String,
     /// e.g. `municipal`, `sanitation`, `street_office`.
+    #[schema(value_type = crate::wire::DepartmentKindName)]
     pub kind: String,
     /// 类别中文名, e.g. 市政.
     pub kind_name: String,
     /// The region the department is responsible for.
+    #[schema(value_type = crate::wire::RegionCode)]
     pub region_code: String,
     pub parent_id: Option<i64>,
 }
@@ -192,6 +200,7 @@ impl From<Department> for DepartmentView {
 /// A user's data scope; both null = the whole deployment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ScopeView {
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub region_code: Option<String>,
     pub department_id: Option<i64>,
 }
@@ -203,12 +212,14 @@ pub struct UserView {
     pub username: String,
     pub display_name: String,
     /// e.g. `admin`, `intake`, `inspector`.
+    #[schema(value_type = Vec<crate::wire::RoleName>)]
     pub roles: Vec<String>,
     /// 角色中文名, in the order of `roles`.
     pub role_names: Vec<String>,
     pub scope: ScopeView,
     pub active: bool,
     /// Unit grids (or communities) an inspector patrols.
+    #[schema(value_type = Vec<crate::wire::RegionCode>)]
     pub grids: Vec<String>,
 }
 
@@ -233,8 +244,10 @@ impl From<User> for UserView {
 /// A region referred to by code, with its name and level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RegionRef {
+    #[schema(value_type = crate::wire::RegionCode)]
     pub code: String,
     pub name: String,
+    #[schema(value_type = crate::wire::RegionLevelName)]
     pub level: String,
 }
 
@@ -250,9 +263,9 @@ pub struct MeView {
 /// `POST /api/v1/auth/login` body.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoginRequest {
-    #[schema(example = "admin")]
+    #[schema(example = "admin", max_length = 1024)]
     pub username: String,
-    #[schema(example = "cityops-demo")]
+    #[schema(example = "cityops-demo", max_length = 1024)]
     pub password: String,
 }
 
@@ -269,19 +282,23 @@ pub struct LoginResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ComponentView {
     /// 17-digit 管理部件标识码.
-    #[schema(example = "44130201001000042")]
+    #[schema(value_type = crate::wire::ComponentIdCode)]
     pub id: String,
+    #[schema(value_type = crate::wire::CategoryCode)]
     pub category_code: String,
     pub name: String,
     pub lng: f64,
     pub lat: f64,
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub grid_code: Option<String>,
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub community_code: Option<String>,
     /// 权属单位 (department code).
     pub owner_department: Option<String>,
     /// 养护单位 (department code).
     pub maintainer_department: Option<String>,
     /// `intact`, `damaged`, `lost`, `abandoned` or `removed`.
+    #[schema(value_type = crate::wire::ComponentStatusName)]
     pub status: String,
     pub surveyed_on: NaiveDate,
 }
@@ -310,12 +327,16 @@ pub struct LocateView {
     /// The point in WGS84 (converted when the request used `crs=gcj02`).
     pub lng: f64,
     pub lat: f64,
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub grid_code: Option<String>,
     pub grid_name: Option<String>,
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub community_code: Option<String>,
     pub community_name: Option<String>,
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub street_code: Option<String>,
     pub street_name: Option<String>,
+    #[schema(value_type = crate::wire::RegionCode)]
     pub district_code: String,
     pub district_name: Option<String>,
 }
@@ -324,10 +345,13 @@ pub struct LocateView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HealthView {
     /// `ok` or `unavailable`.
+    #[schema(pattern = "^(ok|unavailable)$")]
     pub status: String,
     /// `sqlite` or `postgres`.
+    #[schema(pattern = "^(sqlite|postgres)$")]
     pub backend: String,
     /// `ok` or `unreachable`.
+    #[schema(pattern = "^(ok|unreachable)$")]
     pub database: String,
     pub grids_indexed: usize,
     pub time: DateTime<Utc>,

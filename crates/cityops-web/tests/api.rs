@@ -720,8 +720,9 @@ async fn components_filter_by_bbox_category_grid_department_and_page() {
     for bad in [
         "bbox=1,2,3",
         "bbox=a,b,c,d",
-        "bbox=114.5,23,114.4,23.1",
+        "bbox=181,23,114.4,23.1",
         "bbox=NaN,0,1,1",
+        "bbox=1e2,0,1,1",
         "category=010",
         "page_size=5000",
     ] {

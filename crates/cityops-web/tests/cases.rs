@@ -541,7 +541,7 @@ async fn supervise_and_list_filters(t: TestApp) {
         "?grid=12",
         "?from=yesterday",
         "?bbox=1,2,3",
-        "?bbox=3,2,1,4",
+        "?bbox=3,2,1,91",
         "?sort=random",
         "?page=0",
     ] {

@@ -94,8 +94,9 @@ impl From<Attachment> for AttachmentView {
     }
 }
 
-/// The multipart form of an upload (documentation only).
-#[derive(ToSchema)]
+/// The multipart form of an upload (documentation only): one field, `file`.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub(crate) struct UploadForm {
     /// The photo: JPEG, PNG or WebP, recognised by content (the name and declared type are
@@ -143,14 +144,21 @@ fn clean_file_name(name: Option<&str>) -> Option<String> {
 }
 
 /// Reads the one `file` field, counting every byte of the body: the file may have `max_file`
-/// bytes, the whole body `max_file` + [`MULTIPART_OVERHEAD`]. Other fields are read and ignored.
+/// bytes, the whole body `max_file` + [`MULTIPART_OVERHEAD`]. Any other field is 422, as the
+/// document's form has `file` only.
 async fn read_upload(mut mp: Multipart, max_file: usize) -> ApiResult<(Vec<u8>, Option<String>)> {
     let max_total = max_file.saturating_add(MULTIPART_OVERHEAD);
     let mut total = 0usize;
     let mut file: Option<(Vec<u8>, Option<String>)> = None;
     while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
         let is_file = field.name() == Some("file");
-        if is_file && file.is_some() {
+        if !is_file {
+            return Err(ApiError::invalid_value(format!(
+                "Unknown multipart field {:?}: send the photo alone, in the field `file`.",
+                field.name().unwrap_or("")
+            )));
+        }
+        if file.is_some() {
             return Err(ApiError::invalid_value(
                 "Send one photo per request (one `file` field).",
             ));
@@ -218,7 +226,7 @@ fn evidence_error(e: EvidenceError) -> ApiError {
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: over `max_upload_bytes` (default 10 MiB)", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: not multipart, or not a JPEG, PNG or WebP image", body = ErrorBody),
-        (status = 422, description = "`invalid_value`: no `file` field, two of them, a damaged image or too many pixels", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: no `file` field, two of them, another field, a damaged image or too many pixels", body = ErrorBody),
     )
 )]
 pub(crate) async fn upload_attachment(
@@ -377,7 +385,8 @@ async fn serve_file(
     security(("bearer" = []), ("cookie" = [])),
     params(("id" = i64, Path, description = "Attachment id")),
     responses(
-        (status = 200, description = "The photo", content_type = "image/jpeg"),
+        (status = 200, description = "The photo, in the type it was uploaded as", content(
+            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such attachment, or not visible to you", body = ErrorBody),

@@ -14,7 +14,8 @@ use crate::password;
 use crate::state::AppState;
 use crate::views::{DepartmentView, LoginRequest, LoginResponse, MeView, RegionRef, UserView};
 
-/// Longest accepted username or password (bytes); longer ones are refused before hashing.
+/// Longest accepted username or password (characters, as the document's `maxLength`); longer
+/// ones are refused (422) before hashing.
 const MAX_CREDENTIAL_LEN: usize = 1024;
 
 /// Resolves the department and region of a user's scope.
@@ -64,9 +65,11 @@ pub(crate) async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    if req.username.len() > MAX_CREDENTIAL_LEN || req.password.len() > MAX_CREDENTIAL_LEN {
+    if req.username.chars().count() > MAX_CREDENTIAL_LEN
+        || req.password.chars().count() > MAX_CREDENTIAL_LEN
+    {
         return Err(ApiError::invalid_value(format!(
-            "username and password are limited to {MAX_CREDENTIAL_LEN} bytes"
+            "username and password are limited to {MAX_CREDENTIAL_LEN} characters"
         )));
     }
     let username = req.username.trim().to_string();
@@ -133,7 +136,7 @@ pub(crate) async fn login(
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 204, description = "Logged out (the session is deleted, the cookie cleared)"),
-        (status = 401, description = "`unauthenticated`: no token was sent", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no token was sent, or it is not a live session", body = ErrorBody),
     )
 )]
 pub(crate) async fn logout(
@@ -141,9 +144,20 @@ pub(crate) async fn logout(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let token = session_token(&headers)?.ok_or_else(ApiError::unauthenticated)?;
-    if plausible_token(&token) {
-        state.app.end_session(&token_hash(&token)).await?;
+    // Only a live session can be logged out: any other token is 401, as for every secured call.
+    let live = plausible_token(&token)
+        && state
+            .app
+            .session_user(&token_hash(&token))
+            .await?
+            .is_some();
+    if !live {
+        return Err(ApiError::new(
+            ErrorCode::Unauthenticated,
+            "Login required: the session is missing or expired.",
+        ));
     }
+    state.app.end_session(&token_hash(&token)).await?;
     let jar = clear_session_cookie(CookieJar::new(), state.config.secure_cookies);
     Ok((jar, StatusCode::NO_CONTENT).into_response())
 }

@@ -39,7 +39,7 @@ pub(crate) struct CalendarDayView {
     pub date: NaiveDate,
     /// `holiday` (法定节假日: no work, even on a weekday) or `workday` (调休上班: a make-up
     /// working day, even on a weekend).
-    #[schema(example = "holiday")]
+    #[schema(value_type = crate::wire::DayKindName)]
     pub kind: String,
     #[schema(example = "国庆节")]
     pub name: String,
@@ -256,14 +256,14 @@ pub(crate) async fn put_days(
 #[into_params(parameter_in = Query)]
 pub(crate) struct DeadlineParams {
     /// When the limit starts (RFC 3339; encode `+` as `%2B`).
-    #[param(example = "2027-09-30T10:00:00+08:00")]
+    #[param(value_type = String, format = DateTime, example = "2027-09-30T10:00:00+08:00")]
     start: String,
     /// The limit's value, 0–100000.
-    #[param(example = 3)]
+    #[param(minimum = 0, maximum = 100_000, example = 3)]
     value: u32,
     /// `work_hour` (工作时), `work_day` (工作日), `urgent_hour` (紧急工作时) or `natural_day` (自然日).
-    #[param(example = "work_day")]
-    unit: String,
+    #[param(value_type = crate::wire::LimitUnitName)]
+    unit: LimitUnit,
 }
 
 /// The due instant of a limit on the calendar in force.
@@ -271,7 +271,7 @@ pub(crate) struct DeadlineParams {
 pub(crate) struct DeadlineView {
     pub start: DateTime<Utc>,
     pub value: u32,
-    #[schema(example = "work_day")]
+    #[schema(value_type = crate::wire::LimitUnitName)]
     pub unit: String,
     /// 截止时间 (UTC).
     pub due: DateTime<Utc>,
@@ -317,9 +317,7 @@ pub(crate) async fn deadline(
             p.start
         ))
     })?;
-    let unit = p.unit.trim().parse::<LimitUnit>().map_err(|_| {
-        ApiError::invalid_query("unit must be work_hour, work_day, urgent_hour or natural_day")
-    })?;
+    let unit = p.unit;
     if p.value > MAX_LIMIT_VALUE {
         return Err(ApiError::invalid_query(format!(
             "value must be at most {MAX_LIMIT_VALUE}"

@@ -60,6 +60,7 @@ pub(crate) async fn report_case(
     CurrentUser(user): CurrentUser,
     ApiJson(req): ApiJson<NewCaseRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<CaseView>)> {
+    req.check().map_err(ApiError::invalid_value)?;
     let stored = state.app.report(&user, req.into()).await?;
     Ok((
         StatusCode::CREATED,
@@ -67,59 +68,57 @@ pub(crate) async fn report_case(
     ))
 }
 
-/// Filters of the case list and counts.
+/// Filters of the case list and counts. Every given filter must be well formed (400
+/// `invalid_query` otherwise); an empty value is not a filter but an error.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct CaseFilter {
     /// Statuses, comma-separated, e.g. `dispatched,handling`.
-    #[param(example = "dispatched,handling")]
+    #[param(value_type = Option<crate::wire::CaseStatusList>)]
     status: Option<String>,
     /// The current stage's light now: `green`, `yellow` or `red`.
-    light: Option<String>,
+    #[param(value_type = Option<crate::wire::LightName>)]
+    light: Option<Light>,
     /// `inspector`, `citizen`, `hotline`, `video_ai`, `iot` or `leader`.
-    source: Option<String>,
+    #[param(value_type = Option<crate::wire::CaseSourceName>)]
+    source: Option<CaseSource>,
     /// A 5-digit category or a 2-digit class code.
+    #[param(value_type = Option<crate::wire::CategoryOrClassCode>)]
     category: Option<String>,
     /// District code (6 digits).
+    #[param(pattern = "^[0-9]{6}$", example = "441302")]
     district: Option<String>,
     /// Street code (9 digits).
+    #[param(pattern = "^[0-9]{9}$", example = "441302001")]
     street: Option<String>,
     /// Community code (12 digits).
+    #[param(pattern = "^[0-9]{12}$", example = "441302001001")]
     community: Option<String>,
     /// Unit grid code (15 digits).
+    #[param(value_type = Option<crate::wire::GridCode>)]
     grid: Option<String>,
     /// The current department.
     department_id: Option<i64>,
     /// Reported at or after: a date (local, Asia/Shanghai) or an RFC 3339 instant.
-    #[param(example = "2026-11-01")]
+    #[param(value_type = Option<crate::wire::DateOrInstant>)]
     from: Option<String>,
     /// Reported before: a date (that whole local day included) or an RFC 3339 instant.
-    #[param(example = "2026-11-30")]
+    #[param(value_type = Option<crate::wire::DateOrInstant>)]
     to: Option<String>,
-    /// `minLng,minLat,maxLng,maxLat` (WGS84).
-    #[param(example = "114.40,23.06,114.44,23.10")]
+    /// Two opposite corners of a box, `minLng,minLat,maxLng,maxLat` (WGS84).
+    #[param(value_type = Option<crate::wire::BoundingBox>)]
     bbox: Option<String>,
     /// Code, description or address contains.
     q: Option<String>,
     overdue: Option<bool>,
     supervised: Option<bool>,
     /// `created_desc` (default), `created_asc`, `due_asc` or `updated_desc`.
+    #[param(value_type = Option<crate::wire::CaseSortName>)]
     sort: Option<String>,
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn parse<T: std::str::FromStr>(name: &str, v: Option<&str>) -> Result<Option<T>, ApiError>
-where
-    T::Err: std::fmt::Display,
-{
-    v.map(|s| {
-        s.parse::<T>()
-            .map_err(|e| ApiError::invalid_query(format!("{name}: {e}")))
-    })
-    .transpose()
 }
 
 /// A date (local midnight in the calendar's zone; `end` = the next midnight) or an RFC 3339
@@ -128,11 +127,15 @@ fn instant(state: &AppState, name: &str, v: &str, end: bool) -> Result<DateTime<
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(t.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+    let bad = || {
         ApiError::invalid_query(format!(
             "{name}: expected a date (YYYY-MM-DD) or an RFC 3339 instant, got {v:?}"
         ))
-    })?;
+    };
+    if !(v.len() == 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-') {
+        return Err(bad());
+    }
+    let date = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| bad())?;
     let date = if end {
         date.succ_opt()
             .ok_or_else(|| ApiError::invalid_query(format!("{name}: date out of range")))?
@@ -147,29 +150,31 @@ fn instant(state: &AppState, name: &str, v: &str, end: bool) -> Result<DateTime<
 }
 
 fn region_filter(f: &CaseFilter) -> Result<Option<String>, ApiError> {
+    let mut found = None;
     for (name, v, len) in [
         ("grid", &f.grid, 15),
         ("community", &f.community, 12),
         ("street", &f.street, 9),
         ("district", &f.district, 6),
     ] {
-        if let Some(code) = non_empty(v) {
+        if let Some(code) = v {
             if code.len() != len || !code.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(ApiError::invalid_query(format!(
                     "{name}: expected {len} digits, got {code:?}"
                 )));
             }
-            return Ok(Some(code.to_string()));
+            // The finest given region filters (each is checked).
+            found = found.or_else(|| Some(code.clone()));
         }
     }
-    Ok(None)
+    Ok(found)
 }
 
 impl CaseFilter {
     fn query(&self, state: &AppState) -> Result<CaseQuery, ApiError> {
         let mut q = CaseQuery::new(state.clock.now());
-        if let Some(list) = non_empty(&self.status) {
-            for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(list) = &self.status {
+            for s in list.split(',') {
                 let status = s
                     .parse::<CaseStatus>()
                     .map_err(|e| ApiError::invalid_query(format!("status: {e}")))?;
@@ -178,55 +183,37 @@ impl CaseFilter {
                 }
             }
         }
-        q.light = match non_empty(&self.light) {
-            None => None,
-            Some("green") => Some(Light::Green),
-            Some("yellow") => Some(Light::Yellow),
-            Some("red") => Some(Light::Red),
-            Some(other) => {
-                return Err(ApiError::invalid_query(format!(
-                    "light: expected green, yellow or red, got {other:?}"
-                )));
-            }
-        };
-        q.source = parse::<CaseSource>("source", non_empty(&self.source))?;
-        if let Some(c) = non_empty(&self.category) {
-            if !(matches!(c.len(), 2 | 5) && c.bytes().all(|b| b.is_ascii_digit())) {
+        q.light = self.light;
+        q.source = self.source;
+        if let Some(c) = &self.category {
+            if !crate::wire::is_category_or_class(c) {
                 return Err(ApiError::invalid_query(format!(
                     "category: expected a 5-digit category or 2-digit class code, got {c:?}"
                 )));
             }
-            q.category = Some(c.to_string());
+            q.category = Some(c.clone());
         }
         q.region_code = region_filter(self)?;
         q.department_id = self.department_id;
-        q.from = non_empty(&self.from)
+        q.from = self
+            .from
+            .as_deref()
             .map(|v| instant(state, "from", v, false))
             .transpose()?;
-        q.to = non_empty(&self.to)
+        q.to = self
+            .to
+            .as_deref()
             .map(|v| instant(state, "to", v, true))
             .transpose()?;
-        if let Some(b) = non_empty(&self.bbox) {
-            let parts = b
-                .split(',')
-                .map(|p| p.trim().parse::<f64>())
-                .collect::<Result<Vec<_>, _>>()
-                .ok()
-                .filter(|p| p.len() == 4 && p.iter().all(|v| v.is_finite()))
-                .ok_or_else(|| {
-                    ApiError::invalid_query("bbox: expected minLng,minLat,maxLng,maxLat")
-                })?;
-            if parts[0] > parts[2] || parts[1] > parts[3] {
-                return Err(ApiError::invalid_query(
-                    "bbox: the minimum must not exceed the maximum",
-                ));
-            }
-            q.bbox = Some([parts[0], parts[1], parts[2], parts[3]]);
-        }
+        q.bbox = self
+            .bbox
+            .as_deref()
+            .map(super::components::parse_bbox)
+            .transpose()?;
         q.text = non_empty(&self.q).map(str::to_string);
         q.overdue = self.overdue;
         q.supervised = self.supervised;
-        q.sort = match non_empty(&self.sort) {
+        q.sort = match self.sort.as_deref() {
             None | Some("created_desc") => CaseSort::CreatedDesc,
             Some("created_asc") => CaseSort::CreatedAsc,
             Some("due_asc") => CaseSort::DueAsc,
@@ -324,7 +311,9 @@ pub(crate) async fn get_case(
     ))
 }
 
-/// The optional JSON body of an action: empty means no fields.
+/// The optional JSON body of an action: no body (any or no content type) or `null` means no
+/// fields; anything else must be JSON (415 otherwise) of the documented shape (400 malformed,
+/// 422 wrong fields or values).
 fn action_input(headers: &HeaderMap, body: &Bytes) -> Result<ActionInput, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ActionInput::default());
@@ -340,10 +329,13 @@ fn action_input(headers: &HeaderMap, body: &Bytes) -> Result<ActionInput, ApiErr
     if !json {
         return Err(ApiError::of(crate::error::ErrorCode::UnsupportedMediaType));
     }
-    let parsed: ActionBody = serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::invalid_value(e.to_string()),
-        _ => ApiError::bad_request(format!("malformed JSON: {e}")),
-    })?;
+    let parsed: Option<ActionBody> =
+        serde_json::from_slice(body).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => ApiError::invalid_value(e.to_string()),
+            _ => ApiError::bad_request(format!("malformed JSON: {e}")),
+        })?;
+    let parsed = parsed.unwrap_or_default();
+    parsed.check().map_err(ApiError::invalid_value)?;
     Ok(parsed.into())
 }
 
@@ -362,9 +354,9 @@ fn action_input(headers: &HeaderMap, body: &Bytes) -> Result<ActionInput, ApiErr
     security(("bearer" = []), ("cookie" = [])),
     params(
         ("id" = i64, Path, description = "Case id"),
-        ("action" = String, Path, description = "The action, e.g. `dispatch`"),
+        ("action" = crate::wire::CaseActionName, Path, description = "The action, e.g. `dispatch`; any other is not found"),
     ),
-    request_body(content = Option<ActionBody>, description = "Fields of the action (optional)"),
+    request_body(content = Option<ActionBody>, description = "Fields of the action. Optional: no body (with any or no content type) or `null` means no fields."),
     responses(
         (status = 200, body = CaseView),
         (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),

@@ -13,8 +13,8 @@ use crate::views::{CategoryDetail, CategoryList, CategoryView, FilingStandardVie
 #[into_params(parameter_in = Query)]
 pub(crate) struct CategoryFilter {
     /// `component` (部件) or `matter` (事项); both when absent.
-    #[param(example = "component")]
-    kind: Option<String>,
+    #[param(value_type = Option<crate::wire::CategoryKindName>)]
+    kind: Option<CategoryKind>,
 }
 
 /// 分类列表: categories ordered by (kind, code).
@@ -34,14 +34,7 @@ pub(crate) async fn list_categories(
     ApiQuery(pp): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<CategoryList>> {
     let page = pp.request()?;
-    let kind = match f.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
-        Some(k) => Some(
-            k.parse::<CategoryKind>()
-                .map_err(|e| ApiError::invalid_query(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let got = state.store.list_categories(kind, page).await?;
+    let got = state.store.list_categories(f.kind, page).await?;
     Ok(axum::Json(CategoryList::from_page(got, CategoryView::from)))
 }
 
@@ -51,8 +44,8 @@ pub(crate) async fn list_categories(
     path = "/api/v1/categories/{kind}/{code}",
     tag = "catalogue",
     params(
-        ("kind" = String, Path, description = "`component` or `matter`"),
-        ("code" = String, Path, description = "5-digit category code"),
+        ("kind" = crate::wire::CategoryKindName, Path, description = "`component` or `matter`; any other is not found"),
+        ("code" = crate::wire::CategoryCode, Path, description = "5-digit category code; any other is not found"),
     ),
     responses(
         (status = 200, body = CategoryDetail),

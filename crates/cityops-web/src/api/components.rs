@@ -12,49 +12,26 @@ use crate::views::{ComponentList, ComponentView};
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ComponentFilter {
-    /// `minLng,minLat,maxLng,maxLat` (WGS84).
-    #[param(example = "114.40,23.08,114.42,23.10")]
+    /// `minLng,minLat,maxLng,maxLat` (WGS84; each minimum at most its maximum).
+    #[param(value_type = Option<crate::wire::BoundingBox>)]
     bbox: Option<String>,
     /// 5-digit category code, or a 2-digit class code.
-    #[param(example = "01001")]
+    #[param(value_type = Option<crate::wire::CategoryOrClassCode>)]
     category: Option<String>,
     /// Unit grid code (15 digits).
+    #[param(value_type = Option<crate::wire::GridCode>)]
     grid: Option<String>,
     /// Owner or maintainer department code.
     department: Option<String>,
 }
 
-/// Parses `minLng,minLat,maxLng,maxLat`.
+/// Parses [`crate::wire::BBOX_PATTERN`] (400 `invalid_query` otherwise).
 pub(crate) fn parse_bbox(s: &str) -> Result<[f64; 4], ApiError> {
-    let bad = || {
+    crate::wire::parse_bbox(s).ok_or_else(|| {
         ApiError::invalid_query(format!(
-            "bbox {s:?}: expected minLng,minLat,maxLng,maxLat (4 finite numbers, min ≤ max)"
+            "bbox {s:?}: expected lng1,lat1,lng2,lat2 (two opposite corners, plain decimal degrees)"
         ))
-    };
-    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-    if parts.len() != 4 {
-        return Err(bad());
-    }
-    let mut b = [0.0; 4];
-    for (slot, p) in b.iter_mut().zip(&parts) {
-        *slot = p.parse::<f64>().map_err(|_| bad())?;
-        if !slot.is_finite() {
-            return Err(bad());
-        }
-    }
-    let [min_lng, min_lat, max_lng, max_lat] = b;
-    let lng_ok = |v: f64| (-180.0..=180.0).contains(&v);
-    let lat_ok = |v: f64| (-90.0..=90.0).contains(&v);
-    if min_lng > max_lng
-        || min_lat > max_lat
-        || !lng_ok(min_lng)
-        || !lng_ok(max_lng)
-        || !lat_ok(min_lat)
-        || !lat_ok(max_lat)
-    {
-        return Err(bad());
-    }
-    Ok(b)
+    })
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -82,22 +59,25 @@ pub(crate) async fn list_components(
     ApiQuery(pp): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<ComponentList>> {
     let page = pp.request()?;
-    let bbox = match non_empty(f.bbox) {
-        Some(b) => Some(parse_bbox(&b)?),
-        None => None,
-    };
-    let category = non_empty(f.category);
-    if let Some(c) = &category
-        && !(matches!(c.len(), 2 | 5) && c.bytes().all(|b| b.is_ascii_digit()))
+    let bbox = f.bbox.as_deref().map(parse_bbox).transpose()?;
+    if let Some(c) = &f.category
+        && !crate::wire::is_category_or_class(c)
     {
         return Err(ApiError::invalid_query(format!(
             "category {c:?}: expected a 5-digit category or 2-digit class code"
         )));
     }
+    if let Some(g) = &f.grid
+        && !crate::wire::is_grid_code(g)
+    {
+        return Err(ApiError::invalid_query(format!(
+            "grid {g:?}: expected a 15-digit unit grid code"
+        )));
+    }
     let query = ComponentQuery {
         bbox,
-        category,
-        grid_code: non_empty(f.grid),
+        category: f.category,
+        grid_code: f.grid,
         department_code: non_empty(f.department),
     };
     let got = state.store.list_components(&query, page).await?;
@@ -113,7 +93,7 @@ pub(crate) async fn list_components(
     path = "/api/v1/components/{id}",
     tag = "components",
     security(("bearer" = []), ("cookie" = [])),
-    params(("id" = String, Path, description = "17-digit component id")),
+    params(("id" = crate::wire::ComponentIdCode, Path, description = "17-digit component id; any other is not found")),
     responses(
         (status = 200, body = ComponentView),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
@@ -131,30 +111,4 @@ pub(crate) async fn get_component(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No component with id {id:?}.")))?;
     Ok(axum::Json(ComponentView::from(c)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bbox_parsing() {
-        assert_eq!(
-            parse_bbox("114.4, 23.0,114.5,23.1").unwrap(),
-            [114.4, 23.0, 114.5, 23.1]
-        );
-        for bad in [
-            "",
-            "1,2,3",
-            "1,2,3,4,5",
-            "a,2,3,4",
-            "NaN,0,1,1",
-            "inf,0,1,1",
-            "2,0,1,1",
-            "0,2,1,1",
-            "0,0,181,1",
-        ] {
-            assert!(parse_bbox(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -12,21 +12,22 @@ use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiPath, ApiQuery, PageParams};
 use crate::state::AppState;
 use crate::views::{LocateView, RegionFeature, RegionFeatureProperties, RegionList, RegionView};
+use crate::wire::{Crs, is_region_code};
 
 /// `?lng=&lat=&crs=`
 #[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct LocateParams {
     /// Longitude, degrees east.
-    #[param(example = 114.4163)]
+    #[param(minimum = -180.0, maximum = 180.0, example = 114.4163)]
     lng: f64,
     /// Latitude, degrees north.
-    #[param(example = 23.1115)]
+    #[param(minimum = -90.0, maximum = 90.0, example = 23.1115)]
     lat: f64,
     /// Coordinate system of the point: `wgs84` (also CGCS2000, the default) or `gcj02` (what
     /// phones' map apps give).
-    #[param(example = "wgs84")]
-    crs: Option<String>,
+    #[param(value_type = Option<crate::wire::CrsName>)]
+    crs: Option<Crs>,
 }
 
 /// 定位: the unit grid, community, street and district of a point.
@@ -57,14 +58,9 @@ pub(crate) async fn locate(
             "lng must lie in [-180, 180] and lat in [-90, 90]",
         ));
     }
-    let (lng, lat) = match p.crs.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("wgs84") | Some("cgcs2000") => (p.lng, p.lat),
-        Some("gcj02") => gcj02_to_wgs84(p.lng, p.lat),
-        Some(other) => {
-            return Err(ApiError::invalid_query(format!(
-                "unknown crs {other:?}: expected wgs84 or gcj02"
-            )));
-        }
+    let (lng, lat) = match p.crs {
+        None | Some(Crs::Wgs84) | Some(Crs::Cgcs2000) => (p.lng, p.lat),
+        Some(Crs::Gcj02) => gcj02_to_wgs84(p.lng, p.lat),
     };
     let Some(loc) = state.index.locate(lng, lat) else {
         state.metrics().locate(false);
@@ -95,10 +91,10 @@ pub(crate) async fn locate(
 #[into_params(parameter_in = Query)]
 pub(crate) struct RegionFilter {
     /// `city`, `district`, `street`, `community` or `grid`.
-    #[param(example = "street")]
-    level: Option<String>,
+    #[param(value_type = Option<crate::wire::RegionLevelName>)]
+    level: Option<RegionLevel>,
     /// Parent region code: its direct children.
-    #[param(example = "441302")]
+    #[param(value_type = Option<crate::wire::RegionCode>)]
     parent: Option<String>,
     /// Name contains this text.
     q: Option<String>,
@@ -125,16 +121,16 @@ pub(crate) async fn list_regions(
     ApiQuery(pp): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<RegionList>> {
     let page = pp.request()?;
-    let level = match non_empty(f.level) {
-        Some(l) => Some(
-            l.parse::<RegionLevel>()
-                .map_err(|e| ApiError::invalid_query(e.to_string()))?,
-        ),
-        None => None,
-    };
+    if let Some(p) = &f.parent
+        && !is_region_code(p)
+    {
+        return Err(ApiError::invalid_query(format!(
+            "parent {p:?}: expected a region code of 6, 9, 12 or 15 digits"
+        )));
+    }
     let query = RegionQuery {
-        level,
-        parent_code: non_empty(f.parent),
+        level: f.level,
+        parent_code: f.parent,
         name_contains: non_empty(f.q),
     };
     let got = state.store.list_regions(&query, page).await?;
@@ -158,7 +154,7 @@ pub(crate) struct RegionDetailParams {
     get,
     path = "/api/v1/regions/{code}",
     tag = "geography",
-    params(("code" = String, Path, description = "Region code (6, 9, 12 or 15 digits)"), RegionDetailParams),
+    params(("code" = crate::wire::RegionCode, Path, description = "Region code (6, 9, 12 or 15 digits); any other is not found"), RegionDetailParams),
     responses(
         (status = 200, description = "The region; a GeoJSON Feature (`application/geo+json`) with `geometry=true`",
             content((RegionView = "application/json"), (RegionFeature = "application/geo+json"))),

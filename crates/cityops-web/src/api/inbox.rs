@@ -49,8 +49,9 @@ pub(crate) enum RecipientView {
     /// Everyone holding the role whose region covers `region_code` (everyone with the role when
     /// it is null).
     Role {
-        #[schema(example = "dispatcher")]
+        #[schema(value_type = crate::wire::RoleName)]
         role: String,
+        #[schema(value_type = Option<crate::wire::RegionCode>)]
         region_code: Option<String>,
     },
 }
@@ -156,6 +157,7 @@ pub(crate) async fn list_inbox(
 #[serde(deny_unknown_fields)]
 pub(crate) struct MarkReadRequest {
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub ids: Vec<i64>,
 }
 

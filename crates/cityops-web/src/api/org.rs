@@ -13,7 +13,7 @@ use crate::views::{DepartmentList, DepartmentView, UserList, UserView};
 #[into_params(parameter_in = Query)]
 pub(crate) struct DepartmentFilter {
     /// Region code: departments whose scope lies within this region.
-    #[param(example = "441302")]
+    #[param(value_type = Option<crate::wire::RegionCode>)]
     region: Option<String>,
 }
 
@@ -37,8 +37,17 @@ pub(crate) async fn list_departments(
     ApiQuery(pp): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<DepartmentList>> {
     let page = pp.request()?;
-    let region = f.region.as_deref().map(str::trim).filter(|r| !r.is_empty());
-    let got = state.store.list_departments(region, page).await?;
+    if let Some(r) = &f.region
+        && !crate::wire::is_region_code(r)
+    {
+        return Err(ApiError::invalid_query(format!(
+            "region {r:?}: expected a region code of 6, 9, 12 or 15 digits"
+        )));
+    }
+    let got = state
+        .store
+        .list_departments(f.region.as_deref(), page)
+        .await?;
     Ok(axum::Json(DepartmentList::from_page(
         got,
         DepartmentView::from,
@@ -49,8 +58,8 @@ pub(crate) async fn list_departments(
 #[into_params(parameter_in = Query)]
 pub(crate) struct UserFilter {
     /// Role, e.g. `inspector`, `handler`, `admin`.
-    #[param(example = "inspector")]
-    role: Option<String>,
+    #[param(value_type = Option<crate::wire::RoleName>)]
+    role: Option<Role>,
     /// Department id.
     department_id: Option<i64>,
 }
@@ -77,13 +86,9 @@ pub(crate) async fn list_users(
 ) -> ApiResult<axum::Json<UserList>> {
     user.require(Role::Admin)?;
     let page = pp.request()?;
-    let role = match f.role.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => Some(
-            r.parse::<Role>()
-                .map_err(|e| ApiError::invalid_query(e.to_string()))?,
-        ),
-        None => None,
-    };
-    let got = state.store.list_users(role, f.department_id, page).await?;
+    let got = state
+        .store
+        .list_users(f.role, f.department_id, page)
+        .await?;
     Ok(axum::Json(UserList::from_page(got, UserView::from)))
 }

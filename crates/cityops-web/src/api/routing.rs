@@ -92,13 +92,13 @@ impl From<Department> for DepartmentRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub(crate) struct RoutingRuleView {
     /// `component` or `matter`.
-    #[schema(example = "component")]
+    #[schema(value_type = crate::wire::CategoryKindName)]
     pub category_kind: String,
     /// A 5-digit subclass, a 2-digit class or `*`.
-    #[schema(example = "01")]
+    #[schema(value_type = crate::wire::RuleCategoryCode)]
     pub category_code: String,
     /// The region the rule applies in.
-    #[schema(example = "441302")]
+    #[schema(value_type = crate::wire::RegionCode)]
     pub region_code: String,
     pub department_id: i64,
     /// Null only if the department has disappeared.
@@ -249,11 +249,12 @@ pub(crate) async fn export_rules_csv(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RuleInput {
-    #[schema(example = "component")]
+    #[schema(value_type = crate::wire::CategoryKindName)]
     pub category_kind: String,
-    #[schema(example = "01")]
+    #[schema(value_type = crate::wire::RuleCategoryCode)]
     pub category_code: String,
-    #[schema(example = "441302")]
+    /// A city, district, street or community code.
+    #[schema(value_type = crate::wire::RegionCode)]
     pub region_code: String,
     #[schema(example = "441302-municipal")]
     pub department_code: Option<String>,
@@ -633,18 +634,19 @@ pub(crate) async fn replace_rules(
 #[into_params(parameter_in = Query)]
 pub(crate) struct SuggestParams {
     /// `component` or `matter`.
-    #[param(example = "component")]
-    category_kind: String,
+    #[param(value_type = crate::wire::CategoryKindName)]
+    category_kind: CategoryKind,
     /// The 5-digit category.
-    #[param(example = "01001")]
+    #[param(value_type = crate::wire::CategoryCode)]
     category_code: String,
     /// Longitude (WGS84).
-    #[param(example = 114.41)]
+    #[param(minimum = -180.0, maximum = 180.0, example = 114.41)]
     lng: f64,
     /// Latitude (WGS84).
-    #[param(example = 23.09)]
+    #[param(minimum = -90.0, maximum = 90.0, example = 23.09)]
     lat: f64,
     /// A component (17 digits): its owner department comes first.
+    #[param(value_type = Option<crate::wire::ComponentIdCode>)]
     component_id: Option<String>,
 }
 
@@ -681,10 +683,10 @@ pub(crate) struct SuggestionView {
     params(SuggestParams),
     responses(
         (status = 200, body = SuggestionView),
-        (status = 400, description = "`invalid_query`: missing or malformed parameter, unknown component", body = ErrorBody),
+        (status = 400, description = "`invalid_query`: missing or malformed parameter", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`", body = ErrorBody),
-        (status = 404, description = "`outside_city`", body = ErrorBody),
+        (status = 404, description = "`outside_city`, or `not_found`: no such component", body = ErrorBody),
     )
 )]
 pub(crate) async fn suggest(
@@ -693,35 +695,33 @@ pub(crate) async fn suggest(
     ApiQuery(p): ApiQuery<SuggestParams>,
 ) -> ApiResult<axum::Json<SuggestionView>> {
     require_any(&user, &[Role::Admin, Role::Dispatcher, Role::Intake])?;
-    let kind = p
-        .category_kind
-        .trim()
-        .parse::<CategoryKind>()
-        .map_err(|_| ApiError::invalid_query("category_kind must be component or matter"))?;
-    let code = parse_category_code(p.category_code.trim())
+    let kind = p.category_kind;
+    let code = parse_category_code(&p.category_code)
         .map_err(|e| ApiError::invalid_query(e.to_string()))?;
-    if !(p.lng.is_finite() && p.lat.is_finite()) {
+    if !((-180.0..=180.0).contains(&p.lng) && (-90.0..=90.0).contains(&p.lat)) {
         return Err(ApiError::invalid_query(
-            "lng and lat must be finite numbers",
+            "lng must lie in [-180, 180] and lat in [-90, 90]",
         ));
+    }
+    if let Some(c) = &p.component_id
+        && !crate::wire::is_component_id(c)
+    {
+        return Err(ApiError::invalid_query(format!(
+            "component_id {c:?}: expected 17 digits"
+        )));
     }
     let place = state
         .index
         .locate(p.lng, p.lat)
         .ok_or_else(|| ApiError::of(ErrorCode::OutsideCity))?;
-    let owner = match p
-        .component_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
+    let owner = match p.component_id.as_deref() {
         None => None,
         Some(id) => {
             let c = state
                 .store
                 .get_component(id)
                 .await?
-                .ok_or_else(|| ApiError::invalid_query(format!("unknown component {id}")))?;
+                .ok_or_else(|| ApiError::not_found(format!("No component with id {id:?}.")))?;
             match c.owner_department {
                 Some(code) => state
                     .store

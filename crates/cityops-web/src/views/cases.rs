@@ -14,15 +14,19 @@ pub struct CaseLocationView {
     pub lng: f64,
     pub lat: f64,
     /// 单元网格 (15 digits).
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub grid_code: Option<String>,
     pub grid_name: Option<String>,
     /// 社区 (12 digits).
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub community_code: Option<String>,
     pub community_name: Option<String>,
     /// 街道 (9 digits).
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub street_code: Option<String>,
     pub street_name: Option<String>,
     /// 区县 (6 digits).
+    #[schema(value_type = Option<crate::wire::RegionCode>)]
     pub district_code: Option<String>,
     pub district_name: Option<String>,
     pub address: Option<String>,
@@ -32,6 +36,7 @@ pub struct CaseLocationView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PendingView {
     /// `postpone` (延期) or `suspend` (挂账).
+    #[schema(value_type = crate::wire::PendingKindName)]
     pub kind: String,
     pub reason: String,
     /// For `suspend`: until when.
@@ -85,25 +90,30 @@ pub struct CaseView {
     pub code: String,
     /// `reported`, `verifying`, `filed`, `dispatched`, `handling`, `handled`, `checking`,
     /// `closed`, `cancelled` or `suspended`.
-    #[schema(example = "dispatched")]
+    #[schema(value_type = crate::wire::CaseStatusName)]
     pub status: String,
     /// 状态中文名, e.g. 已派遣.
     pub status_name: String,
     /// `inspector`, `citizen`, `hotline`, `video_ai`, `iot` or `leader`.
+    #[schema(value_type = crate::wire::CaseSourceName)]
     pub source: String,
     pub source_name: String,
     /// `component` (部件) or `matter` (事项); null until categorised.
+    #[schema(value_type = Option<crate::wire::CategoryKindName>)]
     pub category_kind: Option<String>,
     /// 5 digits; null until categorised.
+    #[schema(value_type = Option<crate::wire::CategoryCode>)]
     pub category_code: Option<String>,
     pub category_name: Option<String>,
     /// The filing condition (立案条件) chosen at filing, by its seq.
     pub filing_seq: Option<u32>,
     /// `normal` or `urgent`.
+    #[schema(value_type = crate::wire::UrgencyName)]
     pub urgency: String,
     pub description: String,
     pub location: CaseLocationView,
     /// The component (部件, 17 digits) the report is about.
+    #[schema(value_type = Option<crate::wire::ComponentIdCode>)]
     pub component_id: Option<String>,
     pub reporter_id: Option<i64>,
     /// The reporter's name/phone (hotline and citizen reports).
@@ -121,9 +131,10 @@ pub struct CaseView {
     /// 处置截止时间 (once dispatched).
     pub deadline: Option<DateTime<Utc>>,
     /// The light of the current stage now: `green`, `yellow` or `red`.
-    #[schema(example = "green")]
+    #[schema(value_type = crate::wire::LightName)]
     pub light: String,
     /// The timed stage now: `verify`, `file`, `dispatch`, `sign`, `handle`, `check` or `close`.
+    #[schema(value_type = Option<crate::wire::StageName>)]
     pub stage: Option<String>,
     pub stage_started_at: Option<DateTime<Utc>>,
     /// When the current stage runs out (null while the clock is stopped).
@@ -150,8 +161,10 @@ pub struct CaseView {
     /// The master case this one was merged into.
     pub merged_into: Option<i64>,
     /// 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<u8>,
     /// `normal` or `overdue` (closed cases).
+    #[schema(value_type = Option<crate::wire::CloseKindName>)]
     pub close_kind: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -159,7 +172,7 @@ pub struct CaseView {
     /// Optimistic-concurrency version.
     pub version: i64,
     /// The actions the requesting user may take now (`POST /api/v1/cases/{id}/actions/{action}`).
-    #[schema(example = json!(["sign", "return"]))]
+    #[schema(value_type = Vec<crate::wire::CaseActionName>, example = json!(["sign", "return"]))]
     pub allowed_actions: Vec<String>,
     /// Ids of the photos linked to the case (single-case answers; null in lists).
     pub attachments: Option<Vec<i64>>,
@@ -170,24 +183,26 @@ pub struct CaseView {
 #[serde(default, deny_unknown_fields)]
 pub struct NewCaseRequest {
     /// Longitude; may be omitted when `component_id` is given (the component's point is used).
-    #[schema(example = 114.415)]
+    #[schema(minimum = -180.0, maximum = 180.0, example = 114.415)]
     pub lng: Option<f64>,
-    #[schema(example = 23.085)]
+    #[schema(minimum = -90.0, maximum = 90.0, example = 23.085)]
     pub lat: Option<f64>,
     /// `wgs84` (default, also CGCS2000) or `gcj02` (what phones' map apps give).
+    #[schema(value_type = Option<crate::wire::CrsName>)]
     pub crs: Option<String>,
     pub description: String,
     /// `component` or `matter`; may be omitted when the code names one category only.
-    #[schema(value_type = Option<String>, example = "component")]
+    #[schema(value_type = Option<crate::wire::CategoryKindName>)]
     pub category_kind: Option<CategoryKind>,
     /// 5-digit category code. Optional for citizens; defaults to the component's category.
-    #[schema(example = "01001")]
+    #[schema(value_type = Option<crate::wire::CategoryCode>)]
     pub category_code: Option<String>,
     /// `normal` (default) or `urgent`.
-    #[schema(value_type = Option<String>, example = "normal")]
+    #[schema(value_type = Option<crate::wire::UrgencyName>)]
     pub urgency: Option<Urgency>,
     pub address: Option<String>,
     /// The component (部件) the report is about (17 digits).
+    #[schema(value_type = Option<crate::wire::ComponentIdCode>)]
     pub component_id: Option<String>,
     /// The reporter's name and phone (hotline, citizen).
     pub contact: Option<String>,
@@ -195,6 +210,7 @@ pub struct NewCaseRequest {
     pub attachments: Vec<i64>,
     /// Intake operators may declare `video_ai` or `iot` (default `hotline`); other roles report
     /// as themselves (`inspector`, `citizen`, `leader`).
+    #[schema(value_type = Option<crate::wire::CaseSourceName>)]
     pub source: Option<String>,
 }
 
@@ -207,14 +223,15 @@ pub struct ActionBody {
     /// `deny_postpone`, `request_suspend` and `verify` with `confirmed: false`.
     pub reason: Option<String>,
     /// `file`: `component` or `matter` (default: as reported or inferred from the code).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::wire::CategoryKindName>)]
     pub category_kind: Option<CategoryKind>,
     /// `file`: the category (default: as reported).
+    #[schema(value_type = Option<crate::wire::CategoryCode>)]
     pub category_code: Option<String>,
     /// `file`: the filing condition (立案条件) by seq; its limit becomes the handling limit.
     pub filing_seq: Option<u32>,
     /// `file`: `normal` or `urgent`.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::wire::UrgencyName>)]
     pub urgency: Option<Urgency>,
     /// `dispatch`: the department (default: the suggested one).
     pub department_id: Option<i64>,
@@ -225,11 +242,68 @@ pub struct ActionBody {
     /// `request_suspend`: until when (RFC 3339).
     pub until: Option<DateTime<Utc>>,
     /// `rate`: 1–5.
+    #[schema(minimum = 1, maximum = 5)]
     pub score: Option<u8>,
     /// `verify`: whether the problem exists (default true).
     pub confirmed: Option<bool>,
     /// `merge`: the master case (default: the duplicate candidate found at intake).
     pub master_case_id: Option<i64>,
+}
+
+/// Checks what the document declares of a report's fields (the service checks the rest).
+impl NewCaseRequest {
+    pub fn check(&self) -> Result<(), String> {
+        use crate::wire::{CaseSourceName, CrsName, is_category_code, is_component_id};
+        if let Some(lng) = self.lng
+            && !(-180.0..=180.0).contains(&lng)
+        {
+            return Err("lng must lie in [-180, 180]".into());
+        }
+        if let Some(lat) = self.lat
+            && !(-90.0..=90.0).contains(&lat)
+        {
+            return Err("lat must lie in [-90, 90]".into());
+        }
+        if let Some(c) = &self.crs
+            && !CrsName::values().contains(&c.as_str())
+        {
+            return Err(format!("crs {c:?}: expected wgs84, cgcs2000 or gcj02"));
+        }
+        if let Some(s) = &self.source
+            && !CaseSourceName::values().contains(&s.as_str())
+        {
+            return Err(format!("source {s:?}: unknown source"));
+        }
+        if let Some(c) = &self.category_code
+            && !is_category_code(c)
+        {
+            return Err(format!("category_code {c:?}: expected 5 digits"));
+        }
+        if let Some(c) = &self.component_id
+            && !is_component_id(c)
+        {
+            return Err(format!("component_id {c:?}: expected 17 digits"));
+        }
+        Ok(())
+    }
+}
+
+impl ActionBody {
+    /// Checks what the document declares of the fields, whatever the action (an action ignores
+    /// the fields it does not need, but never accepts a malformed one).
+    pub fn check(&self) -> Result<(), String> {
+        if let Some(s) = self.score
+            && !(1..=5).contains(&s)
+        {
+            return Err(format!("score {s}: expected 1 to 5"));
+        }
+        if let Some(c) = &self.category_code
+            && !crate::wire::is_category_code(c)
+        {
+            return Err(format!("category_code {c:?}: expected 5 digits"));
+        }
+        Ok(())
+    }
 }
 
 impl From<ActionBody> for ActionInput {
@@ -267,9 +341,12 @@ pub struct CaseEventView {
     pub action: String,
     /// Null for the system.
     pub actor_id: Option<i64>,
+    #[schema(value_type = Option<crate::wire::RoleName>)]
     pub actor_role: Option<String>,
     pub at: DateTime<Utc>,
+    #[schema(value_type = Option<crate::wire::CaseStatusName>)]
     pub from_status: Option<String>,
+    #[schema(value_type = crate::wire::CaseStatusName)]
     pub to_status: String,
     pub comment: Option<String>,
     pub attachments: Vec<i64>,

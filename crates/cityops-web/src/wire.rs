@@ -1,0 +1,456 @@
+//! The OpenAPI schemas of the API's vocabularies and codes, generated from the code: every
+//! enumeration lists the wire names of its domain type (`as_str` over the domain's list, so the
+//! document cannot drift from what the server parses and answers), and every code carries the
+//! pattern the server checks ([`is_region_code`], [`is_category_code`], …).
+//!
+//! Fields and parameters that travel as strings refer to these with
+//! `#[schema(value_type = wire::Role)]` / `#[param(value_type = wire::Role)]`.
+use std::borrow::Cow;
+
+use cityops_domain::case::{CaseAction, CaseSource, CaseStatus, CloseKind, Stage, Urgency};
+use cityops_domain::{
+    CategoryKind, ComponentStatus, DepartmentKind, LimitUnit, RegionLevel, Role,
+    calendar::{DayKind, Light},
+};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{RefOr, schema::SchemaType};
+
+/// 6, 9, 12 or 15 digits: district (区县), street (街道), community (社区), unit grid (单元网格).
+pub const REGION_CODE_PATTERN: &str = "^[0-9]{6}([0-9]{3}){0,3}$";
+/// A 15-digit unit grid (单元网格) code.
+pub const GRID_CODE_PATTERN: &str = "^[0-9]{15}$";
+/// A 5-digit category (小类) code.
+pub const CATEGORY_CODE_PATTERN: &str = "^[0-9]{5}$";
+/// A 5-digit category or a 2-digit class (大类) code.
+pub const CATEGORY_OR_CLASS_PATTERN: &str = "^[0-9]{2}([0-9]{3})?$";
+/// A rule's category: 5-digit subclass, 2-digit class or `*` (every category of the kind).
+pub const RULE_CATEGORY_PATTERN: &str = "^([0-9]{2}|[0-9]{5}|\\*)$";
+/// A 17-digit component id (管理部件标识码).
+pub const COMPONENT_ID_PATTERN: &str = "^[0-9]{17}$";
+/// `lng1,lat1,lng2,lat2`: two opposite corners of a box (WGS84 degrees in plain decimal
+/// notation, longitudes within ±180, latitudes within ±90), usually `minLng,minLat,maxLng,maxLat`.
+pub const BBOX_PATTERN: &str = concat!(
+    "^",
+    "-?(180(\\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\\.[0-9]+)?),",
+    "-?(90(\\.0+)?|[1-8]?[0-9](\\.[0-9]+)?),",
+    "-?(180(\\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\\.[0-9]+)?),",
+    "-?(90(\\.0+)?|[1-8]?[0-9](\\.[0-9]+)?)",
+    "$"
+);
+
+/// Whether `s` matches `pattern` (one of this module's), as the document declares it.
+fn matches(pattern: &'static str, s: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static COMPILED: LazyLock<Mutex<HashMap<&'static str, regex::Regex>>> =
+        LazyLock::new(Default::default);
+    let mut map = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(pattern)
+        .or_insert_with(|| regex::Regex::new(pattern).expect("the module's patterns compile"))
+        .is_match(s)
+}
+
+/// [`REGION_CODE_PATTERN`].
+pub fn is_region_code(s: &str) -> bool {
+    matches(REGION_CODE_PATTERN, s)
+}
+
+/// [`GRID_CODE_PATTERN`].
+pub fn is_grid_code(s: &str) -> bool {
+    matches(GRID_CODE_PATTERN, s)
+}
+
+/// [`CATEGORY_CODE_PATTERN`].
+pub fn is_category_code(s: &str) -> bool {
+    matches(CATEGORY_CODE_PATTERN, s)
+}
+
+/// [`CATEGORY_OR_CLASS_PATTERN`].
+pub fn is_category_or_class(s: &str) -> bool {
+    matches(CATEGORY_OR_CLASS_PATTERN, s)
+}
+
+/// [`COMPONENT_ID_PATTERN`].
+pub fn is_component_id(s: &str) -> bool {
+    matches(COMPONENT_ID_PATTERN, s)
+}
+
+/// Parses [`BBOX_PATTERN`] into `[min_lng, min_lat, max_lng, max_lat]` (the corners in either
+/// order); `None` when `s` does not match it.
+pub fn parse_bbox(s: &str) -> Option<[f64; 4]> {
+    if !matches(BBOX_PATTERN, s) {
+        return None;
+    }
+    let v: Vec<f64> = s
+        .split(',')
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let [a, b, c, d] = <[f64; 4]>::try_from(v).ok()?;
+    Some([a.min(c), b.min(d), a.max(c), b.max(d)])
+}
+
+fn string_schema(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .description(Some(description.to_string()))
+}
+
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident, $desc:literal, $values:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $name {
+            /// The wire names, in the domain's order.
+            pub fn values() -> Vec<&'static str> {
+                $values
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                string_schema($desc).enum_values(Some($name::values())).into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+macro_rules! wire_pattern {
+    ($(#[$doc:meta])* $name:ident, $desc:literal, $pattern:expr, $example:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                string_schema($desc)
+                    .pattern(Some($pattern))
+                    .examples([$example])
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().copied().map(f).collect()
+}
+
+wire_enum!(
+    /// `component` (部件) or `matter` (事项).
+    CategoryKindName,
+    "`component` (部件) or `matter` (事项).",
+    names(&[CategoryKind::Component, CategoryKind::Matter], CategoryKind::as_str)
+);
+wire_enum!(
+    /// Region levels.
+    RegionLevelName,
+    "Region level: 市/区县/街道/社区/单元网格.",
+    names(&RegionLevel::ALL, RegionLevel::as_str)
+);
+wire_enum!(
+    /// Roles.
+    RoleName,
+    "A role (角色).",
+    names(&Role::ALL, Role::as_str)
+);
+wire_enum!(
+    /// Department kinds.
+    DepartmentKindName,
+    "A department kind (部门类别).",
+    names(&DepartmentKind::ALL, DepartmentKind::as_str)
+);
+wire_enum!(
+    /// Case statuses.
+    CaseStatusName,
+    "A case status (案件状态).",
+    names(CaseStatus::ALL, CaseStatus::as_str)
+);
+wire_enum!(
+    /// Case sources.
+    CaseSourceName,
+    "Where a report came from (案件来源).",
+    names(CaseSource::ALL, CaseSource::as_str)
+);
+wire_enum!(
+    /// Urgency.
+    UrgencyName,
+    "`normal` (一般) or `urgent` (紧急).",
+    names(Urgency::ALL, Urgency::as_str)
+);
+wire_enum!(
+    /// Timed stages.
+    StageName,
+    "A timed stage of the case loop.",
+    names(Stage::ALL, Stage::as_str)
+);
+wire_enum!(
+    /// Case actions.
+    CaseActionName,
+    "A case action (`POST /api/v1/cases/{id}/actions/{action}`).",
+    names(CaseAction::ALL, CaseAction::as_str)
+);
+wire_enum!(
+    /// How a case was closed.
+    CloseKindName,
+    "`normal` (正常结案) or `overdue` (超时结案).",
+    names(CloseKind::ALL, CloseKind::as_str)
+);
+wire_enum!(
+    /// Lights.
+    LightName,
+    "The light of a stage: `green`, `yellow` or `red`.",
+    names(&Light::ALL, Light::as_str)
+);
+wire_enum!(
+    /// Limit units.
+    LimitUnitName,
+    "A time-limit unit (时限单位).",
+    names(&LimitUnit::ALL, LimitUnit::as_str)
+);
+wire_enum!(
+    /// Component statuses.
+    ComponentStatusName,
+    "A component's status (部件状态).",
+    names(&ComponentStatus::ALL, ComponentStatus::as_str)
+);
+wire_enum!(
+    /// Holiday-schedule day kinds.
+    DayKindName,
+    "`holiday` (法定节假日) or `workday` (调休上班).",
+    names(&[DayKind::Holiday, DayKind::Workday], DayKind::as_str)
+);
+wire_enum!(
+    /// Pending request kinds.
+    PendingKindName,
+    "`postpone` (延期) or `suspend` (挂账).",
+    vec!["postpone", "suspend"]
+);
+wire_enum!(
+    /// Coordinate systems of a given point.
+    CrsName,
+    "Coordinate system of a point: `wgs84` (the default; `cgcs2000` is the same to a metre) or \
+     `gcj02` (what phones' map apps give).",
+    Crs::ALL.iter().map(|c| c.as_str()).collect()
+);
+wire_enum!(
+    /// Sort orders of the case list.
+    CaseSortName,
+    "Order of the case list.",
+    vec!["created_desc", "created_asc", "due_asc", "updated_desc"]
+);
+wire_enum!(
+    /// Error codes.
+    ErrorCodeName,
+    "A stable error code (see the error table in the description).",
+    crate::error::ERROR_TABLE.iter().map(|s| s.name).collect()
+);
+
+wire_pattern!(
+    /// A region code.
+    RegionCode,
+    "Region code: 6 (区县), 9 (街道), 12 (社区) or 15 (单元网格) digits.",
+    REGION_CODE_PATTERN,
+    "441302001"
+);
+wire_pattern!(
+    /// A unit grid code.
+    GridCode,
+    "Unit grid (单元网格) code: 15 digits.",
+    GRID_CODE_PATTERN,
+    "441302001001001"
+);
+wire_pattern!(
+    /// A box.
+    BoundingBox,
+    "`lng1,lat1,lng2,lat2`: two opposite corners (WGS84 degrees, plain decimals), usually \
+     `minLng,minLat,maxLng,maxLat`.",
+    BBOX_PATTERN,
+    "114.40,23.08,114.42,23.10"
+);
+wire_pattern!(
+    /// A category code.
+    CategoryCode,
+    "5-digit category code (class + subclass).",
+    CATEGORY_CODE_PATTERN,
+    "01001"
+);
+wire_pattern!(
+    /// A category or class code.
+    CategoryOrClassCode,
+    "5-digit category code or 2-digit class code.",
+    CATEGORY_OR_CLASS_PATTERN,
+    "01001"
+);
+wire_pattern!(
+    /// A routing rule's category.
+    RuleCategoryCode,
+    "5-digit category, 2-digit class, or `*` for every category of the kind.",
+    RULE_CATEGORY_PATTERN,
+    "01"
+);
+wire_pattern!(
+    /// A component id.
+    ComponentIdCode,
+    "17-digit component id (管理部件标识码).",
+    COMPONENT_ID_PATTERN,
+    "44130201001000042"
+);
+
+/// A comma-separated list of case statuses, e.g. `dispatched,handling`.
+pub struct CaseStatusList;
+
+impl utoipa::PartialSchema for CaseStatusList {
+    fn schema() -> RefOr<Schema> {
+        let one = format!("({})", CaseStatusName::values().join("|"));
+        string_schema("Case statuses, comma-separated (no spaces), e.g. `dispatched,handling`.")
+            .pattern(Some(format!("^{one}(,{one})*$")))
+            .examples(["dispatched,handling"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CaseStatusList {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("CaseStatusList")
+    }
+}
+
+/// A date (`YYYY-MM-DD`, a whole local day) or an RFC 3339 instant.
+pub struct DateOrInstant;
+
+impl utoipa::PartialSchema for DateOrInstant {
+    fn schema() -> RefOr<Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, KnownFormat, SchemaFormat};
+        let of = |f: KnownFormat| {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::new(Type::String))
+                .format(Some(SchemaFormat::KnownFormat(f)))
+        };
+        AnyOfBuilder::new()
+            .item(of(KnownFormat::Date))
+            .item(of(KnownFormat::DateTime))
+            .description(Some(
+                "A date (`YYYY-MM-DD`, local to the calendar's zone) or an RFC 3339 instant.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DateOrInstant {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("DateOrInstant")
+    }
+}
+
+/// A coordinate system the API accepts for a given point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Crs {
+    Wgs84,
+    Cgcs2000,
+    Gcj02,
+}
+
+impl Crs {
+    pub const ALL: [Crs; 3] = [Crs::Wgs84, Crs::Cgcs2000, Crs::Gcj02];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Crs::Wgs84 => "wgs84",
+            Crs::Cgcs2000 => "cgcs2000",
+            Crs::Gcj02 => "gcj02",
+        }
+    }
+}
+
+/// Every schema of this module, for the document's components.
+pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
+    use utoipa::{PartialSchema, ToSchema};
+    fn one<T: ToSchema>() -> (String, RefOr<Schema>) {
+        (T::name().into_owned(), <T as PartialSchema>::schema())
+    }
+    vec![
+        one::<CategoryKindName>(),
+        one::<RegionLevelName>(),
+        one::<RoleName>(),
+        one::<DepartmentKindName>(),
+        one::<CaseStatusName>(),
+        one::<CaseSourceName>(),
+        one::<UrgencyName>(),
+        one::<StageName>(),
+        one::<CaseActionName>(),
+        one::<CloseKindName>(),
+        one::<LightName>(),
+        one::<LimitUnitName>(),
+        one::<ComponentStatusName>(),
+        one::<DayKindName>(),
+        one::<PendingKindName>(),
+        one::<CrsName>(),
+        one::<CaseSortName>(),
+        one::<ErrorCodeName>(),
+        one::<CaseStatusList>(),
+        one::<DateOrInstant>(),
+        one::<RegionCode>(),
+        one::<GridCode>(),
+        one::<BoundingBox>(),
+        one::<CategoryCode>(),
+        one::<CategoryOrClassCode>(),
+        one::<RuleCategoryCode>(),
+        one::<ComponentIdCode>(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_and_checks_agree_on_samples() {
+        assert!(is_region_code("441302"));
+        assert!(is_region_code("441302001001001"));
+        assert!(!is_region_code("4413020"));
+        assert!(!is_region_code(" 441302"));
+        assert!(!is_region_code("441302\n"));
+        assert!(is_grid_code("441302001001001") && !is_grid_code("441302001001"));
+        assert_eq!(
+            parse_bbox("114.42,23.1,114.4,23.08"),
+            Some([114.4, 23.08, 114.42, 23.1])
+        );
+        for bad in [
+            "",
+            "1,2,3",
+            "1,2,3,4,5",
+            "a,2,3,4",
+            "NaN,0,1,1",
+            "1e1,0,1,1",
+            "181,0,1,1",
+            "0,91,1,1",
+            " 1,2,3,4",
+            "01,2,3,4",
+        ] {
+            assert_eq!(parse_bbox(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_bbox("-180,-90,180.0,90.00"),
+            Some([-180.0, -90.0, 180.0, 90.0])
+        );
+        assert!(is_category_or_class("01") && is_category_or_class("01001"));
+        assert!(!is_category_or_class("010"));
+        assert!(is_component_id("44130201001000042"));
+        assert!(!is_component_id("4413020100100004"));
+        assert_eq!(CrsName::values(), ["wgs84", "cgcs2000", "gcj02"]);
+        assert!(CaseActionName::values().contains(&"approve_postpone"));
+    }
+}
