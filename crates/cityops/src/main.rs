@@ -146,6 +146,11 @@ struct UserAddArgs {
     db: DbArgs,
 }
 
+/// mimalloc instead of glibc's allocator: many small, short-lived allocations per request
+/// (JSON, rows, views) on few cores; see docs/PERFORMANCE.md, "Report intake".
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
