@@ -66,7 +66,7 @@ pub(crate) async fn locate(
             )));
         }
     };
-    let Some(loc) = state.index.locate(lng, lat) else {
+    let Some(loc) = state.index.locate(lng, lat).map(|l| l.into_owned()) else {
         state.metrics().locate(false);
         return Err(ApiError::of(ErrorCode::OutsideCity));
     };
