@@ -4,18 +4,19 @@
 //!
 //! Derives the Huizhou demo city (districts and divisions embedded by cityops-seed, synthetic streets,
 //! communities and ≈100 m unit grids from cityops-geo), builds the in-memory `RegionIndex`, and times
-//! `locate` on N random points of the core box on one thread. With `--postgres` it then loads the same
-//! grid polygons into a fresh PostGIS database (GiST index) and times the same points with `ST_Contains`:
-//! one prepared statement per point over one connection, and one set-based query over an `unnest` of
-//! all points. Run it through `bench/locate.sh`, which installs PostGIS when missing.
+//! `locate` on N random points of the core box on one thread (and, beside it, the R-tree-only path the
+//! bucket grids replaced, after checking both answer the same for every point). With `--postgres` it then
+//! loads the same grid polygons into a fresh PostGIS database (GiST index) and times the same points with
+//! `ST_Contains`: one prepared statement per point over one connection, and one set-based query over an
+//! `unnest` of all points. Run it through `bench/locate.sh`, which installs PostGIS when missing.
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use cityops_domain::{Region, RegionLevel};
-use cityops_geo::RegionIndex;
 use cityops_geo::derive::{DeriveParams, derive_city};
+use cityops_geo::{Location, RegionIndex};
 use cityops_seed::DemoCity;
 use cityops_seed::reference;
 use rand::{Rng, SeedableRng};
@@ -136,27 +137,27 @@ fn locate(args: &Args) -> Result<()> {
         })
         .collect();
 
+    println!("index: {}", city.index.describe());
     // Warm-up pass (also the reference answers for the PostGIS comparison).
     let answers: Vec<Option<String>> = points
         .iter()
-        .map(|&(x, y)| city.index.locate(x, y).and_then(|l| l.grid_code))
+        .map(|&(x, y)| {
+            city.index
+                .locate(x, y)
+                .and_then(|l| l.grid_code.map(str::to_owned))
+        })
         .collect();
     let in_grid = answers.iter().filter(|a| a.is_some()).count();
-
-    let mut best = Duration::MAX;
-    for _ in 0..3 {
-        let t = Instant::now();
-        let mut hits = 0usize;
-        for &(x, y) in &points {
-            if let Some(l) = city.index.locate(black_box(x), black_box(y)) {
-                hits += usize::from(l.grid_code.is_some());
-                black_box(&l);
-            }
-        }
-        let d = t.elapsed();
-        assert_eq!(hits, in_grid);
-        best = best.min(d);
+    // The bucket grids answer what the R-trees answer (all four codes), for every point.
+    let differ = points
+        .iter()
+        .filter(|&&(x, y)| city.index.locate(x, y) != city.index.locate_rtree(x, y))
+        .count();
+    if differ != 0 {
+        bail!("{differ} points located differently by the bucket grids and the R-trees");
     }
+
+    let best = best_of_3(&points, in_grid, |x, y| city.index.locate(x, y));
     let rust_rate = rate(points.len(), best);
     println!(
         "rust RegionIndex::locate: {} points ({} in a grid) in {:.3?} (best of 3) → {:.0} lookups/s on one thread",
@@ -164,6 +165,12 @@ fn locate(args: &Args) -> Result<()> {
         in_grid,
         best,
         rust_rate
+    );
+    let tree = best_of_3(&points, in_grid, |x, y| city.index.locate_rtree(x, y));
+    println!(
+        "rust R-tree path only (the fallback; same answers for all points): {:.3?} (best of 3) → {:.0} lookups/s",
+        tree,
+        rate(points.len(), tree)
     );
 
     let Some(url) = &args.postgres else {
@@ -181,6 +188,29 @@ fn locate(args: &Args) -> Result<()> {
         rust_rate,
         args.pg_point_queries,
     ))
+}
+
+/// Best of three timed passes of `locate` over all points (after the caller's warm-up).
+fn best_of_3<'a>(
+    points: &[(f64, f64)],
+    in_grid: usize,
+    locate: impl Fn(f64, f64) -> Option<Location<'a>>,
+) -> Duration {
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let mut hits = 0usize;
+        for &(x, y) in points {
+            if let Some(l) = locate(black_box(x), black_box(y)) {
+                hits += usize::from(l.grid_code.is_some());
+                black_box(&l);
+            }
+        }
+        let d = t.elapsed();
+        assert_eq!(hits, in_grid);
+        best = best.min(d);
+    }
+    best
 }
 
 fn db_url(server_url: &str, db: &str) -> String {

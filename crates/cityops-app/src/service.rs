@@ -547,7 +547,7 @@ impl CaseService {
                 ));
             }
         };
-        let Some(located) = self.index.locate(lng, lat) else {
+        let Some(located) = self.index.locate(lng, lat).map(|l| l.into_owned()) else {
             return Err(ServiceError::OutsideCity);
         };
         let location = CaseLocation {

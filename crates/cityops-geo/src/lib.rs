@@ -16,7 +16,7 @@ pub mod gcj02;
 mod index;
 mod pip;
 
-pub use index::{Location, RegionIndex};
+pub use index::{Location, LocationBuf, RegionIndex};
 
 /// Errors of the geography crate; each message names what failed.
 #[derive(Debug, thiserror::Error)]

@@ -43,7 +43,7 @@ fn check_city(d: &common::Derived, streets: usize, communities: usize) {
             loc.community_code
         };
         assert_eq!(
-            code.as_deref(),
+            code,
             Some(r.code.as_str()),
             "centre of {} locates elsewhere",
             r.code

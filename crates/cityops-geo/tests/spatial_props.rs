@@ -196,7 +196,7 @@ proptest! {
         let c = if corner { a } else { Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) } };
         let want = brute_force(grids, c);
         let got = huizhou().index.locate(c.x, c.y);
-        let got_grid = got.as_ref().and_then(|l| l.grid_code.as_deref());
+        let got_grid = got.as_ref().and_then(|l| l.grid_code);
         prop_assert_eq!(got_grid, want, "point {:?}", c);
         // Corners and axis-parallel (lattice) edges are exactly representable: never lost.
         if corner || a.x == b.x || a.y == b.y {
@@ -215,11 +215,11 @@ proptest! {
             None => prop_assert!(loc.is_none_or(|l| l.grid_code.is_none()), "{:?}", c),
             Some(d) => {
                 let loc = loc.unwrap();
-                let grid = loc.grid_code.as_deref().unwrap_or_else(|| panic!("no grid at {c:?}"));
+                let grid = loc.grid_code.unwrap_or_else(|| panic!("no grid at {c:?}"));
                 prop_assert_eq!(Some(grid), brute_force(grids(), c));
-                prop_assert_eq!(loc.community_code.as_deref(), Some(&grid[..12]));
-                prop_assert_eq!(loc.street_code.as_deref(), Some(&grid[..9]));
-                prop_assert_eq!(loc.district_code.as_str(), d);
+                prop_assert_eq!(loc.community_code, Some(&grid[..12]));
+                prop_assert_eq!(loc.street_code, Some(&grid[..9]));
+                prop_assert_eq!(loc.district_code, d);
             }
         }
     }
@@ -252,7 +252,46 @@ proptest! {
         let street_has_communities = cm.codes.iter().any(|code| code.starts_with(hits[0]));
         prop_assert_eq!(chits, usize::from(street_has_communities), "{:?}", c);
         let loc = h.index.locate(c.x, c.y).unwrap();
-        prop_assert_eq!(loc.street_code.as_deref(), Some(hits[0]));
-        prop_assert_eq!(loc.district_code.as_str(), d.code.as_str());
+        prop_assert_eq!(loc.street_code, Some(hits[0]));
+        prop_assert_eq!(loc.district_code, d.code.as_str());
+    }
+
+    /// The bucket-grid path answers exactly what the R-tree path answers (all four codes), and the grid
+    /// brute force picks: at random points of (and around) the whole city, at grid corners and on grid
+    /// edges, within a few ulps of the grid level's bucket edges, and outside everything.
+    #[test]
+    fn buckets_answer_like_the_rtree_and_brute_force(
+        kind in 0u8..5,
+        g in 0usize..1_000_000,
+        v in 0usize..64,
+        k in 0usize..100_000,
+        fx in -0.05f64..1.05,
+        fy in -0.05f64..1.05,
+        dx in -2i64..=2,
+        dy in -2i64..=2,
+    ) {
+        let h = huizhou();
+        let bb = h.index.bbox().unwrap();
+        let (w, ht) = (bb[2] - bb[0], bb[3] - bb[1]);
+        let grids = grids();
+        let ring = &grids.polys[g % grids.polys.len()].0[0].exterior().0;
+        let vertex = ring[v % (ring.len() - 1)];
+        let ulps = |x: f64, d: i64| (0..d.unsigned_abs()).fold(x, |x, _| if d > 0 { x.next_up() } else { x.next_down() });
+        let c = match kind {
+            0 => Coord { x: bb[0] + fx * w, y: bb[1] + fy * ht },
+            1 => vertex,
+            2 => Coord { x: vertex.x, y: ulps(vertex.y, dy) },
+            3 => {
+                let b = h.index.grid_buckets().expect("the grid level has a bucket grid");
+                let (nx, ny) = (((bb[2] - b[0]) / b[2]) as usize + 1, ((bb[3] - b[1]) / b[3]) as usize + 1);
+                let x = b[0] + (k % nx) as f64 * b[2];
+                let y = b[1] + (k / nx % ny) as f64 * b[3];
+                Coord { x: ulps(x, dx), y: ulps(y, dy) }
+            }
+            _ => Coord { x: bb[0] - 0.5 - fx, y: bb[1] + fy * ht },
+        };
+        let fast = h.index.locate(c.x, c.y);
+        prop_assert_eq!(fast, h.index.locate_rtree(c.x, c.y), "point {:?}", c);
+        prop_assert_eq!(fast.and_then(|l| l.grid_code), brute_force(grids, c), "point {:?}", c);
     }
 }

@@ -701,7 +701,7 @@ impl Placer<'_> {
         m: &Mix,
         n: usize,
         rng: &mut ChaCha8Rng,
-    ) -> Result<Vec<(f64, f64, cityops_geo::Location)>, ImportError> {
+    ) -> Result<Vec<(f64, f64, cityops_geo::LocationBuf)>, ImportError> {
         let mut out = Vec::with_capacity(n);
         let mut misses = 0usize;
         while out.len() < n {
@@ -735,7 +735,7 @@ impl Placer<'_> {
                 let y = road.start.1 + road.dir.1 * along + normal.1 * off;
                 let (lng, lat) = self.frame.to_lng_lat(x, y);
                 let (lng, lat) = (round7(lng), round7(lat));
-                match self.index.locate(lng, lat) {
+                match self.index.locate(lng, lat).map(|l| l.into_owned()) {
                     Some(loc) => {
                         misses = 0;
                         out.push((lng, lat, loc));

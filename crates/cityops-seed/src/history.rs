@@ -568,7 +568,7 @@ fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
 /// Locates a point into a unit grid, or `None`.
 fn locate(index: &RegionIndex, lng: f64, lat: f64, address: String) -> Option<CaseLocation> {
     let (lng, lat) = ((lng * 1e7).round() / 1e7, (lat * 1e7).round() / 1e7);
-    let loc = index.locate(lng, lat)?;
+    let loc = index.locate(lng, lat)?.into_owned();
     loc.grid_code.as_ref()?;
     Some(CaseLocation {
         lng,

@@ -525,7 +525,7 @@ async fn assign_grids(store: &dyn Store, batch: &mut ImportBatch) -> anyhow::Res
         .iter_mut()
         .filter(|c| c.grid_code.is_none())
     {
-        if let Some(loc) = index.locate(c.lng, c.lat) {
+        if let Some(loc) = index.locate(c.lng, c.lat).map(|l| l.into_owned()) {
             c.grid_code = loc.grid_code;
             if c.community_code.is_none() {
                 c.community_code = loc.community_code;

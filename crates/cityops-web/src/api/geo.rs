@@ -62,7 +62,7 @@ pub(crate) async fn locate(
         None | Some(Crs::Wgs84) | Some(Crs::Cgcs2000) => (p.lng, p.lat),
         Some(Crs::Gcj02) => gcj02_to_wgs84(p.lng, p.lat),
     };
-    let Some(loc) = state.index.locate(lng, lat) else {
+    let Some(loc) = state.index.locate(lng, lat).map(|l| l.into_owned()) else {
         state.metrics().locate(false);
         return Err(ApiError::of(ErrorCode::OutsideCity));
     };

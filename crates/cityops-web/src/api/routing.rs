@@ -713,6 +713,7 @@ pub(crate) async fn suggest(
     let place = state
         .index
         .locate(p.lng, p.lat)
+        .map(|l| l.into_owned())
         .ok_or_else(|| ApiError::of(ErrorCode::OutsideCity))?;
     let owner = match p.component_id.as_deref() {
         None => None,
