@@ -57,6 +57,35 @@ pub struct SqliteStore {
     read: SqlitePool,
     /// Reports and transitions waiting to be written in a group (see `group_write`).
     queue: Arc<group_write::Queue>,
+    /// The connection that checkpoints the WAL beside the writer (file databases only); the
+    /// checkpointer task stops when the last clone of the store is dropped.
+    checkpoint: Option<Arc<SqlitePool>>,
+}
+
+/// How often the WAL is checkpointed beside the writer.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies committed WAL pages into the database file every [`CHECKPOINT_EVERY`] with a PASSIVE
+/// checkpoint on its own connection: it never waits for, nor blocks, the writer or the readers,
+/// so commits (and the answers waiting for them) do not stall on a checkpoint of many pages.
+fn spawn_checkpointer(pool: std::sync::Weak<SqlitePool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(pool) = pool.upgrade() else { return };
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool.as_ref())
+                .await
+            {
+                tracing::debug!(error = %e, "WAL checkpoint failed; the writer's own checkpoint remains");
+            }
+        }
+    });
 }
 
 /// Whether a SQLite URL names an in-memory database.
@@ -89,6 +118,7 @@ impl SqliteStore {
                 write: pool.clone(),
                 read: pool,
                 queue: Arc::new(group_write::new_queue()),
+                checkpoint: None,
             });
         }
 
@@ -111,9 +141,9 @@ impl SqliteStore {
                     .synchronous(SqliteSynchronous::Full)
                     // Savepoint journals (a write group member by member) in memory, not a file.
                     .pragma("temp_store", "MEMORY")
-                    // Checkpoint every ~16 MB of WAL instead of every ~4 MB: fewer checkpoints (each
-                    // copies pages and flushes the database file inside a commit).
-                    .pragma("wal_autocheckpoint", "4000")
+                    // Checkpoints run beside the writer (`checkpointer`); the writer checkpoints
+                    // itself only when the WAL passes ~40 MB, as a backstop.
+                    .pragma("wal_autocheckpoint", "10000")
                     // 64 MB of page cache: large writes (imports, history) spill less.
                     .pragma("cache_size", "-65536"),
             )
@@ -121,13 +151,21 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(format!("cannot open {url}: {e}")))?;
         let read = SqlitePoolOptions::new()
             .max_connections(READ_POOL_SIZE)
-            .connect_with(base.pragma("query_only", "ON"))
+            .connect_with(base.clone().pragma("query_only", "ON"))
             .await
             .map_err(|e| StoreError::Database(format!("cannot open {url} for reading: {e}")))?;
+        let checkpoint = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base)
+            .await
+            .map_err(|e| StoreError::Database(format!("cannot open {url} to checkpoint: {e}")))?;
+        let checkpoint = Arc::new(checkpoint);
+        spawn_checkpointer(Arc::downgrade(&checkpoint));
         Ok(Self {
             write,
             read,
             queue: Arc::new(group_write::new_queue()),
+            checkpoint: Some(checkpoint),
         })
     }
 
@@ -139,6 +177,9 @@ impl SqliteStore {
 
     /// Closes the pools (waits for connections in use to be returned).
     pub async fn close(&self) {
+        if let Some(c) = &self.checkpoint {
+            c.close().await;
+        }
         self.read.close().await;
         self.write.close().await;
     }

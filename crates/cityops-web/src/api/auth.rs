@@ -145,12 +145,8 @@ pub(crate) async fn logout(
 ) -> ApiResult<Response> {
     let token = session_token(&headers)?.ok_or_else(ApiError::unauthenticated)?;
     // Only a live session can be logged out: any other token is 401, as for every secured call.
-    let live = plausible_token(&token)
-        && state
-            .app
-            .session_user(&token_hash(&token))
-            .await?
-            .is_some();
+    let live =
+        plausible_token(&token) && state.app.session_user(&token_hash(&token)).await?.is_some();
     if !live {
         return Err(ApiError::new(
             ErrorCode::Unauthenticated,
