@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # Bounded soak: reports at a steady rate (by default half the intake maximum measured by
 # bench/intake.sh) with the deadline watcher running and several readers listing, opening and
-# counting cases, for a few minutes. The server's resident memory is sampled every second; wrk runs
+# counting cases (each waiting a second between requests, as people at consoles do), for a few minutes. The server's resident memory is sampled every second; wrk runs
 # in back-to-back segments so that each segment has its own p99. At the end the script writes
 # the samples (CSV), a plotted curve (SVG: memory and per-segment p99 over time) and a Markdown
 # summary that checks: memory flat, p99 within target, zero errors, audit chain intact.
 #
-#   bench/soak.sh [--rate 1500] [--minutes 4] [--segment 20] [--readers 8] [--db sqlite|postgres]
-#                 [--out docs/perf]
+#   bench/soak.sh [--rate 1500] [--minutes 4] [--segment 20] [--readers 4] [--reader-think-ms 1000]
+#                 [--db sqlite|postgres] [--out docs/perf]
+#
+# Mind the daily code space: a case code is YYYYMMDD + 5 digits, so one day holds at most 99,999
+# reports; rate × minutes × 60 must stay below that (e.g. 400/s for 4 minutes), or the reports past
+# it are refused (409) as they would be in production.
 #
 # The rate is paced by wrk connections with a fixed think time (bench/wrk/paced_report.lua), so
 # it is an offered load, not a ceiling. Needs wrk (installed when missing) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RATE=1500; MINUTES=4; SEGMENT=20; READERS=8; DB_KIND=sqlite; OUT=docs/perf; P99_TARGET_MS=50
+RATE=1500; MINUTES=4; SEGMENT=20; READERS=4; READER_THINK_MS=1000; DB_KIND=sqlite; OUT=docs/perf; P99_TARGET_MS=50
 while [ $# -gt 0 ]; do
     case "$1" in
         --rate) RATE="$2"; shift 2 ;;
         --minutes) MINUTES="$2"; shift 2 ;;
         --segment) SEGMENT="$2"; shift 2 ;;
         --readers) READERS="$2"; shift 2 ;;
+        --reader-think-ms) READER_THINK_MS="$2"; shift 2 ;;
         --db) DB_KIND="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
         *) echo "soak.sh: unknown flag $1" >&2; exit 2 ;;
@@ -81,7 +86,7 @@ SEGMENTS=$(( MINUTES * 60 / SEGMENT ))
 : >"$WORK/segments.csv"
 for s in $(seq 1 "$SEGMENTS"); do
     t0=$(python3 -c "import time; print(f'{time.time() - $START:.1f}')")
-    CITYOPS_TOKENS="$READER_TOKENS" wrk -t1 -c"$READERS" -d"${SEGMENT}s" -s bench/wrk/read.lua \
+    CITYOPS_TOKENS="$READER_TOKENS" CITYOPS_THINK_MS="$READER_THINK_MS" wrk -t1 -c"$READERS" -d"${SEGMENT}s" -s bench/wrk/read.lua \
         "http://127.0.0.1:$PORT" >"$WORK/read-$s.txt" 2>&1 &
     reader=$!
     CITYOPS_TOKENS="$TOKENS" CITYOPS_THINK_MS="$THINK_MS" wrk -t2 -c"$CLIENTS" -d"${SEGMENT}s" \

@@ -1,7 +1,9 @@
 -- wrk script: what console readers do while reports come in — list the newest cases, open one,
 -- count by status, read the inbox. Tokens from CITYOPS_TOKENS (space-separated), one per connection.
+-- Each connection waits CITYOPS_THINK_MS (default 250) between requests, as a person at a console does.
 local tokens = {}
 for t in string.gmatch(os.getenv("CITYOPS_TOKENS") or "", "%S+") do tokens[#tokens + 1] = t end
+local think = tonumber(os.getenv("CITYOPS_THINK_MS") or "250")
 local counter = 0
 local token
 local paths = {
@@ -26,6 +28,10 @@ request = function()
   local p = paths[math.random(#paths)]
   if p == "/api/v1/cases/1" then p = "/api/v1/cases/" .. math.random(1, 70000) end
   return wrk.format("GET", p, {["Authorization"] = "Bearer " .. token})
+end
+
+delay = function()
+  return think
 end
 
 done = function(summary, latency, requests)

@@ -21,11 +21,16 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connections in the pool.
 const POOL_SIZE: u32 = 10;
+/// Connections that serve only the session lookup and the duplicate check.
+const HOT_POOL_SIZE: u32 = 2;
 
 /// The PostgreSQL store. Cheap to clone (the pool is reference-counted).
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Connections of the request path that must never wait behind console reads: the session
+    /// lookup and the duplicate check of every report.
+    hot: PgPool,
     /// Reports and transitions waiting to be written in a group (see `cases`).
     queue: std::sync::Arc<cases::Queue>,
 }
@@ -40,17 +45,25 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
+        let hot = PgPoolOptions::new()
+            .max_connections(HOT_POOL_SIZE)
+            .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Database(format!("cannot connect to PostgreSQL: {e}")))?;
         Ok(Self {
             pool,
+            hot,
             queue: std::sync::Arc::new(cases::new_queue()),
         })
     }
 
     /// Closes the pool (waits for connections in use to be returned).
     pub async fn close(&self) {
+        self.hot.close().await;
         self.pool.close().await;
     }
 

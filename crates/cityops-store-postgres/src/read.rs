@@ -2,8 +2,8 @@
 //! catalogue, organisation, sessions, components, inboxes and attachments, on the pool.
 use crate::PgStore;
 
-cityops_store_sql::shared_repos!(PgStore, read: pool, write: pool);
+cityops_store_sql::shared_repos!(PgStore, read: pool, hot: hot, write: pool);
 
 // Cases, the responsibility matrix and the calendar: shared reads; the writes are the tuned
 // methods of `cases` (UNNEST statements under the chain lock, SKIP LOCKED).
-cityops_store_sql::shared_case_repos!(PgStore, read: pool);
+cityops_store_sql::shared_case_repos!(PgStore, read: pool, hot: hot);

@@ -8,7 +8,7 @@
 /// store has one pool). Expanded once in each store crate.
 #[macro_export]
 macro_rules! shared_repos {
-    ($store:ty, read: $read:ident, write: $write:ident) => {
+    ($store:ty, read: $read:ident, hot: $hot:ident, write: $write:ident) => {
         #[$crate::__async_trait]
         impl ::cityops_store::CacheRepo for $store {
             async fn cache_versions(
@@ -192,7 +192,7 @@ macro_rules! shared_repos {
                 token_hash: &str,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> ::cityops_store::Result<Option<::cityops_store::User>> {
-                $crate::read::session_user(&self.$read, token_hash, now).await
+                $crate::read::session_user(&self.$hot, token_hash, now).await
             }
 
             async fn delete_session(&self, token_hash: &str) -> ::cityops_store::Result<()> {
@@ -279,7 +279,7 @@ macro_rules! shared_repos {
 /// crate.
 #[macro_export]
 macro_rules! shared_case_repos {
-    ($store:ty, read: $read:ident) => {
+    ($store:ty, read: $read:ident, hot: $hot:ident) => {
         #[$crate::__async_trait]
         impl ::cityops_store::CaseRepo for $store {
             async fn create_case(
@@ -349,7 +349,7 @@ macro_rules! shared_case_repos {
                 bbox: [f64; 4],
                 since: ::chrono::DateTime<::chrono::Utc>,
             ) -> ::cityops_store::Result<Vec<::cityops_store::Case>> {
-                $crate::cases::duplicate_candidates(&self.$read, category_code, bbox, since).await
+                $crate::cases::duplicate_candidates(&self.$hot, category_code, bbox, since).await
             }
 
             async fn mark_lights(

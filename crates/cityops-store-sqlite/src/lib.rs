@@ -47,6 +47,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Number of read connections for a file database.
 const READ_POOL_SIZE: u32 = 4;
+/// Number of connections that serve only the session lookup and the duplicate check.
+const HOT_POOL_SIZE: u32 = 2;
 
 /// The SQLite store. Cheap to clone (the pools are reference-counted).
 #[derive(Debug, Clone)]
@@ -55,6 +57,9 @@ pub struct SqliteStore {
     write: SqlitePool,
     /// Readers (the same pool as `write` for an in-memory database).
     read: SqlitePool,
+    /// Readers of the request path that must never wait behind console reads: the session
+    /// lookup and the duplicate check of every report (the same pool as `write` in memory).
+    hot: SqlitePool,
     /// Reports and transitions waiting to be written in a group (see `group_write`).
     queue: Arc<group_write::Queue>,
     /// The connection that checkpoints the WAL beside the writer (file databases only); the
@@ -116,6 +121,7 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Database(format!("cannot open {url}: {e}")))?;
             return Ok(Self {
                 write: pool.clone(),
+                hot: pool.clone(),
                 read: pool,
                 queue: Arc::new(group_write::new_queue()),
                 checkpoint: None,
@@ -154,6 +160,11 @@ impl SqliteStore {
             .connect_with(base.clone().pragma("query_only", "ON"))
             .await
             .map_err(|e| StoreError::Database(format!("cannot open {url} for reading: {e}")))?;
+        let hot = SqlitePoolOptions::new()
+            .max_connections(HOT_POOL_SIZE)
+            .connect_with(base.clone().pragma("query_only", "ON"))
+            .await
+            .map_err(|e| StoreError::Database(format!("cannot open {url} for reading: {e}")))?;
         let checkpoint = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(base)
@@ -164,6 +175,7 @@ impl SqliteStore {
         Ok(Self {
             write,
             read,
+            hot,
             queue: Arc::new(group_write::new_queue()),
             checkpoint: Some(checkpoint),
         })
@@ -180,6 +192,7 @@ impl SqliteStore {
         if let Some(c) = &self.checkpoint {
             c.close().await;
         }
+        self.hot.close().await;
         self.read.close().await;
         self.write.close().await;
     }

@@ -3,8 +3,8 @@
 //! pool, writes on the single writer.
 use crate::SqliteStore;
 
-cityops_store_sql::shared_repos!(SqliteStore, read: read, write: write);
+cityops_store_sql::shared_repos!(SqliteStore, read: read, hot: hot, write: write);
 
 // Cases, the responsibility matrix and the calendar: shared reads on the read pool; the writes
 // are the tuned methods of `cases` and `workflow` (group commit, `BEGIN IMMEDIATE`).
-cityops_store_sql::shared_case_repos!(SqliteStore, read: read);
+cityops_store_sql::shared_case_repos!(SqliteStore, read: read, hot: hot);
