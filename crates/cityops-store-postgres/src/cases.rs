@@ -41,22 +41,7 @@ const BEGIN_CHAIN: &str =
 const MAX_GROUP: usize = 256;
 
 /// One queued write.
-pub(crate) enum Job {
-    /// 上报: a new case with its first event; `day` numbers its code.
-    Report {
-        case: Case,
-        day: NaiveDate,
-        event: NewCaseEvent,
-        notify: Vec<NewNotification>,
-    },
-    /// A transition of a stored case (optimistic on its version).
-    Step {
-        case: Case,
-        event: NewCaseEvent,
-        notify: Vec<NewNotification>,
-        follow: Option<(i64, i64)>,
-    },
-}
+pub(crate) use cityops_store_sql::group::CaseWrite as Job;
 
 /// The write queue of reports and transitions.
 pub(crate) type Queue = cityops_store_sql::group::GroupCommit<Job, Case>;
@@ -494,41 +479,8 @@ fn or_case(case_id: i64, default: i64) -> i64 {
 
 /// The case writes, tuned for this backend (the reads are shared: `cityops_store_sql::shared_case_repos!`).
 impl PgStore {
-    /// Queues a report and waits until the group that writes it has committed.
-    pub(crate) async fn store_new_case(
-        &self,
-        case: &Case,
-        local_date: NaiveDate,
-        event: &NewCaseEvent,
-        notify: &[NewNotification],
-    ) -> Result<Case> {
-        self.write_queued(Job::Report {
-            case: case.clone(),
-            day: local_date,
-            event: event.clone(),
-            notify: notify.to_vec(),
-        })
-        .await
-    }
-
-    /// Queues a transition and waits until the group that writes it has committed.
-    pub(crate) async fn store_transition(
-        &self,
-        case: &Case,
-        event: &NewCaseEvent,
-        notify: &[NewNotification],
-        follow: Option<(i64, i64)>,
-    ) -> Result<Case> {
-        self.write_queued(Job::Step {
-            case: case.clone(),
-            event: event.clone(),
-            notify: notify.to_vec(),
-            follow,
-        })
-        .await
-    }
-
-    async fn write_queued(&self, job: Job) -> Result<Case> {
+    /// Queues a report or a transition and waits until the group that writes it has committed.
+    pub(crate) async fn write_queued(&self, job: Job) -> Result<Case> {
         self.queue
             .submit(job, |jobs| {
                 let store = self.clone();

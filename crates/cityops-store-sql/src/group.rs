@@ -12,8 +12,27 @@
 use std::future::Future;
 use std::sync::Mutex;
 
-use cityops_store::{Result, StoreError};
+use chrono::NaiveDate;
+use cityops_store::{Case, NewCaseEvent, NewNotification, Result, StoreError};
 use tokio::sync::oneshot;
+
+/// One queued case write, as both stores group them.
+pub enum CaseWrite {
+    /// 上报: a new case with its first event; `day` numbers its code.
+    Report {
+        case: Case,
+        day: NaiveDate,
+        event: NewCaseEvent,
+        notify: Vec<NewNotification>,
+    },
+    /// A transition of a stored case (optimistic on its version).
+    Step {
+        case: Case,
+        event: NewCaseEvent,
+        notify: Vec<NewNotification>,
+        follow: Option<(i64, i64)>,
+    },
+}
 
 /// The queue of jobs waiting for a group, and the leader lock.
 pub struct GroupCommit<J, R> {

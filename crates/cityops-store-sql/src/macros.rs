@@ -274,7 +274,7 @@ macro_rules! shared_repos {
 
 /// Implements `CaseRepo`, `RoutingRepo` and `CalendarRepo` for a store type: the reads shared
 /// (on the pool field `$read`), the writes delegated to the store's own tuned inherent methods
-/// `store_new_case`, `store_transition`, `store_marks`, `store_history`, `store_routing_rules`
+/// `write_queued` (both `create_case` and `save_transition` queue a [`crate::group::CaseWrite`]), `store_marks`, `store_history`, `store_routing_rules`
 /// and `store_calendar_days` (same arguments as the trait methods). Expanded once in each store
 /// crate.
 #[macro_export]
@@ -289,7 +289,13 @@ macro_rules! shared_case_repos {
                 event: &::cityops_store::NewCaseEvent,
                 notify: &[::cityops_store::NewNotification],
             ) -> ::cityops_store::Result<::cityops_store::Case> {
-                self.store_new_case(case, local_date, event, notify).await
+                self.write_queued($crate::group::CaseWrite::Report {
+                    case: case.clone(),
+                    day: local_date,
+                    event: event.clone(),
+                    notify: notify.to_vec(),
+                })
+                .await
             }
 
             async fn get_case(
@@ -324,7 +330,13 @@ macro_rules! shared_case_repos {
                 notify: &[::cityops_store::NewNotification],
                 follow: Option<(i64, i64)>,
             ) -> ::cityops_store::Result<::cityops_store::Case> {
-                self.store_transition(case, event, notify, follow).await
+                self.write_queued($crate::group::CaseWrite::Step {
+                    case: case.clone(),
+                    event: event.clone(),
+                    notify: notify.to_vec(),
+                    follow,
+                })
+                .await
             }
 
             async fn case_events(

@@ -7,15 +7,14 @@
 //! written in groups (see `group_write`).
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use cityops_store::{Case, CaseHistory, MarkFn, NewCaseEvent, NewNotification, Result, StoreError};
+use chrono::{DateTime, Utc};
+use cityops_store::{CaseHistory, MarkFn, Result, StoreError};
 use sqlx::{Sqlite, SqliteConnection};
 
 use crate::case_write::{
     BEGIN_WRITE, bulk_cases, bulk_code_seq, bulk_events, bulk_followers, bulk_notifications,
     head_and_last_id, insert_event, insert_notifications, update_case,
 };
-use crate::group_write::Job;
 use crate::rows::ts;
 use crate::{SqliteStore, db_err};
 use cityops_store_sql::cases::{self, CASE_COLUMNS, split_code};
@@ -28,38 +27,6 @@ fn parse_code(code: &str) -> Result<(String, i64)> {
 
 /// The case writes, tuned for this backend (the reads are shared: `cityops_store_sql::shared_case_repos!`).
 impl SqliteStore {
-    pub(crate) async fn store_new_case(
-        &self,
-        case: &Case,
-        local_date: NaiveDate,
-        event: &NewCaseEvent,
-        notify: &[NewNotification],
-    ) -> Result<Case> {
-        self.write_queued(Job::Report {
-            case: case.clone(),
-            day: local_date,
-            event: event.clone(),
-            notify: notify.to_vec(),
-        })
-        .await
-    }
-
-    pub(crate) async fn store_transition(
-        &self,
-        case: &Case,
-        event: &NewCaseEvent,
-        notify: &[NewNotification],
-        follow_case: Option<(i64, i64)>,
-    ) -> Result<Case> {
-        self.write_queued(Job::Step {
-            case: case.clone(),
-            event: event.clone(),
-            notify: notify.to_vec(),
-            follow: follow_case,
-        })
-        .await
-    }
-
     pub(crate) async fn store_marks(
         &self,
         now: DateTime<Utc>,

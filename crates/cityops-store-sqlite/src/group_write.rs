@@ -30,22 +30,7 @@ const RESERVE_CODES: &str = "INSERT INTO case_code_seq (day, last) VALUES (?1, ?
 const MAX_GROUP: usize = 256;
 
 /// One queued write.
-pub(crate) enum Job {
-    /// 上报: a new case with its first event; `day` numbers its code.
-    Report {
-        case: Case,
-        day: NaiveDate,
-        event: NewCaseEvent,
-        notify: Vec<NewNotification>,
-    },
-    /// A transition of a stored case (optimistic on its version).
-    Step {
-        case: Case,
-        event: NewCaseEvent,
-        notify: Vec<NewNotification>,
-        follow: Option<(i64, i64)>,
-    },
-}
+pub(crate) use cityops_store_sql::group::CaseWrite as Job;
 
 /// The write queue.
 pub(crate) type Queue = GroupCommit<Job, Case>;
