@@ -1,5 +1,15 @@
 # Shared by bench/intake.sh and bench/soak.sh (sourced, not run): build, demo database, server,
-# logins and wrk's RESULT line. Expects PORT, WORK and BIN to be set by the caller.
+# logins and wrk's RESULT line. `prepare_bench` sets BIN and WORK; the caller sets PORT.
+
+# What every benchmark does first: wrk, a release build, BIN, a scratch WORK directory, PG_URL.
+prepare_bench() {
+    need_wrk
+    cargo build --release --locked -p cityops
+    BIN="${CARGO_TARGET_DIR:-target}/release/cityops"
+    WORK=$(mktemp -d)
+    SERVER_PID=""
+    PG_URL="${CITYOPS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+}
 
 need_wrk() {
     if ! command -v wrk >/dev/null; then

@@ -23,15 +23,10 @@ while [ $# -gt 0 ]; do
         *) echo "intake.sh: unknown flag $1" >&2; exit 2 ;;
     esac
 done
-PG_URL="${CITYOPS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 # shellcheck source=bench/common.sh
 . bench/common.sh
-need_wrk
-cargo build --release --locked -p cityops
-BIN="${CARGO_TARGET_DIR:-target}/release/cityops"
-WORK=$(mktemp -d)
-SERVER_PID=""
+prepare_bench
 PORT=18093
 cleanup() {
     stop_server

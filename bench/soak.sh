@@ -32,15 +32,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 if [ "$DB_KIND" = postgres ]; then P99_TARGET_MS=100; fi
-PG_URL="${CITYOPS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 # shellcheck source=bench/common.sh
 . bench/common.sh
-need_wrk
-cargo build --release --locked -p cityops
-BIN="${CARGO_TARGET_DIR:-target}/release/cityops"
-WORK=$(mktemp -d)
-SERVER_PID=""
+prepare_bench
 PORT=18094
 SAMPLER_PID=""
 cleanup() {

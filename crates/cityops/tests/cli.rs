@@ -288,27 +288,14 @@ async fn start_second(db: &str, dir: &std::path::Path) -> Server {
     .await
 }
 
-async fn admin_token(c: &reqwest::Client, base: &str) -> String {
-    let login: Value = c
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": "cityops-demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    login["token"].as_str().expect("token").to_string()
-}
-
 /// Two server processes on one database: a change of the responsibility matrix (权责清单) made
 /// through `first` is used by `second` without a restart (each process compares the store's
 /// cache versions every `cache_check_millis`, default 2 s).
 async fn check_second_process_sees_routing_change(first: &Server, second: &Server) {
     let c = reqwest::Client::new();
     let (t1, t2) = (
-        admin_token(&c, &first.base).await,
-        admin_token(&c, &second.base).await,
+        login(&c, &first.base, "admin").await,
+        login(&c, &second.base, "admin").await,
     );
     // 暴露垃圾 (matter 06010) at a point of the core, as the second process routes it now.
     let suggest = format!(
