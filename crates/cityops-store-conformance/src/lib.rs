@@ -31,6 +31,7 @@ macro_rules! for_each_story {
             users_create_and_list,
             sessions_expire_and_purge,
             sessions_end_when_user_deactivated,
+            sessions_listed_and_revoked_per_user,
             components_filter_and_page,
             concurrent_writes_succeed,
             large_import,

@@ -172,19 +172,9 @@ macro_rules! shared_repos {
         impl ::cityops_store::SessionRepo for $store {
             async fn create_session(
                 &self,
-                token_hash: &str,
-                user_id: i64,
-                created_at: ::chrono::DateTime<::chrono::Utc>,
-                expires_at: ::chrono::DateTime<::chrono::Utc>,
+                session: &::cityops_store::NewSession,
             ) -> ::cityops_store::Result<()> {
-                $crate::writes::create_session(
-                    &self.$write,
-                    token_hash,
-                    user_id,
-                    created_at,
-                    expires_at,
-                )
-                .await
+                $crate::writes::create_session(&self.$write, session).await
             }
 
             async fn session_user(
@@ -204,6 +194,33 @@ macro_rules! shared_repos {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> ::cityops_store::Result<u64> {
                 $crate::writes::purge_expired_sessions(&self.$write, now).await
+            }
+
+            async fn list_sessions(
+                &self,
+                user_id: i64,
+                current_token_hash: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::SessionInfo>> {
+                $crate::read::list_sessions(&self.$read, user_id, current_token_hash, now, page)
+                    .await
+            }
+
+            async fn delete_user_session(
+                &self,
+                user_id: i64,
+                id: &str,
+            ) -> ::cityops_store::Result<bool> {
+                $crate::writes::delete_user_session(&self.$write, user_id, id).await
+            }
+
+            async fn delete_other_sessions(
+                &self,
+                user_id: i64,
+                keep_token_hash: &str,
+            ) -> ::cityops_store::Result<u64> {
+                $crate::writes::delete_other_sessions(&self.$write, user_id, keep_token_hash).await
             }
         }
 
