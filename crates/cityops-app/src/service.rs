@@ -218,6 +218,32 @@ impl CaseService {
         self.sessions.forget_user(user_id);
     }
 
+    /// Revokes one of a user's sessions by its public id (another user's id revokes nothing);
+    /// whether one was revoked. Takes effect at once in this process: the user's cached sessions
+    /// are forgotten (the cache knows tokens by hash, not by id), before and after the delete.
+    pub async fn revoke_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError> {
+        self.sessions.forget_user(user_id);
+        let revoked = self.store.delete_user_session(user_id, id).await?;
+        self.sessions.forget_user(user_id);
+        Ok(revoked)
+    }
+
+    /// Revokes every session of a user but the one of `keep_token_hash`; how many. At once in
+    /// this process, like [`CaseService::revoke_session`].
+    pub async fn revoke_other_sessions(
+        &self,
+        user_id: i64,
+        keep_token_hash: &str,
+    ) -> Result<u64, StoreError> {
+        self.sessions.forget_user(user_id);
+        let revoked = self
+            .store
+            .delete_other_sessions(user_id, keep_token_hash)
+            .await?;
+        self.sessions.forget_user(user_id);
+        Ok(revoked)
+    }
+
     // -----------------------------------------------------------------------------------------
     // Caches
 

@@ -60,6 +60,9 @@ pub(crate) struct Layout {
     pub leaflet: bool,
     /// The database holds the demo city (published passwords): say so in the top bar.
     pub demo: bool,
+    /// The session's CSRF token: the logout form's `csrf_token`, the `csrf-token` meta tag and
+    /// htmx's `X-CSRF-Token` header.
+    pub csrf_token: String,
 }
 
 impl Layout {
@@ -141,12 +144,18 @@ impl Layout {
             toggle_url: toggle_url(&ctx.path_and_query, ctx.lang.other()),
             leaflet: false,
             demo: st.app.demo_mode,
+            csrf_token: ctx.csrf_token.clone(),
         }
     }
 
     pub fn with_leaflet(mut self) -> Self {
         self.leaflet = true;
         self
+    }
+
+    /// `hx-headers` of the page's body: htmx sends the CSRF token with every request it makes.
+    pub fn hx_headers(&self) -> String {
+        format!(r#"{{"X-CSRF-Token": "{}"}}"#, self.csrf_token)
     }
 
     /// The versioned URL of an embedded asset.

@@ -49,6 +49,9 @@ pub enum ErrorCode {
     /// A case action that is not possible in the case's current state; the body also carries
     /// `allowed_actions`.
     InvalidTransition,
+    /// A state-changing request that a browser may have sent on another site's behalf: from
+    /// another origin, or authenticated by the session cookie without the session's CSRF token.
+    Csrf,
 }
 
 /// One row of the error table.
@@ -61,7 +64,7 @@ pub struct ErrorSpec {
 }
 
 /// The error table: every code the API can return, its HTTP status and its default message.
-pub const ERROR_TABLE: [ErrorSpec; 17] = [
+pub const ERROR_TABLE: [ErrorSpec; 18] = [
     spec(
         ErrorCode::BadRequest,
         "bad_request",
@@ -163,6 +166,12 @@ pub const ERROR_TABLE: [ErrorSpec; 17] = [
         "invalid_transition",
         StatusCode::CONFLICT,
         "This action is not possible in the case's current state.",
+    ),
+    spec(
+        ErrorCode::Csrf,
+        "csrf",
+        StatusCode::FORBIDDEN,
+        "Cross-site request refused: send it from this site with the session's CSRF token.",
     ),
 ];
 
@@ -305,9 +314,11 @@ impl ApiError {
             ..Self::of(ErrorCode::RateLimited)
         }
     }
-    /// An internal failure: the detail is logged here and replaced by the generic message.
+    /// An internal failure: the detail is logged here and replaced by the generic message. The
+    /// detail may quote a client's input (a panic message, a database error): it is logged
+    /// quoted and escaped (`?`), so it cannot start a log line of its own.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %detail, "internal error");
+        tracing::error!(error = ?detail.to_string(), "internal error");
         Self::of(ErrorCode::Internal)
     }
     pub fn status(&self) -> StatusCode {

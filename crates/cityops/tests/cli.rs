@@ -685,6 +685,37 @@ fn import_writes_all_or_nothing_and_user_add_creates_an_administrator() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "a short password is refused");
+    // The password policy: zxcvbn's estimate and its reason, and never the username inside.
+    let weak = |username: &str, password: &str| {
+        let out = Command::new(bin())
+            .args([
+                "user",
+                "add",
+                "--username",
+                username,
+                "--role",
+                "admin",
+                "--db",
+                db,
+            ])
+            .current_dir(&dir)
+            .env("CITYOPS_NEW_PASSWORD", password)
+            .env("CITYOPS_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{password:?} is refused for {username}"
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = weak("weak-admin", "aaaaaaaaaa");
+    assert!(
+        err.contains("too easy to guess") && err.contains("Repeats like \"aaa\" are easy to guess"),
+        "the reason is named: {err}"
+    );
+    let err = weak("zhangwei", "Zhangwei-Tower-7731");
+    assert!(err.contains("must not contain the username"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
