@@ -70,10 +70,10 @@ fn authority(scheme: &str, host: &str) -> String {
 
 /// Why a request does not come from this site, if it does not.
 fn foreign(headers: &HeaderMap, config: &WebConfig) -> Option<&'static str> {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.to_str(), Ok("same-origin" | "none")) {
-            return Some("The request comes from another site (Sec-Fetch-Site).");
-        }
+    if let Some(site) = headers.get("sec-fetch-site")
+        && !matches!(site.to_str(), Ok("same-origin" | "none"))
+    {
+        return Some("The request comes from another site (Sec-Fetch-Site).");
     }
     let origin = headers.get(ORIGIN)?;
     let refused = Some("The request comes from another origin (Origin).");
