@@ -58,7 +58,7 @@ pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// `host[:port]`, lower-cased, without the default port of `scheme`.
-fn authority(scheme: &str, host: &str) -> String {
+fn normalised(scheme: &str, host: &str) -> String {
     let host = host.trim().to_ascii_lowercase();
     let default = match scheme {
         "https" => ":443",
@@ -68,8 +68,13 @@ fn authority(scheme: &str, host: &str) -> String {
         .map_or(host.clone(), str::to_string)
 }
 
-/// Why a request does not come from this site, if it does not.
-fn foreign(headers: &HeaderMap, config: &WebConfig) -> Option<&'static str> {
+/// Why a request does not come from this site, if it does not. `authority` is the request URI's
+/// (HTTP/2 carries the host there instead of in `Host`).
+fn foreign(
+    headers: &HeaderMap,
+    authority: Option<&str>,
+    config: &WebConfig,
+) -> Option<&'static str> {
     if let Some(site) = headers.get("sec-fetch-site")
         && !matches!(site.to_str(), Ok("same-origin" | "none"))
     {
@@ -95,7 +100,8 @@ fn foreign(headers: &HeaderMap, config: &WebConfig) -> Option<&'static str> {
     let same_host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| authority(&scheme, h) == authority(&scheme, host));
+        .or(authority)
+        .is_some_and(|h| normalised(&scheme, h) == normalised(&scheme, host));
     if same_host { None } else { refused }
 }
 
@@ -118,7 +124,8 @@ pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Nex
     if is_safe(req.method()) || req.headers().contains_key(AUTHORIZATION) {
         return next.run(req).await;
     }
-    if let Some(why) = foreign(req.headers(), &state.config) {
+    let authority = req.uri().authority().map(|a| a.as_str());
+    if let Some(why) = foreign(req.headers(), authority, &state.config) {
         return refuse(why);
     }
     // No (well-formed) session cookie: no ambient authority to abuse.
@@ -186,7 +193,7 @@ mod tests {
     fn origins() {
         let c = WebConfig::default();
         assert_eq!(
-            foreign(&headers(&[]), &c),
+            foreign(&headers(&[]), None, &c),
             None,
             "a client that sends neither"
         );
@@ -202,7 +209,7 @@ mod tests {
                 ("host", "city.example:443"),
             ],
         ] {
-            assert_eq!(foreign(&headers(ok), &c), None, "{ok:?}");
+            assert_eq!(foreign(&headers(ok), None, &c), None, "{ok:?}");
         }
         for bad in [
             &[("sec-fetch-site", "cross-site")][..],
@@ -216,7 +223,7 @@ mod tests {
                 ("host", "city.example"),
             ],
         ] {
-            assert!(foreign(&headers(bad), &c).is_some(), "{bad:?}");
+            assert!(foreign(&headers(bad), None, &c).is_some(), "{bad:?}");
         }
         let behind = WebConfig {
             public_origin: Some("https://city.example/".into()),
@@ -226,8 +233,12 @@ mod tests {
             ("origin", "https://city.example"),
             ("host", "10.0.0.5:8080"),
         ]);
-        assert_eq!(foreign(&h, &behind), None);
-        assert!(foreign(&h, &c).is_some());
+        assert_eq!(foreign(&h, None, &behind), None);
+        assert!(foreign(&h, None, &c).is_some());
+        // HTTP/2: the host comes with the URI.
+        let h2 = headers(&[("origin", "https://city.example")]);
+        assert_eq!(foreign(&h2, Some("city.example"), &c), None);
+        assert!(foreign(&h2, Some("evil.example"), &c).is_some());
     }
 
     #[test]
