@@ -273,6 +273,17 @@ pub struct LoginRequest {
     pub remember: bool,
 }
 
+/// 修改密码: the current password and the new one (checked by the password policy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[schema(max_length = 1024)]
+    pub current_password: String,
+    /// At least 10 characters, not containing the username, strong enough (zxcvbn score ≥ 3).
+    #[schema(min_length = 10, max_length = 1024)]
+    pub new_password: String,
+}
+
 /// A new session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LoginResponse {

@@ -743,7 +743,58 @@ async fn sessions_are_listed_and_revoked_at_once(t: TestApp) {
         .assert_error(401, "unauthenticated");
 }
 
+fn change_password(token: &str, current: &str, new: &str) -> Request<Body> {
+    Request::post("/api/v1/me/password")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"current_password": current, "new_password": new}).to_string(),
+        ))
+        .unwrap()
+}
+
+/// A password change needs the current password, obeys the policy, and ends the user's other
+/// sessions at once (a thief holding an old session loses it).
+async fn a_password_change_is_checked_and_ends_other_sessions(t: TestApp) {
+    let stolen = t.token("admin").await;
+    let mine = t.token("admin").await;
+    t.send(change_password(
+        &mine,
+        "not-the-password",
+        "Correct-Horse-Battery-9",
+    ))
+    .await
+    .assert_error(403, "forbidden");
+    let weak = t.send(change_password(&mine, PASSWORD, "aaaaaaaaaa")).await;
+    weak.assert_error(422, "invalid_value");
+    t.send(change_password(&mine, PASSWORD, "my-admin-password-2026"))
+        .await
+        .assert_error(422, "invalid_value");
+    assert_eq!(
+        t.get_auth("/api/v1/me", &stolen).await.status,
+        StatusCode::OK,
+        "refused changes end nothing"
+    );
+    let ok = t
+        .send(change_password(&mine, PASSWORD, "Correct-Horse-Battery-9"))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    assert_eq!(ok.json()["revoked"], 1);
+    t.get_auth("/api/v1/me", &stolen)
+        .await
+        .assert_error(401, "unauthenticated");
+    assert_eq!(t.get_auth("/api/v1/me", &mine).await.status, StatusCode::OK);
+    t.login("admin", PASSWORD)
+        .await
+        .assert_error(401, "invalid_credentials");
+    assert_eq!(
+        t.login("admin", "Correct-Horse-Battery-9").await.status,
+        StatusCode::OK
+    );
+}
+
 crate::on_both_stores!(
     cross_site_workflow_actions_are_refused,
     sessions_are_listed_and_revoked_at_once,
+    a_password_change_is_checked_and_ends_other_sessions,
 );

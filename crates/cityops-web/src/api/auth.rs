@@ -15,7 +15,10 @@ use crate::extract::{
 };
 use crate::password;
 use crate::state::AppState;
-use crate::views::{DepartmentView, LoginRequest, LoginResponse, MeView, RegionRef, UserView};
+use crate::views::{
+    DepartmentView, LoginRequest, LoginResponse, MeView, PasswordChange, RegionRef, RevokedView,
+    UserView,
+};
 
 /// Longest accepted username or password (characters, as the document's `maxLength`); longer
 /// ones are refused (422) before hashing.
@@ -203,4 +206,76 @@ pub(crate) async fn me(
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<axum::Json<MeView>> {
     Ok(axum::Json(me_view(&state, user).await?))
+}
+
+/// 修改密码: changes the caller's own password. The current password must be given (a wrong one
+/// counts as a failed login of this user from this address, so it cannot be guessed here faster
+/// than at login); the new one must pass the password policy (422 `invalid_value` saying why).
+/// Every other session of the user is revoked at once; this one stays.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "auth",
+    security(("bearer" = []), ("cookie" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Changed; how many other sessions were revoked", body = RevokedView),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the current password is wrong; or `csrf`", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: the new password fails the policy", body = ErrorBody),
+        (status = 429, description = "`rate_limited`; see `Retry-After`", body = ErrorBody),
+    )
+)]
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    CurrentUser(user): CurrentUser,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<axum::Json<RevokedView>> {
+    if req.current_password.chars().count() > MAX_CREDENTIAL_LEN
+        || req.new_password.chars().count() > MAX_CREDENTIAL_LEN
+    {
+        return Err(ApiError::invalid_value(format!(
+            "passwords are limited to {MAX_CREDENTIAL_LEN} characters"
+        )));
+    }
+    let limiter = &state.shared.login_limiter;
+    if let Err(wait) = limiter.check(&ip, &user.username) {
+        return Err(ApiError::rate_limited(wait));
+    }
+    let creds = state
+        .store
+        .credentials(&user.username)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let (current, phc) = (req.current_password, creds.password_hash);
+    let verified = tokio::task::spawn_blocking(move || password::verify(&current, &phc))
+        .await
+        .map_err(ApiError::internal)?;
+    if !verified {
+        limiter.failed(&ip, &user.username);
+        tracing::info!(%ip, user_id = user.id, "password change: wrong current password");
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "The current password is wrong.",
+        ));
+    }
+    password::check_new(&req.new_password, &user.username, &[&user.display_name])
+        .map_err(|why| ApiError::invalid_value(format!("The new password is refused: {why}.")))?;
+    let new = req.new_password;
+    let phc = tokio::task::spawn_blocking(move || password::hash(&new))
+        .await
+        .map_err(ApiError::internal)?;
+    state.store.set_password_hash(user.id, &phc).await?;
+    let token = session_token(&headers)?.ok_or_else(ApiError::unauthenticated)?;
+    let revoked = state
+        .app
+        .revoke_other_sessions(user.id, &token_hash(&token))
+        .await?;
+    limiter.succeeded(&ip, &user.username);
+    tracing::info!(%ip, user_id = user.id, revoked, "password changed");
+    Ok(axum::Json(RevokedView { revoked }))
 }
