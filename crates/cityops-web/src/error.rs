@@ -49,6 +49,10 @@ pub enum ErrorCode {
     /// A case action that is not possible in the case's current state; the body also carries
     /// `allowed_actions`.
     InvalidTransition,
+    /// An evidence photo's record exists but its file is missing (or damaged) on the server.
+    EvidenceMissing,
+    /// Replacing the responsibility matrix with no rules without `?allow_empty=true`.
+    EmptyMatrix,
 }
 
 /// One row of the error table.
@@ -61,7 +65,7 @@ pub struct ErrorSpec {
 }
 
 /// The error table: every code the API can return, its HTTP status and its default message.
-pub const ERROR_TABLE: [ErrorSpec; 17] = [
+pub const ERROR_TABLE: [ErrorSpec; 19] = [
     spec(
         ErrorCode::BadRequest,
         "bad_request",
@@ -163,6 +167,18 @@ pub const ERROR_TABLE: [ErrorSpec; 17] = [
         "invalid_transition",
         StatusCode::CONFLICT,
         "This action is not possible in the case's current state.",
+    ),
+    spec(
+        ErrorCode::EvidenceMissing,
+        "evidence_missing",
+        StatusCode::NOT_FOUND,
+        "The file of this evidence photo is missing on the server.",
+    ),
+    spec(
+        ErrorCode::EmptyMatrix,
+        "empty_matrix",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The new responsibility matrix has no rules; add `?allow_empty=true` to empty it.",
     ),
 ];
 
@@ -363,6 +379,7 @@ impl From<ServiceError> for ApiError {
             )
             .with_status(StatusCode::UNPROCESSABLE_ENTITY),
             ServiceError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            ServiceError::EmptyMatrix => ApiError::of(ErrorCode::EmptyMatrix),
             ServiceError::Store(e) => e.into(),
         }
     }
