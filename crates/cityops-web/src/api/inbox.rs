@@ -189,7 +189,13 @@ impl MarkReadRequest {
                 items
                     .iter()
                     .map(|v| {
+                        // An integer, also as JSON Schema counts them (`12.0`).
                         v.as_i64()
+                            .or_else(|| {
+                                v.as_f64()
+                                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                                    .map(|f| f as i64)
+                            })
                             .ok_or_else(|| format!("ids: {v} is not a notification id"))
                     })
                     .collect::<Result<Vec<_>, _>>()
