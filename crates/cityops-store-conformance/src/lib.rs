@@ -11,6 +11,7 @@ pub mod case_fixtures;
 pub mod case_stories;
 pub mod drift_stories;
 pub mod fixtures;
+pub mod security_stories;
 pub mod stories;
 
 /// Calls `$callback! { story, story, ... }` with the name of every story in [`stories`]; each
@@ -60,6 +61,10 @@ macro_rules! for_each_story {
             audit_checkpoint_moves_forward,
             attachment_claimed_by_one_report,
             attachment_claimed_by_one_transition,
+            inbox_shared_reads_are_per_user,
+            attachment_public_ids_are_random,
+            routing_versions_kept_and_restored,
+            calendar_versions_kept_and_restored,
         }
     };
 }

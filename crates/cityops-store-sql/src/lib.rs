@@ -41,6 +41,7 @@
 //! unique column last), so both stores return equal pages.
 
 pub mod cases;
+pub mod changes;
 mod dialect;
 pub mod group;
 pub mod import;

@@ -9,11 +9,13 @@
 
 pub mod audit;
 pub mod cases;
+pub mod changes;
 pub mod claims;
 pub mod versions;
 
 pub use audit::*;
 pub use cases::*;
+pub use changes::*;
 pub use claims::*;
 pub use versions::*;
 

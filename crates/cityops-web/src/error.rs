@@ -52,6 +52,10 @@ pub enum ErrorCode {
     /// A state-changing request that a browser may have sent on another site's behalf: from
     /// another origin, or authenticated by the session cookie without the session's CSRF token.
     Csrf,
+    /// An evidence photo's record exists but its file is missing (or damaged) on the server.
+    EvidenceMissing,
+    /// Replacing the responsibility matrix with no rules without `?allow_empty=true`.
+    EmptyMatrix,
 }
 
 /// One row of the error table.
@@ -64,7 +68,7 @@ pub struct ErrorSpec {
 }
 
 /// The error table: every code the API can return, its HTTP status and its default message.
-pub const ERROR_TABLE: [ErrorSpec; 18] = [
+pub const ERROR_TABLE: [ErrorSpec; 20] = [
     spec(
         ErrorCode::BadRequest,
         "bad_request",
@@ -172,6 +176,18 @@ pub const ERROR_TABLE: [ErrorSpec; 18] = [
         "csrf",
         StatusCode::FORBIDDEN,
         "Cross-site request refused: send it from this site with the session's CSRF token.",
+    ),
+    spec(
+        ErrorCode::EvidenceMissing,
+        "evidence_missing",
+        StatusCode::NOT_FOUND,
+        "The file of this evidence photo is missing on the server.",
+    ),
+    spec(
+        ErrorCode::EmptyMatrix,
+        "empty_matrix",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The new responsibility matrix has no rules; add `?allow_empty=true` to empty it.",
     ),
 ];
 
@@ -374,6 +390,7 @@ impl From<ServiceError> for ApiError {
             )
             .with_status(StatusCode::UNPROCESSABLE_ENTITY),
             ServiceError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            ServiceError::EmptyMatrix => ApiError::of(ErrorCode::EmptyMatrix),
             ServiceError::Store(e) => e.into(),
         }
     }

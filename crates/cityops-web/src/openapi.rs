@@ -22,9 +22,10 @@ use crate::state::AppState;
         description = "城市运行管理服务平台 (city operation management service platform) — JSON API.\n\n\
             Errors: `{\"code\": \"snake_case_code\", \"message\": \"…\"}` with codes bad_request, invalid_query, \
             unsupported_media_type (400/415), invalid_credentials, unauthenticated (401), forbidden, csrf (403), \
-            not_found, outside_city (404; 422 for a reported point), method_not_allowed (405), conflict, \
-            invalid_transition (409; its body also lists `allowed_actions`), payload_too_large (413), \
-            invalid_value (422), rate_limited (429), internal (500), service_unavailable, timeout (503).\n\n\
+            not_found, outside_city (404; 422 for a reported point), evidence_missing (404: a photo's file \
+            is gone), method_not_allowed (405), conflict, invalid_transition (409; its body also lists \
+            `allowed_actions`), payload_too_large (413), invalid_value, empty_matrix (422), rate_limited (429), \
+            internal (500), service_unavailable, timeout (503).\n\n\
             Cross-site requests: a `POST`, `PUT`, `PATCH` or `DELETE` without an `Authorization` header must come \
             from this site (`Sec-Fetch-Site`, `Origin`), and one authenticated by the session cookie must also \
             send the session's CSRF token as `X-CSRF-Token` (the `csrf_token` of the login answer); otherwise \

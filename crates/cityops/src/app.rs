@@ -167,7 +167,10 @@ async fn demo_history(
     let now = SystemClock.now();
     let days = parse_calendar_csv(cityops_seed::reference::holidays_csv())
         .context("the embedded holiday schedule")?;
-    store.put_calendar_days(&days).await?;
+    let by_demo = |summary: &str| cityops_store::ConfigChange::new(None, now, summary);
+    store
+        .put_calendar_days(&days, &by_demo("demo city: the shipped holiday schedule"))
+        .await?;
 
     // Departments and users as stored: the history refers to them by id.
     let page_req = |page| PageRequest {
@@ -193,7 +196,12 @@ async fn demo_history(
         }
     }
     let rules = history::demo_routing_rules(&departments, &batch.categories);
-    store.replace_routing_rules(&rules).await?;
+    store
+        .replace_routing_rules(
+            &rules,
+            &by_demo("demo city: the generated responsibility matrix"),
+        )
+        .await?;
 
     // Demo site photos (示例现场照片) for reports and the after-photos of `handle`: generated
     // images written through the evidence store like any upload, then recorded.
