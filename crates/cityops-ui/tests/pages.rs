@@ -530,22 +530,6 @@ async fn logout_deletes_the_session() {
     );
 }
 
-/// The console behind the web crate's middleware, as the binary serves it (CSRF guard included).
-async fn served() -> TestApp {
-    let t = app().await;
-    let app = cityops_web::router_with(t.state.clone(), cityops_ui::router(t.state.clone()));
-    TestApp { app, ..t }
-}
-
-/// The value of `name="csrf_token"` in a page.
-fn form_token(page: &str) -> String {
-    let at = page
-        .find(r#"name="csrf_token" value=""#)
-        .expect("the form carries the token");
-    let rest = &page[at + r#"name="csrf_token" value=""#.len()..];
-    rest[..rest.find('"').unwrap()].to_string()
-}
-
 #[tokio::test]
 async fn the_logout_form_carries_the_csrf_token_and_a_cross_site_logout_is_refused() {
     let t = served().await;

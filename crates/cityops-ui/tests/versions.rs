@@ -12,7 +12,15 @@ use cityops_domain::case::routing::RoutingRule;
 use cityops_store::ConfigChange;
 use common::*;
 
+/// Posts the restore form as the browser does: with the page's CSRF token, through the web
+/// crate's guard.
 async fn post_form(t: &TestApp, uri: &str, cookies: &str, body: &str) -> Answer {
+    let token = form_token(&t.get_with("/", cookies).await.text());
+    let body = if body.is_empty() {
+        format!("csrf_token={token}")
+    } else {
+        format!("{body}&csrf_token={token}")
+    };
     t.send(
         Request::builder()
             .method(Method::POST)
@@ -27,7 +35,7 @@ async fn post_form(t: &TestApp, uri: &str, cookies: &str, body: &str) -> Answer 
 
 #[tokio::test]
 async fn versions_are_listed_and_restored_by_administrators() {
-    let t = app().await;
+    let t = served().await;
     let store = &t.state.store;
     let admin_id = store.credentials("admin").await.unwrap().unwrap().user.id;
     let dept = store
@@ -138,8 +146,21 @@ async fn versions_are_listed_and_restored_by_administrators() {
     t.get_with(&to, &c)
         .await
         .assert_page(&["该版本的权责清单为空"]);
-    // Unknown fields (a CSRF token) are ignored.
-    let a = post_form(&t, &restore_empty, &c, "allow_empty=true&csrf=abc").await;
+    // Without the page's CSRF token (another site's form) nothing is restored.
+    let forged = t
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(&restore_empty)
+                .header(header::COOKIE, &c)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("allow_empty=true"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text());
+    assert!(!t.state.routing().is_empty(), "the forged restore did nothing");
+    let a = post_form(&t, &restore_empty, &c, "allow_empty=true").await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
     assert!(t.state.routing().is_empty());
 

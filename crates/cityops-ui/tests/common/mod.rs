@@ -168,7 +168,7 @@ impl TestApp {
         self.state
             .store
             .create_session(&cityops_store::NewSession::new(
-                &token[..32],
+                &token[32..],
                 token_hash(&token),
                 creds.user.id,
                 now,
@@ -178,4 +178,20 @@ impl TestApp {
             .unwrap();
         format!("{}={token}", cityops_ui::SESSION_COOKIE)
     }
+}
+
+/// The console behind the web crate's middleware, as the binary serves it (CSRF guard included).
+pub async fn served() -> TestApp {
+    let t = app().await;
+    let app = cityops_web::router_with(t.state.clone(), cityops_ui::router(t.state.clone()));
+    TestApp { app, ..t }
+}
+
+/// The value of `name="csrf_token"` in a page.
+pub fn form_token(page: &str) -> String {
+    let at = page
+        .find(r#"name="csrf_token" value=""#)
+        .expect("the form carries the token");
+    let rest = &page[at + r#"name="csrf_token" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
 }
