@@ -14,6 +14,7 @@
 pub mod caches;
 pub mod error;
 pub mod notify;
+pub mod report_limit;
 pub mod service;
 pub mod sessions;
 pub mod watcher;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 pub use caches::Catalogue;
 pub use error::{Result, ServiceError};
+pub use report_limit::{ReportLimiter, ReportLimits};
 pub use service::{CaseService, ReportRequest, ServiceConfig, StoredCase, report_source};
 
 /// Runs [`CaseService::refresh`] every `interval` until `shutdown` completes, so that a change

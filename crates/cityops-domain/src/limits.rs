@@ -155,7 +155,9 @@ mod tests {
             "address"
         );
         assert_eq!(
-            check_action(None, Some(&"x".repeat(1_001))).unwrap_err().field,
+            check_action(None, Some(&"x".repeat(1_001)))
+                .unwrap_err()
+                .field,
             "reason"
         );
         assert_eq!(check_action(Some("好"), Some("好")), Ok(()));

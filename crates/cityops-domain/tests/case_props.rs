@@ -432,18 +432,32 @@ fn texts_over_their_limits_are_refused() {
     );
     assert_eq!(
         too_long(
-            report(rep("井盖".into(), Some("路".repeat(201)), None), citizen, &ctx).map(|_| ())
+            report(
+                rep("井盖".into(), Some("路".repeat(201)), None),
+                citizen,
+                &ctx
+            )
+            .map(|_| ())
         ),
         "address"
     );
     assert_eq!(
         too_long(
-            report(rep("井盖".into(), None, Some("王".repeat(129))), citizen, &ctx).map(|_| ())
+            report(
+                rep("井盖".into(), None, Some("王".repeat(129))),
+                citizen,
+                &ctx
+            )
+            .map(|_| ())
         ),
         "contact"
     );
     let (case, _, _) = report(
-        rep("井".repeat(2_000), Some("路".repeat(200)), Some("王".repeat(128))),
+        rep(
+            "井".repeat(2_000),
+            Some("路".repeat(200)),
+            Some("王".repeat(128)),
+        ),
         citizen,
         &ctx,
     )

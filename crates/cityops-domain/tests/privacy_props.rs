@@ -21,14 +21,13 @@ fn name() -> impl Strategy<Value = String> {
 
 /// A mainland mobile number: 1, then 3–9, then nine digits.
 fn phone() -> impl Strategy<Value = String> {
-    (3u8..=9, proptest::collection::vec(0u8..=9, 9))
-        .prop_map(|(second, rest)| {
-            std::iter::once(1u8)
-                .chain(std::iter::once(second))
-                .chain(rest)
-                .map(|d| char::from(b'0' + d))
-                .collect()
-        })
+    (3u8..=9, proptest::collection::vec(0u8..=9, 9)).prop_map(|(second, rest)| {
+        std::iter::once(1u8)
+            .chain(std::iter::once(second))
+            .chain(rest)
+            .map(|d| char::from(b'0' + d))
+            .collect()
+    })
 }
 
 fn separator() -> impl Strategy<Value = &'static str> {

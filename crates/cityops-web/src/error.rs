@@ -49,6 +49,12 @@ pub enum ErrorCode {
     /// A case action that is not possible in the case's current state; the body also carries
     /// `allowed_actions`.
     InvalidTransition,
+    /// A text is longer than its field allows (the message names the field and the limit; the
+    /// limits are the `maxLength` of the document).
+    TooLong,
+    /// Too many expensive requests (text search, exports, counts) of one user at the same
+    /// time; see `Retry-After`.
+    TooManyConcurrent,
 }
 
 /// One row of the error table.
@@ -61,7 +67,7 @@ pub struct ErrorSpec {
 }
 
 /// The error table: every code the API can return, its HTTP status and its default message.
-pub const ERROR_TABLE: [ErrorSpec; 17] = [
+pub const ERROR_TABLE: [ErrorSpec; 19] = [
     spec(
         ErrorCode::BadRequest,
         "bad_request",
@@ -163,6 +169,18 @@ pub const ERROR_TABLE: [ErrorSpec; 17] = [
         "invalid_transition",
         StatusCode::CONFLICT,
         "This action is not possible in the case's current state.",
+    ),
+    spec(
+        ErrorCode::TooLong,
+        "too_long",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "A text is longer than its field allows.",
+    ),
+    spec(
+        ErrorCode::TooManyConcurrent,
+        "too_many_concurrent",
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many requests of this kind at once; wait for one to finish.",
     ),
 ];
 
@@ -305,6 +323,17 @@ impl ApiError {
             ..Self::of(ErrorCode::RateLimited)
         }
     }
+    /// 422 `too_long`, naming the field and its limit.
+    pub fn too_long(t: &cityops_domain::limits::TooLong) -> Self {
+        Self::new(ErrorCode::TooLong, t.to_string())
+    }
+    /// 429 `too_many_concurrent` with `Retry-After: 1`.
+    pub fn too_many_concurrent() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::of(ErrorCode::TooManyConcurrent)
+        }
+    }
     /// An internal failure: the detail is logged here and replaced by the generic message.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal error");
@@ -363,6 +392,10 @@ impl From<ServiceError> for ApiError {
             )
             .with_status(StatusCode::UNPROCESSABLE_ENTITY),
             ServiceError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            ServiceError::TooLong(t) => ApiError::too_long(&t),
+            ServiceError::RateLimited { retry_after_secs } => {
+                ApiError::rate_limited(retry_after_secs)
+            }
             ServiceError::Store(e) => e.into(),
         }
     }

@@ -2,7 +2,7 @@
 //! utoipa-axum, which yields both the axum routes and their documentation.
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,7 +24,9 @@ use crate::state::AppState;
             unsupported_media_type (400/415), invalid_credentials, unauthenticated (401), forbidden (403), \
             not_found, outside_city (404; 422 for a reported point), method_not_allowed (405), conflict, \
             invalid_transition (409; its body also lists `allowed_actions`), payload_too_large (413), \
-            invalid_value (422), rate_limited (429), internal (500), service_unavailable, timeout (503).\n\n\
+            invalid_value, too_long (422: a text over its field's `maxLength`, counted in characters), \
+            rate_limited, too_many_concurrent (429, with `Retry-After`), internal (500), service_unavailable, \
+            timeout (503).\n\n\
             Lists: `{\"items\", \"total\", \"page\", \"page_size\"}` with `?page=` (from 1) and `?page_size=` \
             (default 50, at most 1000).",
         license(name = "Apache-2.0")
@@ -134,6 +136,66 @@ fn error_response(description: &str) -> RefOr<Response> {
     )
 }
 
+/// The text limits of [`crate::wire::TEXT_LIMITS`] and [`crate::wire::PARAM_LIMITS`] as
+/// `maxLength` on their properties and parameters (utoipa's `max_length` takes literals only; the
+/// limits are defined once, in the domain).
+struct TextLimits;
+
+impl TextLimits {
+    /// Sets `maxLength` on the string schema `schema` (through `oneOf: [null, …]`); false when it
+    /// is not an inline string schema.
+    fn set(schema: &mut RefOr<Schema>, max: usize) -> bool {
+        match schema {
+            RefOr::T(Schema::Object(o)) => {
+                o.max_length = Some(max);
+                true
+            }
+            RefOr::T(Schema::OneOf(one)) => one.items.iter_mut().any(|s| Self::set(s, max)),
+            _ => false,
+        }
+    }
+
+    /// Applies every limit; the names of those that found no place (a renamed field).
+    fn apply(doc: &mut utoipa::openapi::OpenApi) -> Vec<String> {
+        let mut missed = Vec::new();
+        let schemas = doc.components.as_mut().map(|c| &mut c.schemas);
+        let mut schemas = schemas;
+        for (schema, property, limit) in crate::wire::TEXT_LIMITS {
+            let done = schemas
+                .as_mut()
+                .and_then(|all| all.get_mut(schema))
+                .and_then(|s| match s {
+                    RefOr::T(Schema::Object(o)) => o.properties.get_mut(property),
+                    _ => None,
+                })
+                .is_some_and(|p| Self::set(p, limit.max_chars));
+            if !done {
+                missed.push(format!("{schema}.{property}"));
+            }
+        }
+        for (path, name, limit) in crate::wire::PARAM_LIMITS {
+            let done = doc
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.get.as_mut())
+                .and_then(|op| op.parameters.as_mut())
+                .and_then(|ps| {
+                    ps.iter_mut().find_map(|p| match p {
+                        RefOr::T(p) if p.name == name => Some(p),
+                        _ => None,
+                    })
+                })
+                .and_then(|p| p.schema.as_mut())
+                .is_some_and(|s| Self::set(s, limit.max_chars));
+            if !done {
+                missed.push(format!("{path}?{name}"));
+            }
+        }
+        missed
+    }
+}
+
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for item in openapi.paths.paths.values_mut() {
@@ -184,6 +246,14 @@ pub(crate) fn document(
 ) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (routes, mut doc) = router.split_for_parts();
     CommonResponses.modify(&mut doc);
+    let missed = TextLimits::apply(&mut doc);
+    debug_assert!(missed.is_empty(), "text limits without a field: {missed:?}");
+    if !missed.is_empty() {
+        tracing::error!(
+            ?missed,
+            "text limits without a field in the OpenAPI document"
+        );
+    }
     (routes, doc)
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use cityops_app::{CaseService, ServiceConfig};
+use cityops_app::{CaseService, ReportLimits, ServiceConfig};
 use cityops_domain::calendar::{CalendarConfig, WorkingCalendar};
 use cityops_domain::case::WorkflowConfig;
 use cityops_domain::case::duplicate::DuplicateRule;
@@ -64,6 +64,12 @@ pub struct WebConfig {
     pub cache_check_millis: u64,
     /// How long a looked-up session is trusted without asking the store (ms; 0 = always ask).
     pub session_cache_millis: u64,
+    /// Reports per minute per account (staff 600, citizens 10) and per client address
+    /// (citizens 30); 0 = no limit.
+    pub report_limits: ReportLimits,
+    /// Expensive requests (case text search, exports, counts) one user may have running at
+    /// once; more answer 429 `too_many_concurrent`. Default 2; 0 = no limit.
+    pub expensive_per_user: u32,
 }
 
 impl WebConfig {
@@ -77,6 +83,7 @@ impl WebConfig {
             webhook_url: self.webhook_url.clone(),
             cache_check_interval: std::time::Duration::from_millis(self.cache_check_millis),
             session_cache_ttl: std::time::Duration::from_millis(self.session_cache_millis),
+            report_limits: self.report_limits,
         }
     }
 
@@ -134,6 +141,8 @@ impl Default for WebConfig {
             webhook_url: None,
             cache_check_millis: 2000,
             session_cache_millis: 1000,
+            report_limits: ReportLimits::default(),
+            expensive_per_user: 2,
         }
     }
 }

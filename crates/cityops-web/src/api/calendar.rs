@@ -213,7 +213,7 @@ fn content_type(headers: &HeaderMap) -> String {
         (status = 403, description = "`forbidden`: not an administrator", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: neither JSON nor CSV", body = ErrorBody),
-        (status = 422, description = "`invalid_value`: a bad line or entry (named)", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: a bad line or entry (named); `too_long`: a name over its `maxLength`", body = ErrorBody),
     )
 )]
 pub(crate) async fn put_days(
@@ -242,6 +242,11 @@ pub(crate) async fn put_days(
     };
     if days.is_empty() {
         return Err(ApiError::invalid_value("No calendar days given."));
+    }
+    for d in &days {
+        cityops_domain::limits::HOLIDAY_NAME
+            .check(&d.name)
+            .map_err(|e| ApiError::new(ErrorCode::TooLong, format!("{}: {e}", d.date)))?;
     }
     let written = state.store.put_calendar_days(&days).await?;
     state.reload_calendar().await?;

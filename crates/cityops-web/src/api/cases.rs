@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, PageParams};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, CurrentUser, PageParams};
 use crate::state::AppState;
 use crate::views::{
     ActionBody, CaseEventList, CaseEventView, CaseList, CaseLocationView, CaseStatsView, CaseView,
@@ -52,16 +52,22 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the role may not report (as this source)", body = ErrorBody),
-        (status = 422, description = "`outside_city` or `invalid_value` (category, photos, point)", body = ErrorBody),
+        (status = 422, description = "`outside_city`, `invalid_value` (category, photos, point) or `too_long` (a text over its `maxLength`)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many reports from this account (or, for citizens, this address); see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the next report is taken"))),
     )
 )]
 pub(crate) async fn report_case(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<NewCaseRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<CaseView>)> {
     req.check().map_err(ApiError::invalid_value)?;
-    let stored = state.app.report(&user, req.into()).await?;
+    let mut req: cityops_app::ReportRequest = req.into();
+    // Without a peer address (an in-process call) there is no address to count.
+    req.client_address = Some(ip).filter(|ip| ip != "unknown");
+    let stored = state.app.report(&user, req).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(stored_view(&state, &user, stored).await?),
@@ -108,7 +114,8 @@ pub(crate) struct CaseFilter {
     /// Two opposite corners of a box, `minLng,minLat,maxLng,maxLat` (WGS84).
     #[param(value_type = Option<crate::wire::BoundingBox>)]
     bbox: Option<String>,
-    /// Code, description or address contains.
+    /// Code, description or address contains (a literal substring; Latin letters match either
+    /// case). At most 200 characters.
     q: Option<String>,
     overdue: Option<bool>,
     supervised: Option<bool>,
@@ -210,6 +217,11 @@ impl CaseFilter {
             .as_deref()
             .map(super::components::parse_bbox)
             .transpose()?;
+        if let Some(text) = &self.q {
+            cityops_domain::limits::SEARCH_QUERY
+                .check(text)
+                .map_err(|e| ApiError::invalid_query(e.to_string()))?;
+        }
         q.text = non_empty(&self.q).map(str::to_string);
         q.overdue = self.overdue;
         q.supervised = self.supervised;

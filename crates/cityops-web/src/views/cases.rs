@@ -461,6 +461,7 @@ impl From<NewCaseRequest> for cityops_app::ReportRequest {
             contact: r.contact,
             attachments: r.attachments,
             source: r.source,
+            client_address: None,
         }
     }
 }
