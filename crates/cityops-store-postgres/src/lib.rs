@@ -84,3 +84,10 @@ impl PgStore {
 pub(crate) use cityops_store_sql::db_err;
 
 cityops_store_sql::shared_admin!(PgStore, backend: "postgres", read: pool, write: pool);
+
+impl PgStore {
+    /// After the SQL migrations: nothing (migration 0007 indexes the earlier cases in SQL).
+    async fn after_migrations(&self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -212,8 +212,21 @@ pub fn validate_query(query: &CaseQuery) -> Result<()> {
     }
 }
 
-/// `AND …` for every filter of a [validated](validate_query) query, over `cases c`.
-pub fn push_filters<D: Dialect>(q: &mut QueryBuilder<D>, query: &CaseQuery) {
+/// How a query's text filter should be planned: whether the text index drives (few matches;
+/// always when there is no text or the dialect does not count). One count of the index's
+/// matches (SQLite), before the list's own count.
+pub async fn text_drives<D: Dialect>(pool: &Pool<D>, query: &CaseQuery) -> Result<bool> {
+    let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(true);
+    };
+    Ok(D::text_hits(pool, &crate::search::fold(text))
+        .await?
+        .is_none_or(|n| n <= crate::search::DRIVING_MAX_HITS))
+}
+
+/// `AND …` for every filter of a [validated](validate_query) query, over `cases c`; `driving`
+/// as [`text_drives`] answered.
+pub fn push_filters<D: Dialect>(q: &mut QueryBuilder<D>, query: &CaseQuery, driving: bool) {
     if !query.statuses.is_empty() {
         let statuses: Vec<&str> = query.statuses.iter().map(|s| s.as_str()).collect();
         q.push(" AND ");
@@ -278,13 +291,8 @@ pub fn push_filters<D: Dialect>(q: &mut QueryBuilder<D>, query: &CaseQuery) {
             .bind(max_lat);
     }
     if let Some(text) = query.text.as_deref().filter(|t| !t.is_empty()) {
-        q.push(" AND (");
-        D::push_contains(q, "c.code", text);
-        q.push(" OR ");
-        D::push_contains(q, D::DOC_DESCRIPTION, text);
-        q.push(" OR ");
-        D::push_contains(q, D::DOC_ADDRESS, text);
-        q.push(")");
+        q.push(" AND ");
+        D::push_text_match(q, &crate::search::fold(text), driving);
     }
     if let Some(overdue) = query.overdue {
         q.push(" AND c.overdue = ").bind(overdue);
@@ -333,8 +341,9 @@ pub async fn list_cases<D: Dialect>(
     page: PageRequest,
 ) -> Result<Page<Case>> {
     validate_query(query)?;
+    let driving = text_drives(pool, query).await?;
     let filters = |q: &mut QueryBuilder<D>| {
-        push_filters(q, query);
+        push_filters(q, query, driving);
         push_visibility(q, vis);
     };
     paged(
@@ -356,11 +365,12 @@ pub async fn count_cases<D: Dialect>(
     vis: &CaseVisibility,
 ) -> Result<CaseCounts> {
     validate_query(query)?;
+    let driving = text_drives(pool, query).await?;
     let mut q = QueryBuilder::<D>::new(
         "SELECT c.status AS status, count(*) AS n, \
          sum(CASE WHEN c.overdue THEN 1 ELSE 0 END) AS overdue FROM cases c WHERE 1 = 1",
     );
-    push_filters(&mut q, query);
+    push_filters(&mut q, query, driving);
     push_visibility(&mut q, vis);
     q.push(" GROUP BY c.status");
     let mut by: BTreeMap<CaseStatus, (u64, u64)> = BTreeMap::new();

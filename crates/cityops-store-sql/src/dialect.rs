@@ -45,11 +45,6 @@ pub trait Dialect:
     + Binds<f64>
     + Binds<bool>
 {
-    /// `json ->> 'description'` of the case document of `cases c`, as text.
-    const DOC_DESCRIPTION: &'static str;
-    /// The address of the case document's location of `cases c`, as text (NULL when absent).
-    const DOC_ADDRESS: &'static str;
-
     /// A timestamp column (SQLite: fixed-width RFC 3339 text; PostgreSQL: `timestamptz`).
     fn ts(row: &Self::Row, col: &str) -> Result<DateTime<Utc>>;
     /// A nullable timestamp column.
@@ -68,6 +63,16 @@ pub trait Dialect:
     /// `<expr> contains <text>`: literal (wildcards escaped), case-insensitive for Latin letters,
     /// exact for everything else (Chinese has no case).
     fn push_contains(q: &mut QueryBuilder<Self>, expr: &str, text: &str);
+    /// `<the searchable text of case c contains folded>` ([`crate::search`]; `folded` is
+    /// folded and not empty). `driving`: few cases match, so the index's matches should drive
+    /// the query; otherwise the index only filters what another index (the sort's) yields.
+    fn push_text_match(q: &mut QueryBuilder<Self>, folded: &str, driving: bool);
+    /// How many cases' searchable text contains `folded`, counted by the text index alone;
+    /// `None` when the dialect leaves the plan to its planner.
+    fn text_hits<'a>(
+        pool: &'a Pool<Self>,
+        folded: &'a str,
+    ) -> impl Future<Output = Result<Option<u64>>> + Send + 'a;
     /// `<column> IN <values>` for a non-empty list of strings.
     fn push_in_strs(q: &mut QueryBuilder<Self>, column: &str, values: &[&str]);
     /// `<column> IN <ids>` for a list of ids, as one bound value (one cached statement whatever
@@ -244,9 +249,49 @@ mod sqlite {
             .map_err(|_| corrupt(col, value))
     }
 
+    /// The FTS5 subquery of the case ids whose text contains `folded`, and its bound value: a
+    /// phrase of trigrams from 3 characters on, else one term of `case_grams`.
+    fn text_subquery(folded: &str) -> (&'static str, String) {
+        if folded.chars().count() >= 3 {
+            (
+                "SELECT rowid FROM case_trigram WHERE case_trigram MATCH ",
+                crate::search::fts_phrase(folded),
+            )
+        } else {
+            (
+                "SELECT rowid FROM case_grams WHERE case_grams MATCH ",
+                crate::search::fts_phrase(&crate::search::gram_token(folded)),
+            )
+        }
+    }
+
     impl Dialect for Sqlite {
-        const DOC_DESCRIPTION: &'static str = "json_extract(c.doc, '$.description')";
-        const DOC_ADDRESS: &'static str = "json_extract(c.doc, '$.location.address')";
+        /// `c.id IN (<FTS5 matches>)`; not driving, `+c.id` keeps SQLite from looking the
+        /// matches up one by one (the sort's index drives, the matches filter).
+        fn push_text_match(q: &mut QueryBuilder<Sqlite>, folded: &str, driving: bool) {
+            let (sub, arg) = text_subquery(folded);
+            q.push(if driving { "c.id IN (" } else { "+c.id IN (" })
+                .push(sub)
+                .push_bind(arg)
+                .push(")");
+        }
+
+        fn text_hits<'a>(
+            pool: &'a Pool<Sqlite>,
+            folded: &'a str,
+        ) -> impl Future<Output = Result<Option<u64>>> + Send + 'a {
+            async move {
+                let (sub, arg) = text_subquery(folded);
+                let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (");
+                q.push(sub).push_bind(arg).push(")");
+                let n: i64 = q
+                    .build_query_scalar()
+                    .fetch_one(pool)
+                    .await
+                    .map_err(crate::db_err)?;
+                Ok(Some(n.max(0) as u64))
+            }
+        }
 
         fn ts(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
             let text: String = Cols::<Sqlite>(row).get(col)?;
@@ -342,8 +387,39 @@ mod postgres {
     driver!(Postgres);
 
     impl Dialect for Postgres {
-        const DOC_DESCRIPTION: &'static str = "(c.doc::json ->> 'description')";
-        const DOC_ADDRESS: &'static str = "(c.doc::json -> 'location' ->> 'address')";
+        /// `c.id IN (<case_text rows whose grams contain the query's>)`: one gram (exact) up
+        /// to 3 characters, else the query's trigrams and a `strpos` recheck.
+        fn push_text_match(q: &mut QueryBuilder<Postgres>, folded: &str, _driving: bool) {
+            let long = folded.chars().count() > 3;
+            let keys = if long {
+                crate::search::query_trigrams(folded)
+            } else {
+                vec![folded.to_string()]
+            };
+            q.push(
+                "c.id IN (SELECT t.case_id FROM case_text t \
+                 WHERE case_text_grams(t.code, t.description, t.address) @> ",
+            )
+            .push_bind(keys)
+            .push("::text[]");
+            if long {
+                q.push(" AND (strpos(t.code, ")
+                    .push_bind(folded.to_string())
+                    .push(") > 0 OR strpos(t.description, ")
+                    .push_bind(folded.to_string())
+                    .push(") > 0 OR strpos(t.address, ")
+                    .push_bind(folded.to_string())
+                    .push(") > 0)");
+            }
+            q.push(")");
+        }
+
+        fn text_hits<'a>(
+            _pool: &'a Pool<Postgres>,
+            _folded: &'a str,
+        ) -> impl Future<Output = Result<Option<u64>>> + Send + 'a {
+            async { Ok(None) }
+        }
 
         fn ts(row: &PgRow, col: &str) -> Result<DateTime<Utc>> {
             Cols::<Postgres>(row).get(col)

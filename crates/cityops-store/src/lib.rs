@@ -372,6 +372,7 @@ pub trait Store:
     + CalendarRepo
     + CacheRepo
     + AuditRepo
+    + AccessLogRepo
 {
 }
 
@@ -390,6 +391,7 @@ impl<T> Store for T where
         + CalendarRepo
         + CacheRepo
         + AuditRepo
+        + AccessLogRepo
 {
 }
 
