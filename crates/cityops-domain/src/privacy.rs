@@ -6,7 +6,9 @@
 //! is written to the access log; the reporter sees their own contact; every other role
 //! (inspectors, department staff, leaders, third-party reviewers, administrators …) sees it
 //! masked: phones as `138****0000`, names as `张*` / `张*明`. Administrators run the platform
-//! rather than the cases, so they get no more than least privilege gives them: masked.
+//! rather than the cases, so they get no more than least privilege gives them: masked. (The
+//! reporter's own view — a citizen's report, or the call an intake operator typed in — is not
+//! logged: it discloses nothing new.)
 //!
 //! A contact is one free-text field (`王先生 13800000000`, `张三/138-0000-0000`): [`mask_contact`]
 //! masks every phone-like digit run in it and every name, keeping labels (电话, 尾号 …) and
@@ -31,10 +33,11 @@ pub const CONTACT_ROLES: [Role; 3] = [Role::Intake, Role::Supervisor, Role::Disp
 impl ContactDisclosure {
     /// What `user` may see of the contact of a case reported by `reporter_id`.
     pub fn for_user(user: &User, reporter_id: Option<i64>) -> Self {
-        if user.roles.iter().any(|r| CONTACT_ROLES.contains(r)) {
-            ContactDisclosure::Full
-        } else if reporter_id == Some(user.id) {
+        if reporter_id == Some(user.id) {
+            // A citizen's own report, or the hotline call an intake operator typed in.
             ContactDisclosure::Own
+        } else if user.roles.iter().any(|r| CONTACT_ROLES.contains(r)) {
+            ContactDisclosure::Full
         } else {
             ContactDisclosure::Masked
         }
@@ -305,6 +308,11 @@ mod tests {
         }
         let own = ContactDisclosure::for_user(&user(2, vec![Role::Citizen]), Some(2));
         assert_eq!(own, ContactDisclosure::Own);
+        assert_eq!(
+            ContactDisclosure::for_user(&user(2, vec![Role::Intake]), Some(2)),
+            ContactDisclosure::Own,
+            "the operator who typed the call in"
+        );
         assert_eq!(own.show("张三 13800000000"), "张三 13800000000");
         assert!(!own.logged());
         assert!(ContactDisclosure::Full.logged());

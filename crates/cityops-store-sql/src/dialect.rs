@@ -276,21 +276,16 @@ mod sqlite {
                 .push(")");
         }
 
-        fn text_hits<'a>(
-            pool: &'a Pool<Sqlite>,
-            folded: &'a str,
-        ) -> impl Future<Output = Result<Option<u64>>> + Send + 'a {
-            async move {
-                let (sub, arg) = text_subquery(folded);
-                let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (");
-                q.push(sub).push_bind(arg).push(")");
-                let n: i64 = q
-                    .build_query_scalar()
-                    .fetch_one(pool)
-                    .await
-                    .map_err(crate::db_err)?;
-                Ok(Some(n.max(0) as u64))
-            }
+        async fn text_hits(pool: &Pool<Sqlite>, folded: &str) -> Result<Option<u64>> {
+            let (sub, arg) = text_subquery(folded);
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (");
+            q.push(sub).push_bind(arg).push(")");
+            let n: i64 = q
+                .build_query_scalar()
+                .fetch_one(pool)
+                .await
+                .map_err(crate::db_err)?;
+            Ok(Some(n.max(0) as u64))
         }
 
         fn ts(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
@@ -414,11 +409,8 @@ mod postgres {
             q.push(")");
         }
 
-        fn text_hits<'a>(
-            _pool: &'a Pool<Postgres>,
-            _folded: &'a str,
-        ) -> impl Future<Output = Result<Option<u64>>> + Send + 'a {
-            async { Ok(None) }
+        async fn text_hits(_pool: &Pool<Postgres>, _folded: &str) -> Result<Option<u64>> {
+            Ok(None)
         }
 
         fn ts(row: &PgRow, col: &str) -> Result<DateTime<Utc>> {

@@ -15,6 +15,7 @@ use cityops_evidence::{EvidenceConfig, EvidenceError, EvidenceStore};
 use cityops_geo::RegionIndex;
 use cityops_store::{RegionQuery, Store, StoreError, StoreStats};
 
+use crate::concurrency::{ExpensiveLimiter, ExpensivePermit};
 use crate::metrics::Metrics;
 use crate::ratelimit::LoginLimiter;
 
@@ -171,6 +172,8 @@ pub(crate) struct Shared {
     pub sessions_purged_at: AtomicI64,
     /// Evidence photos on disk.
     pub evidence: Arc<EvidenceStore>,
+    /// Expensive requests running per user.
+    pub expensive: ExpensiveLimiter,
 }
 
 impl std::fmt::Debug for AppState {
@@ -291,6 +294,7 @@ impl AppState {
             stats: tokio::sync::Mutex::new(None),
             sessions_purged_at: AtomicI64::new(i64::MIN),
             evidence,
+            expensive: ExpensiveLimiter::new(config.expensive_per_user),
         };
         Self {
             store,
@@ -391,6 +395,24 @@ impl AppState {
     /// Evidence photos on disk.
     pub fn evidence(&self) -> &EvidenceStore {
         &self.shared.evidence
+    }
+
+    /// A place for one more expensive request (text search, counts, exports) of `user_id`, or
+    /// `None` when they have `expensive_per_user` running. Handlers answer `None` with 429
+    /// `too_many_concurrent`; tests hold a permit to fill the place without a slow request.
+    pub fn try_expensive(&self, user_id: i64) -> Option<ExpensivePermit> {
+        self.shared.expensive.try_acquire(user_id)
+    }
+
+    /// [`AppState::try_expensive`] as the handlers answer it.
+    pub(crate) fn expensive_permit(
+        &self,
+        user: &cityops_domain::User,
+    ) -> Result<ExpensivePermit, crate::error::ApiError> {
+        self.try_expensive(user.id).ok_or_else(|| {
+            tracing::info!(user_id = user.id, "too many expensive requests at once");
+            crate::error::ApiError::too_many_concurrent()
+        })
     }
 }
 

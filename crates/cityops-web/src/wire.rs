@@ -253,6 +253,15 @@ wire_enum!(
     vec!["created_desc", "created_asc", "due_asc", "updated_desc"]
 );
 wire_enum!(
+    /// How a contact was seen in full.
+    ContactAccessViaName,
+    "`case` (a case's detail), `list` (a page of the case list) or `action` (an action's answer).",
+    names(
+        &cityops_store::ContactAccessVia::ALL,
+        cityops_store::ContactAccessVia::as_str
+    )
+);
+wire_enum!(
     /// Error codes.
     ErrorCodeName,
     "A stable error code (see the error table in the description).",
@@ -419,6 +428,7 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         one::<PendingKindName>(),
         one::<CrsName>(),
         one::<CaseSortName>(),
+        one::<ContactAccessViaName>(),
         one::<ErrorCodeName>(),
         one::<CaseStatusList>(),
         one::<DateOrInstant>(),

@@ -11,7 +11,8 @@ use cityops_domain::calendar::Light;
 use cityops_domain::case::{
     self, ActionInput, Actor, Case, CaseAction, CaseSource, CaseStatus, CaseVisibility,
 };
-use cityops_store::{CaseQuery, CaseSort};
+use cityops_domain::privacy::ContactDisclosure;
+use cityops_store::{CaseQuery, CaseSort, ContactAccess, ContactAccessVia};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -251,6 +252,8 @@ impl CaseFilter {
         (status = 200, body = CaseList),
         (status = 400, description = "`invalid_query`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 429, description = "`too_many_concurrent`: too many text searches (`q`) of this user at once", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1)"))),
     )
 )]
 pub(crate) async fn list_cases(
@@ -261,10 +264,16 @@ pub(crate) async fn list_cases(
 ) -> ApiResult<axum::Json<CaseList>> {
     let page = pp.request()?;
     let query = f.query(&state)?;
+    // A text search is expensive: a few at a time per user.
+    let _permit = match query.text {
+        Some(_) => Some(state.expensive_permit(&user)?),
+        None => None,
+    };
     let got = state
         .store
         .list_cases(&query, &CaseVisibility::for_user(&user), page)
         .await?;
+    log_contacts(&state, &user, &got.items, ContactAccessVia::List).await?;
     let cat = state.app.catalogue().await?;
     Ok(axum::Json(CaseList::from_page(got, |c| {
         build_view(&state, &user, &cat, &c, None)
@@ -282,6 +291,8 @@ pub(crate) async fn list_cases(
         (status = 200, body = CaseStatsView),
         (status = 400, description = "`invalid_query`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 429, description = "`too_many_concurrent`: too many counts and searches of this user at once", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1)"))),
     )
 )]
 pub(crate) async fn case_stats(
@@ -290,6 +301,7 @@ pub(crate) async fn case_stats(
     ApiQuery(f): ApiQuery<CaseFilter>,
 ) -> ApiResult<axum::Json<CaseStatsView>> {
     let query = f.query(&state)?;
+    let _permit = state.expensive_permit(&user)?;
     let counts = state
         .store
         .count_cases(&query, &CaseVisibility::for_user(&user))
@@ -317,6 +329,13 @@ pub(crate) async fn get_case(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<axum::Json<CaseView>> {
     let case = state.app.visible_case(&user, id).await?;
+    log_contacts(
+        &state,
+        &user,
+        std::slice::from_ref(&case),
+        ContactAccessVia::Case,
+    )
+    .await?;
     let attachments = state.app.attachment_ids(case.id).await?;
     Ok(axum::Json(
         stored_view(&state, &user, StoredCase { case, attachments }).await?,
@@ -395,6 +414,13 @@ pub(crate) async fn case_action(
     })?;
     let input = action_input(&headers, &body)?;
     let stored = state.app.act(&user, id, action, input).await?;
+    log_contacts(
+        &state,
+        &user,
+        std::slice::from_ref(&stored.case),
+        ContactAccessVia::Action,
+    )
+    .await?;
     Ok(axum::Json(stored_view(&state, &user, stored).await?))
 }
 
@@ -437,6 +463,33 @@ pub(crate) async fn case_events(
         page: page.page,
         page_size: page.page_size,
     }))
+}
+
+/// Writes every full view of a reporter's contact among `cases` to the access log, in one
+/// statement, before the answer shows them (no answer shows a contact the log does not hold).
+async fn log_contacts(
+    state: &AppState,
+    user: &User,
+    cases: &[Case],
+    via: ContactAccessVia,
+) -> ApiResult<()> {
+    let at = state.clock.now();
+    let entries: Vec<ContactAccess> = cases
+        .iter()
+        .filter(|c| {
+            c.contact.is_some() && ContactDisclosure::for_user(user, c.reporter_id).logged()
+        })
+        .map(|c| ContactAccess {
+            at,
+            user_id: user.id,
+            case_id: c.id,
+            via,
+        })
+        .collect();
+    if !entries.is_empty() {
+        state.store.log_contact_access(&entries).await?;
+    }
+    Ok(())
 }
 
 /// The view of a case the service stored or read, with its photo ids.
@@ -502,7 +555,10 @@ fn build_view(
         },
         component_id: case.component_id.clone(),
         reporter_id: case.reporter_id,
-        contact: case.contact.clone(),
+        contact: case
+            .contact
+            .as_deref()
+            .map(|c| ContactDisclosure::for_user(user, case.reporter_id).show(c)),
         assignee_id: case.assignee_id,
         department_id: case.department_id,
         department_name: dept(case.department_id),
