@@ -23,21 +23,11 @@ CREATE TRIGGER contact_access_log_no_change BEFORE UPDATE OR DELETE ON contact_a
 CREATE TRIGGER contact_access_log_no_truncate BEFORE TRUNCATE ON contact_access_log
     FOR EACH STATEMENT EXECUTE FUNCTION contact_access_log_append_only();
 
--- The searchable text of each case (`q=` of the case list): code, description and address,
--- folded (ASCII letters in lower case; see cityops_store_sql::search). Written with the case; it
--- never changes afterwards.
-CREATE TABLE case_text (
-    case_id     bigint PRIMARY KEY REFERENCES cases (id),
-    code        text NOT NULL,
-    description text NOT NULL,
-    address     text NOT NULL DEFAULT ''
-);
-
--- Every distinct substring of 1 to 3 characters of each of the three texts (never across them):
--- the keys of the search index. A query of up to 3 characters is one key; a longer one needs all
--- its trigrams and a recheck. The same grams as cityops_store_sql::search::grams(…, 3). Not
--- pg_trgm: its trigrams follow the locale (a C-locale database extracts none from Chinese), skip
--- punctuation, and cannot use the index below 3 characters.
+-- Every distinct substring of 1 to 3 characters of each of a case's three texts (never across
+-- them): the keys of the search index. A query of up to 3 characters is one key; a longer one
+-- needs all its trigrams and a recheck. The same grams as cityops_store_sql::search::grams(…, 3).
+-- Not pg_trgm: its trigrams follow the locale (a C-locale database extracts none from Chinese),
+-- skip punctuation, and cannot use the index below 3 characters.
 CREATE FUNCTION case_text_grams(code text, description text, address text) RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (
@@ -45,6 +35,18 @@ RETURN (
       FROM unnest(ARRAY[code, description, address]) AS f,
            generate_series(1, 3) AS n,
            generate_series(1, char_length(f) - n + 1) AS i
+);
+
+-- The searchable text of each case (`q=` of the case list): code, description and address,
+-- folded (ASCII letters in lower case; see cityops_store_sql::search), and its grams, computed
+-- once when the row is written (a query never computes grams, so no plan can choose to compute
+-- them for every case). Written with the case; it never changes afterwards.
+CREATE TABLE case_text (
+    case_id     bigint PRIMARY KEY REFERENCES cases (id),
+    code        text NOT NULL,
+    description text NOT NULL,
+    address     text NOT NULL DEFAULT '',
+    grams       text[] NOT NULL GENERATED ALWAYS AS (case_text_grams(code, description, address)) STORED
 );
 
 -- The cases stored before this migration; translate() folds ASCII letters only, as the search does.
@@ -57,4 +59,9 @@ SELECT id,
                  'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
   FROM cases;
 
-CREATE INDEX case_text_grams ON case_text USING gin (case_text_grams(code, description, address));
+CREATE INDEX case_text_grams ON case_text USING gin (grams);
+
+-- The scope of an inspector is "their region, or what they reported, follow or are assigned":
+-- with an index for each alternative (SQLite has this one since 0002) the OR is a BitmapOr of
+-- index scans instead of a scan of every case.
+CREATE INDEX cases_assignee_id ON cases (assignee_id) WHERE assignee_id IS NOT NULL;

@@ -74,7 +74,9 @@ impl PgStore {
             &self.pool,
             "SELECT table_name::text AS table_name, column_name::text AS column_name
                FROM information_schema.columns
-              WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
+              WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'
+                -- The search index's grams are PostgreSQL's own (SQLite keeps them in FTS5).
+                AND NOT (table_name = 'case_text' AND column_name = 'grams')",
         )
         .await
     }

@@ -27,6 +27,7 @@ pub trait Binds<T>: Database {
 /// generic over `D: Dialect`.
 pub trait Dialect:
     Database
+    + sqlx::database::HasStatementCache
     + Decodes<String>
     + Decodes<Option<String>>
     + Decodes<i64>
@@ -63,16 +64,19 @@ pub trait Dialect:
     /// `<expr> contains <text>`: literal (wildcards escaped), case-insensitive for Latin letters,
     /// exact for everything else (Chinese has no case).
     fn push_contains(q: &mut QueryBuilder<Self>, expr: &str, text: &str);
-    /// `<the searchable text of case c contains folded>` ([`crate::search`]; `folded` is
-    /// folded and not empty). `driving`: few cases match, so the index's matches should drive
-    /// the query; otherwise the index only filters what another index (the sort's) yields.
+    /// `SELECT <case id> FROM …`: the cases whose searchable text contains `folded`
+    /// ([`crate::search`]; `folded` is folded and not empty), from the text index alone.
+    fn push_text_ids(q: &mut QueryBuilder<Self>, folded: &str);
+    /// `<the searchable text of case c contains folded>`: `c.id IN (`[`Dialect::push_text_ids`]`)`.
+    /// `driving`: few cases match, so the index's matches should drive the query; otherwise the
+    /// index only filters what another index (the sort's, the scope's) yields.
     fn push_text_match(q: &mut QueryBuilder<Self>, folded: &str, driving: bool);
-    /// How many cases' searchable text contains `folded`, counted by the text index alone;
-    /// `None` when the dialect leaves the plan to its planner.
-    fn text_hits<'a>(
-        pool: &'a Pool<Self>,
-        folded: &'a str,
-    ) -> impl Future<Output = Result<Option<u64>>> + Send + 'a;
+    /// Whether the dialect counts the text index's matches to choose the plan (SQLite) or
+    /// leaves that to its planner's statistics (PostgreSQL).
+    const COUNTS_TEXT_HITS: bool;
+    /// `(c.id of a case user follows)`, as the scope's last alternative (see
+    /// `cases::push_visibility`): a form the dialect answers from an index inside an OR.
+    fn push_followed(q: &mut QueryBuilder<Self>, user_id: i64);
     /// `<column> IN <values>` for a non-empty list of strings.
     fn push_in_strs(q: &mut QueryBuilder<Self>, column: &str, values: &[&str]);
     /// `<column> IN <ids>` for a list of ids, as one bound value (one cached statement whatever
@@ -266,26 +270,25 @@ mod sqlite {
     }
 
     impl Dialect for Sqlite {
-        /// `c.id IN (<FTS5 matches>)`; not driving, `+c.id` keeps SQLite from looking the
-        /// matches up one by one (the sort's index drives, the matches filter).
-        fn push_text_match(q: &mut QueryBuilder<Sqlite>, folded: &str, driving: bool) {
+        const COUNTS_TEXT_HITS: bool = true;
+
+        fn push_text_ids(q: &mut QueryBuilder<Sqlite>, folded: &str) {
             let (sub, arg) = text_subquery(folded);
-            q.push(if driving { "c.id IN (" } else { "+c.id IN (" })
-                .push(sub)
-                .push_bind(arg)
-                .push(")");
+            q.push(sub).push_bind(arg);
         }
 
-        async fn text_hits(pool: &Pool<Sqlite>, folded: &str) -> Result<Option<u64>> {
-            let (sub, arg) = text_subquery(folded);
-            let mut q = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM (");
-            q.push(sub).push_bind(arg).push(")");
-            let n: i64 = q
-                .build_query_scalar()
-                .fetch_one(pool)
-                .await
-                .map_err(crate::db_err)?;
-            Ok(Some(n.max(0) as u64))
+        /// Not driving, `+c.id` keeps SQLite from looking the matches up one by one (the sort's
+        /// or the scope's index drives, the matches filter).
+        fn push_text_match(q: &mut QueryBuilder<Sqlite>, folded: &str, driving: bool) {
+            q.push(if driving { "c.id IN (" } else { "+c.id IN (" });
+            Self::push_text_ids(q, folded);
+            q.push(")");
+        }
+
+        fn push_followed(q: &mut QueryBuilder<Sqlite>, user_id: i64) {
+            q.push("c.id IN (SELECT f.case_id FROM case_followers f WHERE f.user_id = ")
+                .push_bind(user_id)
+                .push(")");
         }
 
         fn ts(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
@@ -382,21 +385,20 @@ mod postgres {
     driver!(Postgres);
 
     impl Dialect for Postgres {
-        /// `c.id IN (<case_text rows whose grams contain the query's>)`: one gram (exact) up
-        /// to 3 characters, else the query's trigrams and a `strpos` recheck.
-        fn push_text_match(q: &mut QueryBuilder<Postgres>, folded: &str, _driving: bool) {
+        const COUNTS_TEXT_HITS: bool = false;
+
+        /// The `case_text` rows whose grams contain the query's: one gram (exact) up to 3
+        /// characters, else the query's trigrams and a `strpos` recheck.
+        fn push_text_ids(q: &mut QueryBuilder<Postgres>, folded: &str) {
             let long = folded.chars().count() > 3;
             let keys = if long {
                 crate::search::query_trigrams(folded)
             } else {
                 vec![folded.to_string()]
             };
-            q.push(
-                "c.id IN (SELECT t.case_id FROM case_text t \
-                 WHERE case_text_grams(t.code, t.description, t.address) @> ",
-            )
-            .push_bind(keys)
-            .push("::text[]");
+            q.push("SELECT t.case_id FROM case_text t WHERE t.grams @> ")
+                .push_bind(keys)
+                .push("::text[]");
             if long {
                 q.push(" AND (strpos(t.code, ")
                     .push_bind(folded.to_string())
@@ -406,11 +408,20 @@ mod postgres {
                     .push_bind(folded.to_string())
                     .push(") > 0)");
             }
+        }
+
+        fn push_text_match(q: &mut QueryBuilder<Postgres>, folded: &str, _driving: bool) {
+            q.push("c.id IN (");
+            Self::push_text_ids(q, folded);
             q.push(")");
         }
 
-        async fn text_hits(_pool: &Pool<Postgres>, _folded: &str) -> Result<Option<u64>> {
-            Ok(None)
+        /// An array of the followed ids (an InitPlan, computed once): `c.id = ANY(…)` is a
+        /// bitmap index scan of the primary key, so the scope's OR is a `BitmapOr`.
+        fn push_followed(q: &mut QueryBuilder<Postgres>, user_id: i64) {
+            q.push("c.id = ANY(ARRAY(SELECT f.case_id FROM case_followers f WHERE f.user_id = ")
+                .push_bind(user_id)
+                .push("))");
         }
 
         fn ts(row: &PgRow, col: &str) -> Result<DateTime<Utc>> {

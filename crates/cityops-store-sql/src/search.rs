@@ -14,12 +14,13 @@
 //!   contentless FTS5 table of every character and pair of characters ([`short_grams`], written
 //!   here at write time, each gram spelt as hex code points so any tokenizer keeps it whole):
 //!   exact as well.
-//! - PostgreSQL: a GIN index over `case_text_grams(code, description, address)`, an SQL function
-//!   giving every 1-, 2- and 3-character substring of the three texts (the same grams as
-//!   [`grams`]). Up to 3 characters a query is one key (exact); longer ones need all their
-//!   trigrams ([`query_trigrams`]) and a `strpos` recheck. Not `pg_trgm`: its trigrams are words
-//!   of the database's locale (a `C`-locale database extracts none from Chinese), it ignores
-//!   punctuation, and it cannot use its index below 3 characters.
+//! - PostgreSQL: a GIN index over `case_text.grams`, a stored generated column of every 1-, 2-
+//!   and 3-character substring of the three texts (SQL function `case_text_grams`, the same grams
+//!   as [`grams`]; stored so that no query ever computes them). Up to 3 characters a query is one
+//!   key (exact); longer ones need all their trigrams ([`query_trigrams`]) and a `strpos`
+//!   recheck. Not `pg_trgm`: its trigrams are words of the database's locale (a `C`-locale
+//!   database extracts none from Chinese), it ignores punctuation, and it cannot use its index
+//!   below 3 characters.
 //!
 //! The indexed text never changes after the report (the domain's property test
 //! `random_action_sequences_stay_valid` checks that no action changes code, description or
