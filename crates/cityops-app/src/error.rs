@@ -27,6 +27,10 @@ pub enum ServiceError {
     /// The reported point lies outside every district of the city.
     #[error("the reported point lies outside the city")]
     OutsideCity,
+    /// Replacing the responsibility matrix with no rules (or restoring an empty version) without
+    /// saying so explicitly (`allow_empty`): it would stop every suggestion and automatic dispatch.
+    #[error("the new responsibility matrix has no rules; ask for an empty matrix explicitly")]
+    EmptyMatrix,
     /// Someone else changed the case meanwhile (optimistic version check).
     #[error("{0}")]
     Conflict(String),

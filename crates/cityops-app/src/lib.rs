@@ -11,6 +11,7 @@
 //! [`cityops_domain::Clock`]; the service never edits what `case::report`, `case::apply` or
 //! `case::mark_light` returned.
 
+pub mod admin;
 pub mod caches;
 pub mod error;
 pub mod notify;

@@ -8,6 +8,7 @@
 //! Scope: a case is loaded only through [`CaseVisibility::for_user`], so a case outside the
 //! caller's scope is [`ServiceError::NotFound`] for every action. All "now" comes from the
 //! injected clock.
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -69,6 +70,11 @@ impl Default for ServiceConfig {
     }
 }
 
+/// The one answer for a photo id that does not exist or is someone else's.
+pub(crate) fn unknown_photo(public_id: &str) -> String {
+    format!("attachment {public_id} does not exist or was not uploaded by you")
+}
+
 /// Sessions one process keeps in its session cache at most.
 const SESSION_CACHE_ENTRIES: usize = 100_000;
 
@@ -90,8 +96,9 @@ pub struct ReportRequest {
     pub component_id: Option<String>,
     /// The reporter's name and phone (hotline, citizen).
     pub contact: Option<String>,
-    /// Ids of photos uploaded by the same user.
-    pub attachments: Vec<i64>,
+    /// Public ids of photos uploaded by the same user (see
+    /// [`CaseService::resolve_attachments`]).
+    pub attachments: Vec<String>,
     /// The declared source (intake operators: `hotline`, `video_ai`, `iot`).
     pub source: Option<String>,
     /// The client's address as the entry point saw it, for the citizens' per-address quota
@@ -99,11 +106,11 @@ pub struct ReportRequest {
     pub client_address: Option<String>,
 }
 
-/// A case as the service stored it, with the ids of its photos.
+/// A case as the service stored it, with the public ids of its photos.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredCase {
     pub case: Case,
-    pub attachments: Vec<i64>,
+    pub attachments: Vec<String>,
 }
 
 /// The outbound notifier and its background task, started at first use.
@@ -226,6 +233,32 @@ impl CaseService {
     /// Forgets the cached sessions of a user whose account changed (deactivated, new password).
     pub fn forget_user_sessions(&self, user_id: i64) {
         self.sessions.forget_user(user_id);
+    }
+
+    /// Revokes one of a user's sessions by its public id (another user's id revokes nothing);
+    /// whether one was revoked. Takes effect at once in this process: the user's cached sessions
+    /// are forgotten (the cache knows tokens by hash, not by id), before and after the delete.
+    pub async fn revoke_session(&self, user_id: i64, id: &str) -> Result<bool, StoreError> {
+        self.sessions.forget_user(user_id);
+        let revoked = self.store.delete_user_session(user_id, id).await?;
+        self.sessions.forget_user(user_id);
+        Ok(revoked)
+    }
+
+    /// Revokes every session of a user but the one of `keep_token_hash`; how many. At once in
+    /// this process, like [`CaseService::revoke_session`].
+    pub async fn revoke_other_sessions(
+        &self,
+        user_id: i64,
+        keep_token_hash: &str,
+    ) -> Result<u64, StoreError> {
+        self.sessions.forget_user(user_id);
+        let revoked = self
+            .store
+            .delete_other_sessions(user_id, keep_token_hash)
+            .await?;
+        self.sessions.forget_user(user_id);
+        Ok(revoked)
     }
 
     // -----------------------------------------------------------------------------------------
@@ -476,20 +509,73 @@ impl CaseService {
             .ok_or_else(|| ServiceError::NotFound(format!("No case {id}.")))
     }
 
-    /// The ids of a case's photos.
-    pub async fn attachment_ids(&self, case_id: i64) -> Result<Vec<i64>> {
+    /// The public ids of a case's photos, in upload order.
+    pub async fn attachment_ids(&self, case_id: i64) -> Result<Vec<String>> {
         Ok(self
             .store
             .case_attachments(case_id)
             .await?
-            .iter()
-            .map(|a| a.id)
+            .into_iter()
+            .map(|a| a.public_id)
             .collect())
     }
 
-    /// Checks the photos of a report or action: they exist, this user uploaded them, no case has
-    /// them yet, and there are at most `max_photos`. (The store checks "no case has them" again
-    /// inside the case's transaction, so two concurrent reports cannot both claim one photo.)
+    /// Row id → public id of a case's photos (to show the photos its events name).
+    pub async fn attachment_public_ids(&self, case_id: i64) -> Result<HashMap<i64, String>> {
+        Ok(self
+            .store
+            .case_attachments(case_id)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.public_id))
+            .collect())
+    }
+
+    /// Turns the public ids of photos a report or action names into their row ids. A photo that
+    /// does not exist and one uploaded by someone else get one and the same answer (nobody
+    /// learns that another user's photo exists); a photo of the user's that a case already holds
+    /// is named as such. At most `max_photos`, none twice.
+    pub async fn resolve_attachments(
+        &self,
+        user: &User,
+        public_ids: &[String],
+    ) -> Result<Vec<i64>> {
+        if public_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        if public_ids.len() > self.config.max_photos {
+            return Err(ServiceError::invalid(format!(
+                "at most {} photos per report or action",
+                self.config.max_photos
+            )));
+        }
+        let mut seen = HashSet::with_capacity(public_ids.len());
+        if public_ids.iter().any(|id| !seen.insert(id.as_str())) {
+            return Err(ServiceError::invalid("an attachment is listed twice"));
+        }
+        let found = self.store.attachments_by_public_id(public_ids).await?;
+        let mut ids = Vec::with_capacity(public_ids.len());
+        for public in public_ids {
+            match found
+                .iter()
+                .find(|a| &a.public_id == public && a.attachment.uploaded_by == user.id)
+            {
+                None => return Err(ServiceError::invalid(unknown_photo(public))),
+                Some(a) if a.case_id.is_some() => {
+                    return Err(ServiceError::invalid(format!(
+                        "attachment {public} already belongs to a case"
+                    )));
+                }
+                Some(a) => ids.push(a.id),
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Checks the photos of a report or action by row id: they exist, this user uploaded them, no
+    /// case has them yet, and there are at most `max_photos`. (The store checks "no case has
+    /// them" again inside the case's transaction, so two concurrent reports cannot both claim
+    /// one photo.) Missing and someone else's are one answer.
     pub async fn check_attachments(&self, user: &User, ids: &[i64]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
@@ -508,20 +594,20 @@ impl CaseService {
         }
         let found = self.store.get_attachments(&sorted).await?;
         for id in &sorted {
-            let Some(a) = found.iter().find(|a| a.id == *id) else {
-                return Err(ServiceError::invalid(format!(
-                    "attachment {id} does not exist"
-                )));
-            };
-            if a.attachment.uploaded_by != user.id {
-                return Err(ServiceError::invalid(format!(
-                    "attachment {id} was uploaded by someone else"
-                )));
-            }
-            if a.case_id.is_some() {
-                return Err(ServiceError::invalid(format!(
-                    "attachment {id} already belongs to a case"
-                )));
+            match found.iter().find(|a| a.id == *id) {
+                Some(a) if a.attachment.uploaded_by == user.id => {
+                    if a.case_id.is_some() {
+                        return Err(ServiceError::invalid(format!(
+                            "attachment {} already belongs to a case",
+                            a.public_id
+                        )));
+                    }
+                }
+                _ => {
+                    return Err(ServiceError::invalid(
+                        "an attachment does not exist or was not uploaded by you",
+                    ));
+                }
             }
         }
         Ok(())
@@ -608,7 +694,7 @@ impl CaseService {
                 ));
             }
         };
-        self.check_attachments(user, &req.attachments).await?;
+        let attachments = self.resolve_attachments(user, &req.attachments).await?;
 
         let owner = component
             .as_ref()
@@ -644,7 +730,7 @@ impl CaseService {
             location,
             component_id: component.as_ref().map(|c| c.id.as_str().to_string()),
             contact: non_empty(req.contact),
-            attachments: req.attachments,
+            attachments,
             suggested_department_id: route.map(|r| r.department_id),
             duplicate_of,
         };
@@ -696,9 +782,14 @@ impl CaseService {
                 }
             }
         }
+        let attachments = if event.attachments.is_empty() {
+            Vec::new()
+        } else {
+            self.attachment_ids(stored.id).await?
+        };
         Ok(StoredCase {
             case: stored,
-            attachments: event.attachments,
+            attachments,
         })
     }
 
@@ -776,13 +867,15 @@ impl CaseService {
     /// Takes an action on a visible case for `user`: fills in what the machine needs (filing
     /// standard, department, inspector, master case, the matrix's department), checks photos,
     /// applies and stores it. After filing, dispatches automatically where the matrix says so
-    /// (一键直达).
+    /// (一键直达). `photos` are public ids of the user's photos (resolved after the status and
+    /// role checks, and added to `input.attachments`).
     pub async fn act(
         &self,
         user: &User,
         case_id: i64,
         action: CaseAction,
         mut input: ActionInput,
+        photos: &[String],
     ) -> Result<StoredCase> {
         self.refresh().await;
         let case = self.visible_case(user, case_id).await?;
@@ -809,6 +902,10 @@ impl CaseService {
                     allowed: Vec::new(),
                 },
             });
+        }
+        if !photos.is_empty() {
+            let ids = self.resolve_attachments(user, photos).await?;
+            input.attachments.extend(ids);
         }
         self.check_attachments(user, &input.attachments).await?;
 

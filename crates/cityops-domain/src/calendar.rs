@@ -83,6 +83,51 @@ pub struct CalendarDay {
     pub name: String,
 }
 
+/// The years a holiday schedule may name (a typo such as `-1` or `9999` is refused, not stored).
+pub const CALENDAR_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+/// Longest name of a schedule entry, in characters.
+pub const MAX_DAY_NAME_CHARS: usize = 50;
+
+/// Checks one schedule entry: its year lies in [`CALENDAR_YEARS`], and its name is plain text of
+/// 1 to [`MAX_DAY_NAME_CHARS`] characters — no control or bidirectional-override characters and
+/// no markup (`<`, `>`), as it is shown in the console and written into files.
+pub fn validate_day(day: &CalendarDay) -> Result<(), String> {
+    use chrono::Datelike;
+    if !CALENDAR_YEARS.contains(&day.date.year()) {
+        return Err(format!(
+            "date {}: the year must lie in {}–{}",
+            day.date,
+            CALENDAR_YEARS.start(),
+            CALENDAR_YEARS.end()
+        ));
+    }
+    let name = &day.name;
+    if name.trim().is_empty() {
+        return Err(format!("date {}: the name is empty", day.date));
+    }
+    let chars = name.chars().count();
+    if chars > MAX_DAY_NAME_CHARS {
+        return Err(format!(
+            "date {}: the name has {chars} characters, at most {MAX_DAY_NAME_CHARS} are allowed",
+            day.date
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| !plain_text_char(*c)) {
+        return Err(format!(
+            "date {}: the name must be plain text (found {:?})",
+            day.date, c
+        ));
+    }
+    Ok(())
+}
+
+/// Not a control character, a bidirectional control or markup.
+fn plain_text_char(c: char) -> bool {
+    !(c.is_control()
+        || matches!(c, '<' | '>')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+}
+
 /// Parses the holiday schedule CSV: header `date,kind,name`, then one `YYYY-MM-DD,holiday|workday,name`
 /// a line (the name may contain commas; blank lines are skipped). Read by the shared CSV reader
 /// (`cityops_csv`); errors name the 1-based line.
@@ -119,11 +164,13 @@ pub fn parse_calendar_csv(text: &str) -> Result<Vec<CalendarDay>, DomainError> {
                 row.error(format!("date {date} is already given on line {first}")),
             ));
         }
-        days.push(CalendarDay {
+        let day = CalendarDay {
             date,
             kind,
             name: row.rest(2),
-        });
+        };
+        validate_day(&day).map_err(|e| csv_error(row.error(e)))?;
+        days.push(day);
     }
     Ok(days)
 }
@@ -803,6 +850,42 @@ mod tests {
         assert_eq!(
             c.day(date(2026, 10, 1)).map(|d| d.name.as_str()),
             Some("国庆节")
+        );
+    }
+
+    #[test]
+    fn schedule_entries_have_sane_years_and_plain_names() {
+        let day = |y: i32, name: &str| CalendarDay {
+            date: NaiveDate::from_ymd_opt(y, 10, 1).expect("date"),
+            kind: DayKind::Holiday,
+            name: name.into(),
+        };
+        assert!(validate_day(&day(2000, "国庆节")).is_ok());
+        assert!(validate_day(&day(2100, "国庆节、中秋节")).is_ok());
+        assert!(validate_day(&day(2026, "Christmas & New Year")).is_ok());
+        assert!(validate_day(&day(2026, &"节".repeat(MAX_DAY_NAME_CHARS))).is_ok());
+        for (y, name) in [
+            (-1, "国庆节"),
+            (1999, "国庆节"),
+            (2101, "国庆节"),
+            (9999, "国庆节"),
+            (2026, ""),
+            (2026, "   "),
+            (2026, "<script>"),
+            (2026, "a > b"),
+            (2026, "国庆节\n伪造的一行"),
+            (2026, "国庆\u{0}节"),
+            (2026, "国庆节\u{202e}"),
+            (2026, &"节".repeat(MAX_DAY_NAME_CHARS + 1)),
+        ] {
+            assert!(validate_day(&day(y, name)).is_err(), "{y} {name:?}");
+        }
+        let err =
+            parse_calendar_csv("date,kind,name\n2026-10-01,holiday,国庆节\n9999-10-01,holiday,x\n")
+                .expect_err("year 9999");
+        assert!(
+            matches!(&err, DomainError::CalendarLine { line: 3, message } if message.contains("2000–2100")),
+            "{err}"
         );
     }
 

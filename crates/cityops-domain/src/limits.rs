@@ -82,7 +82,7 @@ pub const REGION_NAME: TextLimit = limit("region name", 100);
 /// A component's name (部件名称).
 pub const COMPONENT_NAME: TextLimit = limit("component name", 100);
 /// A holiday-schedule entry's name (节假日名称).
-pub const HOLIDAY_NAME: TextLimit = limit("name", 50);
+pub const HOLIDAY_NAME: TextLimit = limit("name", crate::calendar::MAX_DAY_NAME_CHARS);
 /// The text search of the case list (`q=`).
 pub const SEARCH_QUERY: TextLimit = limit("q", 200);
 

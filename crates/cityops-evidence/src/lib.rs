@@ -266,6 +266,23 @@ impl EvidenceStore {
         read_verified(&path, thumb_sha256)
     }
 
+    /// Whether the photo stored as `sha256` in `format` is on disk and still matches its hash
+    /// (`cityops check`).
+    pub fn check(&self, sha256: &str, format: ImageFormat) -> Result<FileState, EvidenceError> {
+        let path = self
+            .path_of(sha256, format)
+            .ok_or(EvidenceError::InvalidHash)?;
+        check_file(&path, sha256)
+    }
+
+    /// [`EvidenceStore::check`] for a thumbnail.
+    pub fn check_thumb(&self, thumb_sha256: &str) -> Result<FileState, EvidenceError> {
+        let path = self
+            .thumb_path_of(thumb_sha256)
+            .ok_or(EvidenceError::InvalidHash)?;
+        check_file(&path, thumb_sha256)
+    }
+
     fn file(&self, sha: &str, format: ImageFormat) -> PathBuf {
         shard(&self.config.dir, sha, format.extension())
     }
@@ -285,6 +302,27 @@ fn is_sha256_hex(s: &str) -> bool {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// What the evidence check found of one stored file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileState {
+    /// There, and its SHA-256 is its name.
+    Intact,
+    /// Not in the evidence directory.
+    Missing,
+    /// There, but its content no longer matches its hash (damaged or altered).
+    Mismatch,
+}
+
+fn check_file(path: &Path, sha: &str) -> Result<FileState, EvidenceError> {
+    match fs::read(path) {
+        Ok(bytes) if sha256_hex(&bytes) == sha => Ok(FileState::Intact),
+        Ok(_) => Ok(FileState::Mismatch),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(FileState::Missing),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn read_verified(path: &Path, sha: &str) -> Result<Vec<u8>, EvidenceError> {

@@ -682,3 +682,48 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn check_finds_missing_and_altered_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store_in(dir.path());
+    let p = store.store(&jpeg(40, 30)).expect("stored");
+    assert_eq!(
+        store.check(&p.sha256, p.format).expect("check"),
+        FileState::Intact
+    );
+    assert_eq!(
+        store.check_thumb(&p.thumb_sha256).expect("check"),
+        FileState::Intact
+    );
+
+    // One byte changed: the name no longer is the content's hash.
+    let path = store.path_of(&p.sha256, p.format).expect("path");
+    let mut bytes = std::fs::read(&path).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, &bytes).expect("write");
+    assert_eq!(
+        store.check(&p.sha256, p.format).expect("check"),
+        FileState::Mismatch
+    );
+    assert!(matches!(
+        store.read(&p.sha256, p.format),
+        Err(EvidenceError::Corrupt(_))
+    ));
+
+    // Gone.
+    std::fs::remove_file(store.thumb_path_of(&p.thumb_sha256).expect("path")).expect("rm");
+    assert_eq!(
+        store.check_thumb(&p.thumb_sha256).expect("check"),
+        FileState::Missing
+    );
+    assert!(matches!(
+        store.read_thumb(&p.thumb_sha256),
+        Err(EvidenceError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound
+    ));
+    assert!(matches!(
+        store.check("../etc/passwd", ImageFormat::Jpeg),
+        Err(EvidenceError::InvalidHash)
+    ));
+}

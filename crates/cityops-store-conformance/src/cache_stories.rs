@@ -15,6 +15,7 @@ use crate::case_fixtures::{
     World, at_min, attachment, code_of, join_all, local_date, location, new_report,
 };
 use crate::fixtures;
+use crate::fixtures::system_change;
 
 fn all() -> cityops_store::PageRequest {
     cityops_store::PageRequest {
@@ -107,7 +108,7 @@ pub async fn cache_versions_follow_their_writes(store: &dyn Store) {
         auto_dispatch: false,
     };
     store
-        .replace_routing_rules(&[rule("01", w.dept("441300-municipal"))])
+        .replace_routing_rules(&[rule("01", w.dept("441300-municipal"))], &system_change())
         .await
         .expect("replace_routing_rules");
     let v2 = versions(store).await;
@@ -119,7 +120,11 @@ pub async fn cache_versions_follow_their_writes(store: &dyn Store) {
             vec![rule("1", w.dept("441300-municipal"))],
         ),
     ] {
-        invalid(store, what, store.replace_routing_rules(&rules).await);
+        invalid(
+            store,
+            what,
+            store.replace_routing_rules(&rules, &system_change()).await,
+        );
         assert_eq!(
             versions(store).await,
             v2,
@@ -135,10 +140,13 @@ pub async fn cache_versions_follow_their_writes(store: &dyn Store) {
         name: name.into(),
     };
     store
-        .put_calendar_days(&[
-            day(1, DayKind::Holiday, "国庆节"),
-            day(10, DayKind::Workday, "国庆节调休"),
-        ])
+        .put_calendar_days(
+            &[
+                day(1, DayKind::Holiday, "国庆节"),
+                day(10, DayKind::Workday, "国庆节调休"),
+            ],
+            &system_change(),
+        )
         .await
         .expect("put_calendar_days");
     let v3 = versions(store).await;
@@ -168,7 +176,7 @@ pub async fn cache_versions_follow_their_writes(store: &dyn Store) {
 
     // Clearing the matrix is a routing change too.
     let again = store
-        .replace_routing_rules(&[])
+        .replace_routing_rules(&[], &system_change())
         .await
         .expect("replace_routing_rules");
     assert_eq!(again, 0);

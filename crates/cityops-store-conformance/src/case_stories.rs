@@ -13,13 +13,15 @@ use cityops_domain::case::{
 };
 use cityops_store::{
     CalendarDay, Case, CaseCounts, CaseEvent, CaseQuery, CaseSort, CaseVisibility, CategoryKind,
-    DayKind, InboxOwner, NewNotification, PageRequest, Role, RoutingRule, Store, StoreError,
+    DayKind, InboxOwner, NewNotification, PageRequest, ReadMark, Role, RoutingRule, Store,
+    StoreError,
 };
 
 use crate::case_fixtures::{
     World, at_min, attachment, code_of, history, join_all, local_date, location, new_report, t0,
     unlocated,
 };
+use crate::fixtures::system_change;
 
 fn all() -> PageRequest {
     PageRequest {
@@ -1749,7 +1751,7 @@ pub async fn case_inbox_matching_and_mark_read(store: &dyn Store) {
     let now = at_min(30);
     assert_eq!(
         store
-            .mark_read(&intake, &[inspector_note.id], now)
+            .mark_read(&intake, ReadMark::Ids(&[inspector_note.id]), now)
             .await
             .expect("mark_read"),
         0,
@@ -1758,14 +1760,14 @@ pub async fn case_inbox_matching_and_mark_read(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .mark_read(&intake, &[ids[2], inspector_note.id], now)
+            .mark_read(&intake, ReadMark::Ids(&[ids[2], inspector_note.id]), now)
             .await
             .expect("mark_read"),
         1
     );
     assert_eq!(
         store
-            .mark_read(&intake, &[ids[2]], at_min(31))
+            .mark_read(&intake, ReadMark::Ids(&[ids[2]]), at_min(31))
             .await
             .expect("mark_read"),
         0,
@@ -1784,10 +1786,24 @@ pub async fn case_inbox_matching_and_mark_read(store: &dyn Store) {
         "read_at is the given instant"
     );
     assert_eq!(
-        store.mark_read(&intake, &[], now).await.expect("mark_read"),
+        store
+            .mark_read(&intake, ReadMark::Ids(&[]), now)
+            .await
+            .expect("mark_read"),
+        0,
+        "{}: no ids mark nothing",
+        store.backend()
+    );
+    assert_eq!(store.unread_count(&intake).await.expect("unread"), 2);
+    assert_eq!(
+        store
+            .mark_read(&intake, ReadMark::All, now)
+            .await
+            .expect("mark_read"),
         2,
         "all the rest"
     );
+    assert_eq!(store.unread_count(&intake).await.expect("unread"), 0);
     assert_eq!(
         store
             .inbox(&intake, true, all())
@@ -1819,6 +1835,7 @@ pub async fn case_attachments_linked(store: &dyn Store) {
             .expect("create_attachment");
         assert_eq!(stored.attachment, a);
         assert_eq!(stored.case_id, None);
+        assert_eq!(stored.public_id.len(), 36, "a UUID");
         made.push(stored);
     }
     assert!(made.windows(2).all(|p| p[0].id < p[1].id), "ids ascend");
@@ -1969,7 +1986,10 @@ pub async fn case_routing_rules_replace(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .replace_routing_rules(&[r1.clone(), r5.clone(), r3.clone(), r4.clone(), r2.clone()])
+            .replace_routing_rules(
+                &[r1.clone(), r5.clone(), r3.clone(), r4.clone(), r2.clone()],
+                &system_change()
+            )
             .await
             .expect("replace_routing_rules"),
         5
@@ -1982,7 +2002,7 @@ pub async fn case_routing_rules_replace(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .replace_routing_rules(&[r1.clone(), r2.clone()])
+            .replace_routing_rules(&[r1.clone(), r2.clone()], &system_change())
             .await
             .expect("replace_routing_rules"),
         2
@@ -1999,7 +2019,7 @@ pub async fn case_routing_rules_replace(store: &dyn Store) {
         ("malformed region", vec![r3.clone(), bad_region]),
         ("duplicate key", vec![r3.clone(), r4.clone(), r3.clone()]),
     ] {
-        match store.replace_routing_rules(&rules).await {
+        match store.replace_routing_rules(&rules, &system_change()).await {
             Err(StoreError::Invalid(_)) => {}
             other => panic!("{}: {name} must be Invalid, got {other:?}", store.backend()),
         }
@@ -2012,7 +2032,7 @@ pub async fn case_routing_rules_replace(store: &dyn Store) {
     }
     assert_eq!(
         store
-            .replace_routing_rules(&[])
+            .replace_routing_rules(&[], &system_change())
             .await
             .expect("replace_routing_rules"),
         0
@@ -2044,7 +2064,7 @@ pub async fn case_calendar_upsert(store: &dyn Store) {
     let sep27 = day(2026, 9, 27, DayKind::Workday, "国庆节调休");
     assert_eq!(
         store
-            .put_calendar_days(&[oct1.clone(), sep27.clone()])
+            .put_calendar_days(&[oct1.clone(), sep27.clone()], &system_change())
             .await
             .expect("put_calendar_days"),
         2
@@ -2057,7 +2077,7 @@ pub async fn case_calendar_upsert(store: &dyn Store) {
     let jan1 = day(2027, 1, 1, DayKind::Holiday, "元旦");
     assert_eq!(
         store
-            .put_calendar_days(&[jan1.clone(), oct1b.clone()])
+            .put_calendar_days(&[jan1.clone(), oct1b.clone()], &system_change())
             .await
             .expect("put_calendar_days"),
         2
@@ -2070,7 +2090,7 @@ pub async fn case_calendar_upsert(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .put_calendar_days(&[])
+            .put_calendar_days(&[], &system_change())
             .await
             .expect("put_calendar_days"),
         0

@@ -17,6 +17,7 @@ use cityops_store::{
 use crate::case_fixtures::{
     World, at_min, code_of, history, join_all, local_date, location, new_report, t0,
 };
+use crate::fixtures::system_change;
 
 fn all() -> PageRequest {
     PageRequest {
@@ -527,7 +528,7 @@ pub async fn calendar_repeated_date_refused(store: &dyn Store) {
         day(2, DayKind::Holiday, "国庆节"),
         day(1, DayKind::Workday, "调休上班"),
     ];
-    match store.put_calendar_days(&twice).await {
+    match store.put_calendar_days(&twice, &system_change()).await {
         Err(StoreError::Invalid(m)) => assert!(
             m.contains("2031-10-01"),
             "{}: the message names the date: {m}",
@@ -552,7 +553,10 @@ pub async fn calendar_repeated_date_refused(store: &dyn Store) {
     );
     // The same days without the repetition are taken.
     assert_eq!(
-        store.put_calendar_days(&twice[..2]).await.expect("put"),
+        store
+            .put_calendar_days(&twice[..2], &system_change())
+            .await
+            .expect("put"),
         2,
         "{}",
         store.backend()

@@ -9,6 +9,16 @@ use cityops_store::{
     NewDepartment, NewUser, Region, RegionLevel, Role,
 };
 
+/// A change of versioned configuration made by the system at a fixed instant (the stories that
+/// do not look at versions).
+pub fn system_change() -> cityops_store::ConfigChange {
+    cityops_store::ConfigChange::new(
+        None,
+        chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
+        "test",
+    )
+}
+
 /// The PHC string the fixture users carry (the stores never interpret it).
 pub const PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 

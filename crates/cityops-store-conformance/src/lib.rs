@@ -12,6 +12,7 @@ pub mod case_stories;
 pub mod drift_stories;
 pub mod fixtures;
 pub mod search_stories;
+pub mod security_stories;
 pub mod stories;
 
 /// Calls `$callback! { story, story, ... }` with the name of every story in [`stories`]; each
@@ -32,6 +33,7 @@ macro_rules! for_each_story {
             users_create_and_list,
             sessions_expire_and_purge,
             sessions_end_when_user_deactivated,
+            sessions_listed_and_revoked_per_user,
             components_filter_and_page,
             concurrent_writes_succeed,
             large_import,
@@ -63,6 +65,10 @@ macro_rules! for_each_story {
             case_text_search_finds_short_chinese_queries,
             case_text_search_many_matches_page_alike,
             contact_access_log_appends_and_reads_newest_first,
+            inbox_shared_reads_are_per_user,
+            attachment_public_ids_are_random,
+            routing_versions_kept_and_restored,
+            calendar_versions_kept_and_restored,
         }
     };
 }

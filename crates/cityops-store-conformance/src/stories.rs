@@ -5,8 +5,8 @@ use std::time::Instant;
 use chrono::{Duration, TimeZone, Utc};
 use cityops_domain::ComponentStatus;
 use cityops_store::{
-    CategoryKind, ComponentQuery, DepartmentKind, ImportBatch, ImportSummary, PageRequest,
-    RegionLevel, RegionQuery, Role, Store, StoreError, StoreStats,
+    CategoryKind, ComponentQuery, DepartmentKind, ImportBatch, ImportSummary, NewSession,
+    PageRequest, RegionLevel, RegionQuery, Role, SessionInfo, Store, StoreError, StoreStats,
 };
 
 use crate::fixtures::{self, new_user};
@@ -16,6 +16,7 @@ pub use crate::cache_stories::*;
 pub use crate::case_stories::*;
 pub use crate::drift_stories::*;
 pub use crate::search_stories::*;
+pub use crate::security_stories::*;
 
 fn page(page: u32, page_size: u32) -> PageRequest {
     PageRequest { page, page_size }
@@ -920,24 +921,37 @@ pub async fn sessions_expire_and_purge(store: &dyn Store) {
         .single()
         .expect("time");
     let ttl = Duration::hours(12);
+    let session = |id: &str, hash: &str, user_id: i64, expires| {
+        NewSession::new(format!("{id:0>32}"), hash, user_id, t0, expires)
+    };
     store
-        .create_session("hash-a", user.id, t0, t0 + ttl)
+        .create_session(&session("a", "hash-a", user.id, t0 + ttl))
         .await
         .expect("create_session");
     store
-        .create_session("hash-b", user.id, t0, t0 + Duration::hours(1))
+        .create_session(&session("b", "hash-b", user.id, t0 + Duration::hours(1)))
         .await
         .expect("create_session");
     store
-        .create_session("hash-c", user.id, t0, t0 + Duration::hours(24))
+        .create_session(&session("c", "hash-c", user.id, t0 + Duration::hours(24)))
         .await
         .expect("create_session");
-    match store.create_session("hash-a", user.id, t0, t0 + ttl).await {
+    match store
+        .create_session(&session("d", "hash-a", user.id, t0 + ttl))
+        .await
+    {
         Err(StoreError::Conflict(_)) => {}
         other => panic!("duplicate token: expected Conflict, got {other:?}"),
     }
     match store
-        .create_session("hash-x", user.id + 1000, t0, t0 + ttl)
+        .create_session(&session("a", "hash-d", user.id, t0 + ttl))
+        .await
+    {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("duplicate id: expected Conflict, got {other:?}"),
+    }
+    match store
+        .create_session(&session("x", "hash-x", user.id + 1000, t0 + ttl))
         .await
     {
         Err(StoreError::Invalid(_)) => {}
@@ -1259,7 +1273,13 @@ pub async fn sessions_end_when_user_deactivated(store: &dyn Store) {
         .user;
     let now = Utc::now();
     store
-        .create_session("h-active", user.id, now, now + Duration::hours(1))
+        .create_session(&NewSession::new(
+            "0123456789abcdef0123456789abcdef",
+            "h-active",
+            user.id,
+            now,
+            now + Duration::hours(1),
+        ))
         .await
         .expect("create_session");
     assert!(
@@ -1303,4 +1323,176 @@ pub async fn sessions_end_when_user_deactivated(store: &dyn Store) {
         store.set_user_active(i64::MAX, false).await,
         Err(StoreError::NotFound)
     ));
+}
+
+/// A user sees his own unexpired sessions (newest first, the asking one marked, never a token
+/// hash) and revokes one by id or all but the current; another user's id revokes nothing.
+pub async fn sessions_listed_and_revoked_per_user(store: &dyn Store) {
+    import_fixture(store).await;
+    let user = |name: &'static str| async move {
+        store
+            .credentials(name)
+            .await
+            .expect("credentials")
+            .expect("exists")
+            .user
+    };
+    let (me, other) = (user("dispatcher1").await, user("handler1").await);
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 3, 1, 8, 0, 0)
+        .single()
+        .expect("time");
+    let mut phone = NewSession::new(
+        "11111111111111111111111111111111",
+        "hash-phone",
+        me.id,
+        t0,
+        t0 + Duration::hours(12),
+    );
+    phone.address = Some("198.51.100.7".into());
+    phone.user_agent = Some("Mozilla/5.0 (Android)".into());
+    let desk = NewSession::new(
+        "22222222222222222222222222222222",
+        "hash-desk",
+        me.id,
+        t0 + Duration::minutes(5),
+        t0 + Duration::hours(12),
+    );
+    let old = NewSession::new(
+        "33333333333333333333333333333333",
+        "hash-old",
+        me.id,
+        t0 - Duration::hours(20),
+        t0 - Duration::hours(8),
+    );
+    let theirs = NewSession::new(
+        "44444444444444444444444444444444",
+        "hash-theirs",
+        other.id,
+        t0,
+        t0 + Duration::hours(12),
+    );
+    for s in [&phone, &desk, &old, &theirs] {
+        store.create_session(s).await.expect("create_session");
+    }
+
+    let listed = store
+        .list_sessions(me.id, "hash-desk", t0, all())
+        .await
+        .expect("list_sessions");
+    assert_eq!(
+        listed.total,
+        2,
+        "{}: the expired one is not listed",
+        store.backend()
+    );
+    assert_eq!(
+        listed.items,
+        vec![
+            SessionInfo {
+                id: desk.id.clone(),
+                created_at: desk.created_at,
+                expires_at: desk.expires_at,
+                address: None,
+                user_agent: None,
+                current: true,
+            },
+            SessionInfo {
+                id: phone.id.clone(),
+                created_at: phone.created_at,
+                expires_at: phone.expires_at,
+                address: phone.address.clone(),
+                user_agent: phone.user_agent.clone(),
+                current: false,
+            },
+        ],
+        "{}",
+        store.backend()
+    );
+    let second = store
+        .list_sessions(me.id, "hash-desk", t0, page(2, 1))
+        .await
+        .expect("list_sessions");
+    assert_eq!(
+        (second.total, second.items[0].id.as_str()),
+        (2, phone.id.as_str())
+    );
+
+    // Another user's session id revokes nothing; one's own revokes exactly that one.
+    assert!(
+        !store
+            .delete_user_session(me.id, &theirs.id)
+            .await
+            .expect("delete")
+    );
+    assert!(
+        store
+            .session_user("hash-theirs", t0)
+            .await
+            .expect("s")
+            .is_some()
+    );
+    assert!(
+        store
+            .delete_user_session(me.id, &phone.id)
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !store
+            .delete_user_session(me.id, &phone.id)
+            .await
+            .expect("delete twice")
+    );
+    assert_eq!(store.session_user("hash-phone", t0).await.expect("s"), None);
+
+    // All but the current one (the expired one included); the other user keeps his.
+    store
+        .create_session(&NewSession::new(
+            "55555555555555555555555555555555",
+            "hash-tablet",
+            me.id,
+            t0,
+            t0 + Duration::hours(1),
+        ))
+        .await
+        .expect("create_session");
+    assert_eq!(
+        store
+            .delete_other_sessions(me.id, "hash-desk")
+            .await
+            .expect("delete_other_sessions"),
+        2,
+        "{}: the tablet and the expired one",
+        store.backend()
+    );
+    assert!(
+        store
+            .session_user("hash-desk", t0)
+            .await
+            .expect("s")
+            .is_some()
+    );
+    assert_eq!(
+        store.session_user("hash-tablet", t0).await.expect("s"),
+        None
+    );
+    assert!(
+        store
+            .session_user("hash-theirs", t0)
+            .await
+            .expect("s")
+            .is_some()
+    );
+    let left = store
+        .list_sessions(me.id, "hash-desk", t0, all())
+        .await
+        .expect("list_sessions");
+    assert_eq!(
+        left.items
+            .iter()
+            .map(|s| (s.id.as_str(), s.current))
+            .collect::<Vec<_>>(),
+        vec![(desk.id.as_str(), true)]
+    );
 }

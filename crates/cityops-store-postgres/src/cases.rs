@@ -1,5 +1,5 @@
-//! The case workflow repositories: cases and their audit chain (`CaseRepo`), the responsibility
-//! matrix, inboxes, attachments and the holiday schedule.
+//! The case workflow repositories: cases and their audit chain (`CaseRepo`); the responsibility
+//! matrix and the holiday schedule are in `workflow`.
 //!
 //! A case is stored whole as JSON text (`doc`) plus projected columns for every filter, sort and
 //! scope check; reads decode `doc` and take `id`, `code`, `version`, `lng` and `lat` from their
@@ -15,18 +15,16 @@ use std::sync::LazyLock;
 use chrono::{DateTime, NaiveDate, Utc};
 use cityops_domain::case::{GENESIS_HASH, chain_hash};
 use cityops_store::{
-    CalendarDay, Case, CaseHistory, CaseStatus, MarkFn, NewCaseEvent, NewNotification, Recipient,
-    Result, Role, RoutingRule, StoreError,
+    Case, CaseHistory, CaseStatus, MarkFn, NewCaseEvent, NewNotification, Recipient, Result, Role,
+    StoreError,
 };
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, Row};
 
-use crate::versions::{Cached, bump};
 use crate::{PgStore, db_err};
 use cityops_store_sql::cases::{self, case_code, project, split_code};
 use cityops_store_sql::search::SearchText;
-use cityops_store_sql::workflow::validate_rules;
 
 /// Opens a transaction holding the chain lock (advisory lock 727301, which serialises every
 /// append to the event chain), in one round trip (simple-query protocol).
@@ -950,72 +948,6 @@ impl PgStore {
             "case history imported"
         );
         Ok(written.max(0) as u64)
-    }
-}
-
-/// Replacing the responsibility matrix.
-impl PgStore {
-    pub(crate) async fn store_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64> {
-        validate_rules(rules)?;
-        let mut departments: Vec<i64> = rules.iter().map(|r| r.department_id).collect();
-        departments.sort_unstable();
-        departments.dedup();
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let known: Vec<i64> = sqlx::query_scalar("SELECT id FROM departments WHERE id = ANY($1)")
-            .bind(&departments)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if let Some(missing) = departments.iter().find(|d| !known.contains(d)) {
-            return Err(StoreError::Invalid(format!(
-                "routing rule refers to unknown department {missing}"
-            )));
-        }
-        sqlx::query("DELETE FROM routing_rules")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO routing_rules (category_kind, category_code, region_code, department_id, auto_dispatch)
-             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::bool[])",
-        )
-        .bind(rules.iter().map(|r| r.category_kind.as_str()).collect::<Vec<_>>())
-        .bind(rules.iter().map(|r| r.category_code.as_str()).collect::<Vec<_>>())
-        .bind(rules.iter().map(|r| r.region_code.as_str()).collect::<Vec<_>>())
-        .bind(rules.iter().map(|r| r.department_id).collect::<Vec<_>>())
-        .bind(rules.iter().map(|r| r.auto_dispatch).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        bump(&mut tx, Cached::Routing).await?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(rules.len() as u64)
-    }
-}
-
-/// Upserting calendar days.
-impl PgStore {
-    pub(crate) async fn store_calendar_days(&self, days: &[CalendarDay]) -> Result<u64> {
-        // A date given twice is refused, as on every store.
-        cityops_store_sql::workflow::validate_days(days)?;
-        let rows: Vec<&CalendarDay> = days.iter().collect();
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO calendar_days (date, kind, name)
-             SELECT * FROM UNNEST($1::date[], $2::text[], $3::text[])
-             ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, name = excluded.name",
-        )
-        .bind(rows.iter().map(|d| d.date).collect::<Vec<_>>())
-        .bind(rows.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>())
-        .bind(rows.iter().map(|d| d.name.as_str()).collect::<Vec<_>>())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        if !rows.is_empty() {
-            bump(&mut tx, Cached::Calendar).await?;
-        }
-        tx.commit().await.map_err(db_err)?;
-        Ok(rows.len() as u64)
     }
 }
 

@@ -9,6 +9,7 @@ mod cases;
 mod import;
 mod read;
 mod versions;
+mod workflow;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -43,6 +43,7 @@
 
 pub mod access_log;
 pub mod cases;
+pub mod changes;
 mod dialect;
 pub mod group;
 pub mod import;

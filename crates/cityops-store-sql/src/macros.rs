@@ -192,19 +192,9 @@ macro_rules! shared_repos {
         impl ::cityops_store::SessionRepo for $store {
             async fn create_session(
                 &self,
-                token_hash: &str,
-                user_id: i64,
-                created_at: ::chrono::DateTime<::chrono::Utc>,
-                expires_at: ::chrono::DateTime<::chrono::Utc>,
+                session: &::cityops_store::NewSession,
             ) -> ::cityops_store::Result<()> {
-                $crate::writes::create_session(
-                    &self.$write,
-                    token_hash,
-                    user_id,
-                    created_at,
-                    expires_at,
-                )
-                .await
+                $crate::writes::create_session(&self.$write, session).await
             }
 
             async fn session_user(
@@ -224,6 +214,33 @@ macro_rules! shared_repos {
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> ::cityops_store::Result<u64> {
                 $crate::writes::purge_expired_sessions(&self.$write, now).await
+            }
+
+            async fn list_sessions(
+                &self,
+                user_id: i64,
+                current_token_hash: &str,
+                now: ::chrono::DateTime<::chrono::Utc>,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::SessionInfo>> {
+                $crate::read::list_sessions(&self.$read, user_id, current_token_hash, now, page)
+                    .await
+            }
+
+            async fn delete_user_session(
+                &self,
+                user_id: i64,
+                id: &str,
+            ) -> ::cityops_store::Result<bool> {
+                $crate::writes::delete_user_session(&self.$write, user_id, id).await
+            }
+
+            async fn delete_other_sessions(
+                &self,
+                user_id: i64,
+                keep_token_hash: &str,
+            ) -> ::cityops_store::Result<u64> {
+                $crate::writes::delete_other_sessions(&self.$write, user_id, keep_token_hash).await
             }
         }
 
@@ -256,13 +273,20 @@ macro_rules! shared_repos {
                 $crate::workflow::inbox(&self.$read, owner, unread_only, page).await
             }
 
+            async fn unread_count(
+                &self,
+                owner: &::cityops_store::InboxOwner,
+            ) -> ::cityops_store::Result<u64> {
+                $crate::workflow::unread_count(&self.$read, owner).await
+            }
+
             async fn mark_read(
                 &self,
                 owner: &::cityops_store::InboxOwner,
-                ids: &[i64],
+                which: ::cityops_store::ReadMark<'_>,
                 now: ::chrono::DateTime<::chrono::Utc>,
             ) -> ::cityops_store::Result<u64> {
-                $crate::workflow::mark_read(&self.$write, owner, ids, now).await
+                $crate::workflow::mark_read(&self.$write, owner, which, now).await
             }
         }
 
@@ -282,11 +306,26 @@ macro_rules! shared_repos {
                 $crate::workflow::get_attachments(&self.$read, ids).await
             }
 
+            async fn attachments_by_public_id(
+                &self,
+                public_ids: &[String],
+            ) -> ::cityops_store::Result<Vec<::cityops_store::Attachment>> {
+                $crate::workflow::attachments_by_public_id(&self.$read, public_ids).await
+            }
+
             async fn case_attachments(
                 &self,
                 case_id: i64,
             ) -> ::cityops_store::Result<Vec<::cityops_store::Attachment>> {
                 $crate::workflow::case_attachments(&self.$read, case_id).await
+            }
+
+            async fn attachments_after(
+                &self,
+                after_id: i64,
+                limit: u32,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::AttachmentWithCase>> {
+                $crate::workflow::attachments_after(&self.$read, after_id, limit).await
             }
         }
     };
@@ -294,8 +333,9 @@ macro_rules! shared_repos {
 
 /// Implements `CaseRepo`, `RoutingRepo` and `CalendarRepo` for a store type: the reads shared
 /// (on the pool field `$read`), the writes delegated to the store's own tuned inherent methods
-/// `write_queued` (both `create_case` and `save_transition` queue a [`crate::group::CaseWrite`]), `store_marks`, `store_history`, `store_routing_rules`
-/// and `store_calendar_days` (same arguments as the trait methods). Expanded once in each store
+/// `write_queued` (both `create_case` and `save_transition` queue a [`crate::group::CaseWrite`]), `store_marks`, `store_history`, `store_routing_rules`,
+/// `store_restore_routing`, `store_calendar_days` and `store_restore_calendar` (same arguments as
+/// the trait methods). Expanded once in each store
 /// crate.
 #[macro_export]
 macro_rules! shared_case_repos {
@@ -412,8 +452,42 @@ macro_rules! shared_case_repos {
             async fn replace_routing_rules(
                 &self,
                 rules: &[::cityops_store::RoutingRule],
+                change: &::cityops_store::ConfigChange,
             ) -> ::cityops_store::Result<u64> {
-                self.store_routing_rules(rules).await
+                self.store_routing_rules(rules, change).await
+            }
+
+            async fn routing_versions(
+                &self,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::ConfigVersion>>
+            {
+                $crate::changes::versions(
+                    &self.$read,
+                    ::cityops_store::ConfigSubject::Routing,
+                    page,
+                )
+                .await
+            }
+
+            async fn routing_version(
+                &self,
+                id: i64,
+            ) -> ::cityops_store::Result<
+                Option<(
+                    ::cityops_store::ConfigVersion,
+                    Vec<::cityops_store::RoutingRule>,
+                )>,
+            > {
+                $crate::changes::routing_version(&self.$read, id).await
+            }
+
+            async fn restore_routing_version(
+                &self,
+                id: i64,
+                change: &::cityops_store::ConfigChange,
+            ) -> ::cityops_store::Result<::cityops_store::ConfigVersion> {
+                self.store_restore_routing(id, change).await
             }
         }
 
@@ -428,8 +502,42 @@ macro_rules! shared_case_repos {
             async fn put_calendar_days(
                 &self,
                 days: &[::cityops_store::CalendarDay],
+                change: &::cityops_store::ConfigChange,
             ) -> ::cityops_store::Result<u64> {
-                self.store_calendar_days(days).await
+                self.store_calendar_days(days, change).await
+            }
+
+            async fn calendar_versions(
+                &self,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::ConfigVersion>>
+            {
+                $crate::changes::versions(
+                    &self.$read,
+                    ::cityops_store::ConfigSubject::Calendar,
+                    page,
+                )
+                .await
+            }
+
+            async fn calendar_version(
+                &self,
+                id: i64,
+            ) -> ::cityops_store::Result<
+                Option<(
+                    ::cityops_store::ConfigVersion,
+                    Vec<::cityops_store::CalendarDay>,
+                )>,
+            > {
+                $crate::changes::calendar_version(&self.$read, id).await
+            }
+
+            async fn restore_calendar_version(
+                &self,
+                id: i64,
+                change: &::cityops_store::ConfigChange,
+            ) -> ::cityops_store::Result<::cityops_store::ConfigVersion> {
+                self.store_restore_calendar(id, change).await
             }
         }
     };

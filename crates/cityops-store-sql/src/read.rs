@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use cityops_store::{
     Category, CategoryKind, Component, ComponentQuery, Department, FilingStandard, Page,
-    PageRequest, Region, RegionLevel, RegionQuery, Result, Role, StoreStats, User, UserCredentials,
+    PageRequest, Region, RegionLevel, RegionQuery, Result, Role, SessionInfo, StoreStats, User,
+    UserCredentials,
 };
 use sqlx::{Pool, QueryBuilder};
 
@@ -379,6 +380,36 @@ pub async fn session_user<D: Dialect>(
         .as_ref()
         .map(rows::user::<D>)
         .transpose()
+}
+
+/// `SessionRepo::list_sessions`: the user's unexpired sessions, newest first.
+pub async fn list_sessions<D: Dialect>(
+    pool: &Pool<D>,
+    user_id: i64,
+    current_token_hash: &str,
+    now: DateTime<Utc>,
+    page: PageRequest,
+) -> Result<Page<SessionInfo>> {
+    let filters = |q: &mut QueryBuilder<D>| {
+        q.push(" AND user_id = ").bind(user_id);
+        q.push(" AND expires_at > ");
+        D::push_ts(q, now);
+    };
+    let page = paged(
+        pool,
+        "SELECT id, created_at, expires_at, address, user_agent, token_hash FROM sessions",
+        "FROM sessions",
+        filters,
+        " ORDER BY created_at DESC, id",
+        page,
+        rows::session_info::<D>,
+    )
+    .await?;
+    // The token hash is compared here and never leaves the store.
+    Ok(page.map(|(mut info, hash)| {
+        info.current = hash == current_token_hash;
+        info
+    }))
 }
 
 /// `ComponentRepo::list_components`; `Invalid` for a malformed category filter.

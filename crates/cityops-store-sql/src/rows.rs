@@ -3,7 +3,7 @@
 use cityops_domain::{ComponentStatus, LimitUnit, LngLat, TimeLimit};
 use cityops_store::{
     Category, CategoryKind, Component, ComponentId, Department, DepartmentKind, FilingStandard,
-    Region, RegionLevel, Result, Role, Scope, User,
+    Region, RegionLevel, Result, Role, Scope, SessionInfo, User,
 };
 
 use crate::{Cols, Dialect, corrupt, parse};
@@ -134,4 +134,21 @@ pub fn component<D: Dialect>(row: &D::Row) -> Result<Component> {
             .map_err(|_| corrupt("component status", &status))?,
         surveyed_on: r.get("surveyed_on")?,
     })
+}
+
+/// Decodes a `sessions` row (`id, created_at, expires_at, address, user_agent, token_hash`):
+/// the user-visible part (`current` false) and the token hash, for the caller to compare.
+pub fn session_info<D: Dialect>(row: &D::Row) -> Result<(SessionInfo, String)> {
+    let r = Cols::<D>(row);
+    Ok((
+        SessionInfo {
+            id: r.get("id")?,
+            created_at: D::ts(row, "created_at")?,
+            expires_at: D::ts(row, "expires_at")?,
+            address: r.get("address")?,
+            user_agent: r.get("user_agent")?,
+            current: false,
+        },
+        r.get("token_hash")?,
+    ))
 }

@@ -4,12 +4,12 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use cityops_store::{
-    Attachment, CalendarDay, CategoryKind, DayKind, InboxOwner, NewAttachment, NewNotification,
-    Notification, Page, PageRequest, Recipient, Result, Role, RoutingRule, StoreError,
+    Attachment, AttachmentWithCase, CalendarDay, CategoryKind, DayKind, InboxOwner, NewAttachment,
+    NewNotification, Notification, Page, PageRequest, ReadMark, Recipient, Result, Role,
+    RoutingRule, StoreError,
 };
 use sqlx::{Pool, QueryBuilder};
 
-use crate::read::paged;
 use crate::{Cols, Dialect, QueryBuilderExt, QueryExt, corrupt, parse, push_prefix};
 
 /// The columns of `notifications` a write binds, in order.
@@ -59,14 +59,15 @@ pub fn notification<D: Dialect>(row: &D::Row) -> Result<Notification> {
 }
 
 /// The columns an attachment is decoded from.
-pub const ATTACHMENT_COLUMNS: &str = "id, sha256, mime, bytes, width, height, thumb_sha256, \
-     uploaded_by, created_at, file_name, case_id";
+pub const ATTACHMENT_COLUMNS: &str = "id, public_id, sha256, mime, bytes, width, height, \
+     thumb_sha256, uploaded_by, created_at, file_name, case_id";
 
 /// Decodes [`ATTACHMENT_COLUMNS`].
 pub fn attachment<D: Dialect>(row: &D::Row) -> Result<Attachment> {
     let r = Cols::<D>(row);
     Ok(Attachment {
         id: r.get("id")?,
+        public_id: r.get("public_id")?,
         attachment: NewAttachment {
             sha256: r.get("sha256")?,
             mime: r.get("mime")?,
@@ -131,7 +132,20 @@ pub fn push_owner<D: Dialect>(q: &mut QueryBuilder<D>, owner: &InboxOwner) {
     q.push(")");
 }
 
-/// `InboxRepo::inbox`: newest first.
+/// The owner's read state of notification `n`: their own read (`notification_reads`), else a
+/// read from before per-user read state (`notifications.read_at`, then one flag for everyone).
+const OWNER_READ_AT: &str = "coalesce(r.read_at, n.read_at)";
+
+/// `FROM notifications n LEFT JOIN <the owner's reads> r` with the owner's id bound.
+fn push_from_with_reads<D: Dialect>(q: &mut QueryBuilder<D>, owner: &InboxOwner) {
+    q.push(
+        " FROM notifications n LEFT JOIN notification_reads r \
+         ON r.notification_id = n.id AND r.user_id = ",
+    )
+    .bind(owner.user_id);
+}
+
+/// `InboxRepo::inbox`: newest first, `read_at` as the owner read it.
 pub async fn inbox<D: Dialect>(
     pool: &Pool<D>,
     owner: &InboxOwner,
@@ -139,41 +153,88 @@ pub async fn inbox<D: Dialect>(
     page: PageRequest,
 ) -> Result<Page<Notification>> {
     let filters = |q: &mut QueryBuilder<D>| {
+        q.push(" WHERE 1 = 1");
         push_owner(q, owner);
         if unread_only {
-            q.push(" AND n.read_at IS NULL");
+            q.push(" AND ").push(OWNER_READ_AT).push(" IS NULL");
         }
     };
-    paged(
-        pool,
+    let mut count = QueryBuilder::<D>::new("SELECT count(*) AS n");
+    push_from_with_reads(&mut count, owner);
+    filters(&mut count);
+    let row = D::fetch_one(pool, count.build()).await?;
+    let total = Cols::<D>(&row).get::<i64>("n")?.max(0) as u64;
+
+    let mut q = QueryBuilder::<D>::new(
         "SELECT n.id, n.user_id, n.department_id, n.role, n.region_code, n.case_id, n.action, \
-         n.title, n.created_at, n.read_at, coalesce(c.code, '') AS case_code \
-         FROM notifications n LEFT JOIN cases c ON c.id = n.case_id",
-        "FROM notifications n",
-        filters,
-        " ORDER BY n.created_at DESC, n.id DESC",
-        page,
-        notification::<D>,
-    )
-    .await
+         n.title, n.created_at, ",
+    );
+    q.push(OWNER_READ_AT)
+        .push(" AS read_at, coalesce(c.code, '') AS case_code");
+    push_from_with_reads(&mut q, owner);
+    q.push(" LEFT JOIN cases c ON c.id = n.case_id");
+    filters(&mut q);
+    q.push(" ORDER BY n.created_at DESC, n.id DESC LIMIT ")
+        .bind(page.limit())
+        .push(" OFFSET ")
+        .bind(page.offset());
+    let items = D::fetch_all(pool, q.build())
+        .await?
+        .iter()
+        .map(notification::<D>)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::new(items, total, page))
 }
 
-/// `InboxRepo::mark_read`: marks the owner's unread notifications (those of `ids`, or all).
+/// `InboxRepo::unread_count`.
+pub async fn unread_count<D: Dialect>(pool: &Pool<D>, owner: &InboxOwner) -> Result<u64> {
+    let mut q = QueryBuilder::<D>::new("SELECT count(*) AS n");
+    push_from_with_reads(&mut q, owner);
+    q.push(" WHERE ").push(OWNER_READ_AT).push(" IS NULL");
+    push_owner(&mut q, owner);
+    let row = D::fetch_one(pool, q.build()).await?;
+    Ok(Cols::<D>(&row).get::<i64>("n")?.max(0) as u64)
+}
+
+/// `InboxRepo::mark_read`: one statement records the owner's read of every unread notification
+/// of their inbox that `which` names (`ReadMark::Ids(&[])` names none). Personal and shared
+/// notifications alike get a row of their reader in `notification_reads`, so a colleague's
+/// read state never changes.
 pub async fn mark_read<D: Dialect>(
     pool: &Pool<D>,
     owner: &InboxOwner,
-    ids: &[i64],
+    which: ReadMark<'_>,
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let mut q = QueryBuilder::<D>::new("UPDATE notifications AS n SET read_at = ");
+    if matches!(which, ReadMark::Ids(ids) if ids.is_empty()) {
+        return Ok(0);
+    }
+    let mut q = QueryBuilder::<D>::new(
+        "INSERT INTO notification_reads (notification_id, user_id, read_at) SELECT n.id, ",
+    );
+    q.bind(owner.user_id).push(", ");
     D::push_ts(&mut q, now);
-    q.push(" WHERE n.read_at IS NULL");
-    if !ids.is_empty() {
+    q.push(
+        " FROM notifications n WHERE n.read_at IS NULL AND NOT EXISTS (SELECT 1 FROM \
+         notification_reads r WHERE r.notification_id = n.id AND r.user_id = ",
+    )
+    .bind(owner.user_id)
+    .push(")");
+    if let ReadMark::Ids(ids) = which {
         q.push(" AND ");
         D::push_in_ids(&mut q, "n.id", ids);
     }
     push_owner(&mut q, owner);
+    q.push(" ON CONFLICT (notification_id, user_id) DO NOTHING");
     D::execute(pool, q.build()).await
+}
+
+/// A new public id of a photo: a version 7 UUID (48 bits of its upload time, 74 random bits),
+/// so it cannot be guessed from another one and new ids still sort by time in the index.
+pub fn new_public_id(created_at: DateTime<Utc>) -> String {
+    let secs = u64::try_from(created_at.timestamp()).unwrap_or(0);
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, secs, created_at.timestamp_subsec_nanos());
+    uuid::Uuid::new_v7(ts).to_string()
 }
 
 /// `AttachmentRepo::create_attachment`. The record returned holds what the column keeps
@@ -185,10 +246,13 @@ pub async fn create_attachment<D: Dialect>(
     let mut a = a.clone();
     a.created_at =
         DateTime::from_timestamp_micros(a.created_at.timestamp_micros()).unwrap_or(a.created_at);
+    let public_id = new_public_id(a.created_at);
     let q = sqlx::query(
-        "INSERT INTO attachments (sha256, mime, bytes, width, height, thumb_sha256, uploaded_by, \
-         created_at, file_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO attachments (public_id, sha256, mime, bytes, width, height, thumb_sha256, \
+         uploaded_by, created_at, file_name) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         RETURNING id",
     )
+    .arg(public_id.clone())
     .arg(a.sha256.clone())
     .arg(a.mime.clone())
     .arg(a.bytes)
@@ -200,12 +264,13 @@ pub async fn create_attachment<D: Dialect>(
     let row = D::fetch_one(pool, q).await?;
     Ok(Attachment {
         id: Cols::<D>(&row).get("id")?,
+        public_id,
         attachment: a,
         case_id: None,
     })
 }
 
-/// `AttachmentRepo::get_attachments`, by id.
+/// `AttachmentRepo::get_attachments`, by row id.
 pub async fn get_attachments<D: Dialect>(pool: &Pool<D>, ids: &[i64]) -> Result<Vec<Attachment>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -221,10 +286,31 @@ pub async fn get_attachments<D: Dialect>(pool: &Pool<D>, ids: &[i64]) -> Result<
         .collect()
 }
 
+/// `AttachmentRepo::attachments_by_public_id`.
+pub async fn attachments_by_public_id<D: Dialect>(
+    pool: &Pool<D>,
+    public_ids: &[String],
+) -> Result<Vec<Attachment>> {
+    if public_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = public_ids.iter().map(String::as_str).collect();
+    let mut q = QueryBuilder::<D>::new("SELECT ");
+    q.push(ATTACHMENT_COLUMNS).push(" FROM attachments WHERE ");
+    D::push_in_strs(&mut q, "public_id", &ids);
+    q.push(" ORDER BY id");
+    D::fetch_all(pool, q.build())
+        .await?
+        .iter()
+        .map(attachment::<D>)
+        .collect()
+}
+
 /// `AttachmentRepo::case_attachments`.
 pub async fn case_attachments<D: Dialect>(pool: &Pool<D>, case_id: i64) -> Result<Vec<Attachment>> {
-    const SQL: &str = "SELECT id, sha256, mime, bytes, width, height, thumb_sha256, uploaded_by, \
-         created_at, file_name, case_id FROM attachments WHERE case_id = $1 ORDER BY id";
+    const SQL: &str = "SELECT id, public_id, sha256, mime, bytes, width, height, thumb_sha256, \
+         uploaded_by, created_at, file_name, case_id FROM attachments WHERE case_id = $1 \
+         ORDER BY id";
     D::fetch_all(pool, sqlx::query(SQL).arg(case_id))
         .await?
         .iter()
@@ -232,17 +318,43 @@ pub async fn case_attachments<D: Dialect>(pool: &Pool<D>, case_id: i64) -> Resul
         .collect()
 }
 
+/// `AttachmentRepo::attachments_after`: keyset pages by row id, with the case code.
+pub async fn attachments_after<D: Dialect>(
+    pool: &Pool<D>,
+    after_id: i64,
+    limit: u32,
+) -> Result<Vec<AttachmentWithCase>> {
+    const SQL: &str = "SELECT a.id, a.public_id, a.sha256, a.mime, a.bytes, a.width, a.height, \
+         a.thumb_sha256, a.uploaded_by, a.created_at, a.file_name, a.case_id, c.code AS case_code \
+         FROM attachments a LEFT JOIN cases c ON c.id = a.case_id WHERE a.id > $1 \
+         ORDER BY a.id LIMIT $2";
+    D::fetch_all(pool, sqlx::query(SQL).arg(after_id).arg(i64::from(limit)))
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(AttachmentWithCase {
+                attachment: attachment::<D>(row)?,
+                case_code: Cols::<D>(row).get("case_code")?,
+            })
+        })
+        .collect()
+}
+
 /// Rejects a holiday schedule that names one date twice (which entry would count is not
-/// obvious), before anything is written.
+/// obvious), a year outside 2000–2100 or a name that is not plain text, before anything is
+/// written.
 pub fn validate_days(days: &[cityops_store::CalendarDay]) -> Result<()> {
     let mut seen = HashSet::with_capacity(days.len());
-    match days.iter().find(|d| !seen.insert(d.date)) {
-        Some(d) => Err(StoreError::Invalid(format!(
-            "calendar day {} appears twice",
-            d.date
-        ))),
-        None => Ok(()),
+    for d in days {
+        cityops_domain::calendar::validate_day(d).map_err(StoreError::Invalid)?;
+        if !seen.insert(d.date) {
+            return Err(StoreError::Invalid(format!(
+                "calendar day {} appears twice",
+                d.date
+            )));
+        }
     }
+    Ok(())
 }
 
 /// Rejects a malformed rule or a (kind, category, region) given twice, before anything is

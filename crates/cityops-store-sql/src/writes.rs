@@ -1,7 +1,7 @@
 //! The small single-statement writes both stores make alike (meta, passwords, activation,
 //! sessions). Bulk and workflow writes are tuned per backend and live in the store crates.
 use chrono::{DateTime, Utc};
-use cityops_store::{NewUser, Result, StoreError, User};
+use cityops_store::{NewSession, NewUser, Result, StoreError, User};
 use sqlx::Pool;
 
 use crate::{Cols, Dialect, QueryExt, rows};
@@ -48,26 +48,48 @@ pub async fn set_user_active<D: Dialect>(pool: &Pool<D>, user_id: i64, active: b
 }
 
 /// `SessionRepo::create_session`; `Invalid` for an unknown user.
-pub async fn create_session<D: Dialect>(
-    pool: &Pool<D>,
-    token_hash: &str,
-    user_id: i64,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-) -> Result<()> {
+pub async fn create_session<D: Dialect>(pool: &Pool<D>, session: &NewSession) -> Result<()> {
     let q = sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, id, address, user_agent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .arg(token_hash.to_string())
-    .arg(user_id);
-    let q = D::arg_ts(D::arg_ts(q, created_at), expires_at);
+    .arg(session.token_hash.clone())
+    .arg(session.user_id);
+    let q = D::arg_ts(D::arg_ts(q, session.created_at), session.expires_at)
+        .arg(session.id.clone())
+        .arg(session.address.clone())
+        .arg(session.user_agent.clone());
     D::execute(pool, q).await.map_err(|e| match e {
         StoreError::Invalid(_) => {
-            StoreError::Invalid(format!("session for unknown user {user_id}"))
+            StoreError::Invalid(format!("session for unknown user {}", session.user_id))
         }
         other => other,
     })?;
     Ok(())
+}
+
+/// `SessionRepo::delete_user_session`: whether the user's session `id` was deleted.
+pub async fn delete_user_session<D: Dialect>(
+    pool: &Pool<D>,
+    user_id: i64,
+    id: &str,
+) -> Result<bool> {
+    let q = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id = $2")
+        .arg(user_id)
+        .arg(id.to_string());
+    Ok(D::execute(pool, q).await? > 0)
+}
+
+/// `SessionRepo::delete_other_sessions`: how many of the user's other sessions were deleted.
+pub async fn delete_other_sessions<D: Dialect>(
+    pool: &Pool<D>,
+    user_id: i64,
+    keep_token_hash: &str,
+) -> Result<u64> {
+    let q = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .arg(user_id)
+        .arg(keep_token_hash.to_string());
+    D::execute(pool, q).await
 }
 
 /// `SessionRepo::delete_session`.

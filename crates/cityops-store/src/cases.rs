@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Page, PageRequest, Result, Role};
+use crate::{ConfigChange, ConfigVersion, Page, PageRequest, Result, Role};
 pub use cityops_domain::calendar::{CalendarDay, DayKind, Light};
 pub use cityops_domain::case::routing::RoutingRule;
 pub use cityops_domain::case::{
@@ -178,14 +178,34 @@ pub trait CaseRepo: Send + Sync {
     async fn import_history(&self, history: &CaseHistory) -> Result<u64>;
 }
 
-/// The responsibility matrix (权责清单).
+/// The responsibility matrix (权责清单). Every change is kept as a version
+/// ([`crate::changes`]) in the same transaction, and bumps the routing cache version.
 #[async_trait]
 pub trait RoutingRepo: Send + Sync {
     /// All rules ordered by (kind, category, region).
     async fn routing_rules(&self) -> Result<Vec<RoutingRule>>;
-    /// Replaces the whole matrix in one transaction; returns how many rules it holds now.
-    /// `Invalid` for a malformed rule, a duplicate (kind, category, region) or an unknown department.
-    async fn replace_routing_rules(&self, rules: &[RoutingRule]) -> Result<u64>;
+    /// Replaces the whole matrix in one transaction and keeps the new matrix as a version made by
+    /// `change`; returns how many rules it holds now. `Invalid` for a malformed rule, a duplicate
+    /// (kind, category, region) or an unknown department. An empty `rules` empties the matrix:
+    /// refusing that unless asked is the caller's business (the store keeps it restorable).
+    async fn replace_routing_rules(
+        &self,
+        rules: &[RoutingRule],
+        change: &ConfigChange,
+    ) -> Result<u64>;
+    /// The kept versions of the matrix, newest first.
+    async fn routing_versions(&self, page: PageRequest) -> Result<Page<ConfigVersion>>;
+    /// One version of the matrix with its rules (in key order); `None` when there is no such
+    /// routing version.
+    async fn routing_version(&self, id: i64) -> Result<Option<(ConfigVersion, Vec<RoutingRule>)>>;
+    /// Makes version `id` the matrix again, in one transaction, kept as a new version (made by
+    /// `change`, `restored_from` = `id`); returns the new version. `NotFound` when there is no
+    /// such routing version; `Invalid` when a department it names no longer exists.
+    async fn restore_routing_version(
+        &self,
+        id: i64,
+        change: &ConfigChange,
+    ) -> Result<ConfigVersion>;
 }
 
 /// Whose inbox: the user, their department and the roles they hold within their region.
@@ -198,19 +218,36 @@ pub struct InboxOwner {
     pub region_prefixes: Option<Vec<String>>,
 }
 
-/// Inboxes (待办/消息).
+/// Which notifications [`InboxRepo::mark_read`] marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadMark<'a> {
+    /// These ids (those outside the owner's inbox are ignored); none marks nothing.
+    Ids(&'a [i64]),
+    /// Everything unread in the owner's inbox: only ever on an explicit request.
+    All,
+}
+
+/// Inboxes (待办/消息). Read state is per user: a notification to a department or a role is
+/// read (or not) by each of its recipients on their own; a personal notification has one reader.
 #[async_trait]
 pub trait InboxRepo: Send + Sync {
-    /// Newest first.
+    /// Newest first; `read_at` is when *this owner* read it.
     async fn inbox(
         &self,
         owner: &InboxOwner,
         unread_only: bool,
         page: PageRequest,
     ) -> Result<Page<Notification>>;
-    /// Marks the given notifications (or all, when `ids` is empty) read; only those in the
-    /// owner's inbox. Returns how many changed.
-    async fn mark_read(&self, owner: &InboxOwner, ids: &[i64], now: DateTime<Utc>) -> Result<u64>;
+    /// How many notifications of the owner's inbox the owner has not read.
+    async fn unread_count(&self, owner: &InboxOwner) -> Result<u64>;
+    /// Marks notifications of the owner's inbox read for the owner alone (colleagues sharing a
+    /// department or role notification keep their own state). Returns how many changed.
+    async fn mark_read(
+        &self,
+        owner: &InboxOwner,
+        which: ReadMark<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<u64>;
 }
 
 /// A stored photo's record (the bytes live on disk by content hash).
@@ -229,30 +266,65 @@ pub struct NewAttachment {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {
+    /// The row id: what case events and claims refer to inside the store; never shown.
     pub id: i64,
+    /// The random public id (a UUID) every URL and JSON names the photo by.
+    pub public_id: String,
     #[serde(flatten)]
     pub attachment: NewAttachment,
     /// The case it was attached to by a report or transition.
     pub case_id: Option<i64>,
 }
 
+/// A photo record with the code of its case, for the evidence check (`cityops check`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentWithCase {
+    pub attachment: Attachment,
+    pub case_code: Option<String>,
+}
+
 /// Evidence records.
 #[async_trait]
 pub trait AttachmentRepo: Send + Sync {
+    /// Stores the record under a new random public id (a version 7 UUID).
     async fn create_attachment(&self, a: &NewAttachment) -> Result<Attachment>;
-    /// The attachments with these ids that exist, in id order.
+    /// The attachments with these row ids that exist, in id order.
     async fn get_attachments(&self, ids: &[i64]) -> Result<Vec<Attachment>>;
+    /// The attachments with these public ids that exist, in id order.
+    async fn attachments_by_public_id(&self, public_ids: &[String]) -> Result<Vec<Attachment>>;
     /// The attachments linked to a case, in id order.
     async fn case_attachments(&self, case_id: i64) -> Result<Vec<Attachment>>;
+    /// Every attachment with row id > `after_id`, at most `limit`, in id order, with its case's
+    /// code: what the evidence check walks through.
+    async fn attachments_after(&self, after_id: i64, limit: u32)
+    -> Result<Vec<AttachmentWithCase>>;
 }
 
-/// The holiday schedule of the working calendar (节假日/调休).
+/// The holiday schedule of the working calendar (节假日/调休). Every change is kept as a version
+/// ([`crate::changes`]) in the same transaction, and bumps the calendar cache version.
 #[async_trait]
 pub trait CalendarRepo: Send + Sync {
     /// Ordered by date.
     async fn calendar_days(&self) -> Result<Vec<CalendarDay>>;
-    /// Upserts days by date in one transaction; returns how many were written.
-    async fn put_calendar_days(&self, days: &[CalendarDay]) -> Result<u64>;
+    /// Upserts days by date in one transaction and keeps the whole schedule after the change as
+    /// a version made by `change`; returns how many were written. `Invalid` for a date given
+    /// twice, a year outside 2000–2100 or a name that is not plain text
+    /// ([`cityops_domain::calendar::validate_day`]). Writing no days changes nothing and keeps
+    /// no version.
+    async fn put_calendar_days(&self, days: &[CalendarDay], change: &ConfigChange) -> Result<u64>;
+    /// The kept versions of the schedule, newest first.
+    async fn calendar_versions(&self, page: PageRequest) -> Result<Page<ConfigVersion>>;
+    /// One version of the schedule with its days (by date); `None` when there is no such
+    /// calendar version.
+    async fn calendar_version(&self, id: i64) -> Result<Option<(ConfigVersion, Vec<CalendarDay>)>>;
+    /// Makes version `id` the whole schedule again (days not in it are removed), in one
+    /// transaction, kept as a new version (made by `change`, `restored_from` = `id`); returns
+    /// the new version. `NotFound` when there is no such calendar version.
+    async fn restore_calendar_version(
+        &self,
+        id: i64,
+        change: &ConfigChange,
+    ) -> Result<ConfigVersion>;
 }
 
 #[cfg(test)]

@@ -9,11 +9,13 @@
 
 pub mod audit;
 pub mod cases;
+pub mod changes;
 pub mod claims;
 pub mod versions;
 
 pub use audit::*;
 pub use cases::*;
+pub use changes::*;
 pub use claims::*;
 pub use versions::*;
 
@@ -129,6 +131,55 @@ fn clip(s: &str) -> String {
 pub struct UserCredentials {
     pub user: User,
     pub password_hash: String,
+}
+
+/// A login session to store: the SHA-256 of its secret token (never the token), a public id that
+/// names it in `GET /api/v1/me/sessions` (neither the token nor its hash), and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    /// Public id: 32 lowercase hex digits, random.
+    pub id: String,
+    pub token_hash: String,
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The client address at login.
+    pub address: Option<String>,
+    /// The `User-Agent` at login (truncated by the caller).
+    pub user_agent: Option<String>,
+}
+
+impl NewSession {
+    /// A session without client details (tests, tools).
+    pub fn new(
+        id: impl Into<String>,
+        token_hash: impl Into<String>,
+        user_id: i64,
+        created_at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            token_hash: token_hash.into(),
+            user_id,
+            created_at,
+            expires_at,
+            address: None,
+            user_agent: None,
+        }
+    }
+}
+
+/// One of a user's live sessions as the user may see it: no token, no token hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+    /// The session of the token the listing was asked with.
+    pub current: bool,
 }
 
 /// Everything one import writes, in one transaction: all or nothing. Rows are upserted by their
@@ -330,18 +381,28 @@ pub trait OrgRepo: Send + Sync {
 /// Login sessions and bearer tokens, stored by the SHA-256 of the secret.
 #[async_trait]
 pub trait SessionRepo: Send + Sync {
-    async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: i64,
-        created_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<()>;
+    /// Stores a session; `Conflict` for a token hash or id that exists, `Invalid` for an unknown
+    /// user.
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
     /// The active user of an unexpired session.
     async fn session_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
     /// Removes expired sessions; returns how many.
     async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
+    /// The unexpired sessions of a user, newest first (ties by id); `current` marks the one whose
+    /// token hash is `current_token_hash`.
+    async fn list_sessions(
+        &self,
+        user_id: i64,
+        current_token_hash: &str,
+        now: DateTime<Utc>,
+        page: PageRequest,
+    ) -> Result<Page<SessionInfo>>;
+    /// Deletes the session `id` of this user (another user's id deletes nothing); whether one
+    /// was deleted.
+    async fn delete_user_session(&self, user_id: i64, id: &str) -> Result<bool>;
+    /// Deletes every session of the user but the one of `keep_token_hash`; how many.
+    async fn delete_other_sessions(&self, user_id: i64, keep_token_hash: &str) -> Result<u64>;
 }
 
 /// Components (部件).

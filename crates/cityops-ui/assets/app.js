@@ -40,7 +40,7 @@
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
-      body: JSON.stringify({ username: username, password: password })
+      body: JSON.stringify({ username: username, password: password, remember: form.remember.checked })
     }).then(function (r) {
       if (r.ok) {
         location.assign(d.next || '/');

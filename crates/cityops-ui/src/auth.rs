@@ -11,10 +11,12 @@ use crate::error::UiError;
 use crate::i18n::{Lang, cookie};
 use crate::util::url_with;
 
+use cityops_web::csrf::token_for_request;
 /// Name of the session cookie (the API's).
 pub use cityops_web::extract::SESSION_COOKIE;
 use cityops_web::extract::{CookieJar, clear_session_cookie};
 pub(crate) use cityops_web::extract::{plausible_token, token_hash};
+use cityops_web::net::is_https;
 
 /// The active user of the request's session cookie, if any.
 pub(crate) async fn session_user(
@@ -27,13 +29,16 @@ pub(crate) async fn session_user(
     Ok(st.app.app.session_user(&token_hash(&token)).await?)
 }
 
-/// What every page needs: the logged-in user, the language, the URL of the page.
+/// What every page needs: the logged-in user, the language, the URL of the page, the session's
+/// CSRF token.
 #[derive(Debug, Clone)]
 pub(crate) struct Ctx {
     pub user: User,
     pub lang: Lang,
     /// Path and query of this request (for the language toggle and `next`).
     pub path_and_query: String,
+    /// The session's CSRF token, for the page's forms (`csrf_token`) and scripts (`X-CSRF-Token`).
+    pub csrf_token: String,
 }
 
 impl Ctx {
@@ -67,6 +72,7 @@ impl FromRequestParts<UiState> for Ctx {
                 user,
                 lang,
                 path_and_query,
+                csrf_token: token_for_request(&parts.headers).unwrap_or_default(),
             }),
             Ok(None) => Err(login_redirect(&path_and_query)),
             Err(e) => Err(e.page(lang)),
@@ -93,22 +99,22 @@ impl FromRequestParts<UiState> for JsonUser {
     }
 }
 
-/// `POST /logout`: deletes the session of the cookie, clears the cookie, goes to the login page.
-pub(crate) async fn logout(
-    State(st): State<UiState>,
-    headers: HeaderMap,
-) -> Result<Response, Response> {
-    let lang = cookie(&headers, crate::i18n::LANG_COOKIE)
+/// `POST /logout` (a form with the session's `csrf_token`, checked by the web crate's CSRF guard):
+/// deletes the session of the cookie, clears the cookie, goes to the login page.
+pub(crate) async fn logout(State(st): State<UiState>, parts: Parts) -> Result<Response, Response> {
+    let headers = &parts.headers;
+    let lang = cookie(headers, crate::i18n::LANG_COOKIE)
         .and_then(|l| Lang::parse(&l))
         .unwrap_or_default();
-    if let Some(token) = cookie(&headers, SESSION_COOKIE).filter(|t| plausible_token(t)) {
+    if let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| plausible_token(t)) {
         st.app
             .app
             .end_session(&token_hash(&token))
             .await
             .map_err(|e| UiError::from(e).page(lang))?;
     }
-    let jar = clear_session_cookie(CookieJar::new(), st.app.config.secure_cookies);
+    let https = is_https(headers, &parts.extensions, &st.app.config);
+    let jar = clear_session_cookie(CookieJar::new(), https);
     let mut resp = (StatusCode::SEE_OTHER, jar, [(header::LOCATION, "/login")]).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

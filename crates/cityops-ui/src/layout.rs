@@ -14,6 +14,8 @@ pub(crate) enum Section {
     Components,
     Catalogue,
     Org,
+    /// The change history of the matrix and the calendar (administrators).
+    Versions,
 }
 
 /// One link of the navigation.
@@ -40,6 +42,7 @@ const ICON_REGIONS: &str =
 const ICON_COMPONENTS: &str = "M12 21s-6.5-6.2-6.5-11.5a6.5 6.5 0 0 1 13 0C18.5 14.8 12 21 12 21zM12 12a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z";
 const ICON_CATALOGUE: &str =
     "M9 6h11M9 12h11M9 18h11M4 5.5h1.5v1.5H4zM4 11.5h1.5v1.5H4zM4 17.5h1.5v1.5H4z";
+const ICON_VERSIONS: &str = "M12 7.5V12l3 2M3.5 12a8.5 8.5 0 1 0 2.6-6.1M3.5 3.5v4h4";
 const ICON_ORG: &str =
     "M4 21V6l8-3 8 3v15M2.5 21h19M8.5 9h2M13.5 9h2M8.5 13h2M13.5 13h2M10 21v-4h4v4";
 
@@ -60,6 +63,9 @@ pub(crate) struct Layout {
     pub leaflet: bool,
     /// The database holds the demo city (published passwords): say so in the top bar.
     pub demo: bool,
+    /// The session's CSRF token: the logout form's `csrf_token`, the `csrf-token` meta tag and
+    /// htmx's `X-CSRF-Token` header.
+    pub csrf_token: String,
 }
 
 impl Layout {
@@ -113,7 +119,18 @@ impl Layout {
             },
             NavGroup {
                 label: Some(t.nav_group_admin),
-                items: vec![item("/org", t.nav_org, ICON_ORG, Section::Org)],
+                items: {
+                    let mut items = vec![item("/org", t.nav_org, ICON_ORG, Section::Org)];
+                    if ctx.is_admin() {
+                        items.push(item(
+                            "/versions",
+                            t.nav_versions,
+                            ICON_VERSIONS,
+                            Section::Versions,
+                        ));
+                    }
+                    items
+                },
             },
         ];
         let name = if ctx.user.display_name.trim().is_empty() {
@@ -141,12 +158,18 @@ impl Layout {
             toggle_url: toggle_url(&ctx.path_and_query, ctx.lang.other()),
             leaflet: false,
             demo: st.app.demo_mode,
+            csrf_token: ctx.csrf_token.clone(),
         }
     }
 
     pub fn with_leaflet(mut self) -> Self {
         self.leaflet = true;
         self
+    }
+
+    /// `hx-headers` of the page's body: htmx sends the CSRF token with every request it makes.
+    pub fn hx_headers(&self) -> String {
+        format!(r#"{{"X-CSRF-Token": "{}"}}"#, self.csrf_token)
     }
 
     /// The versioned URL of an embedded asset.

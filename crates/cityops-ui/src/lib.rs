@@ -1,6 +1,8 @@
 //! cityops-ui: the CityOps web console (管理控制台) — server-rendered HTML pages for what the
 //! foundation holds today: the overview (工作台), the map (地图), the region tree (区域), components
-//! (部件), the category catalogue (部件事项目录) and the organisation (组织机构).
+//! (部件), the category catalogue (部件事项目录), the organisation (组织机构) and, for
+//! administrators, the change history of the responsibility matrix and the calendar (变更记录) with
+//! a restore button per version.
 //!
 //! Pages are askama templates (checked at compile time), Chinese first with a complete English
 //! translation ([`i18n`]); `?lang=en|zh` switches and remembers the choice in a cookie. All assets
@@ -73,6 +75,11 @@ pub fn router(state: AppState) -> Router {
         .route("/components", get(pages::components::page))
         .route("/org", get(pages::org::departments))
         .route("/org/users", get(pages::org::users))
+        .route("/versions", get(pages::versions::page))
+        .route(
+            "/versions/{kind}/{id}/restore",
+            post(pages::versions::restore),
+        )
         .route("/ui/layers/{file}", get(layers::handler))
         .route("/assets/{*path}", get(assets::handler))
         .layer(

@@ -530,6 +530,94 @@ async fn logout_deletes_the_session() {
     );
 }
 
+/// The console behind the web crate's middleware, as the binary serves it (CSRF guard included).
+async fn served() -> TestApp {
+    let t = app().await;
+    let app = cityops_web::router_with(t.state.clone(), cityops_ui::router(t.state.clone()));
+    TestApp { app, ..t }
+}
+
+/// The value of `name="csrf_token"` in a page.
+fn form_token(page: &str) -> String {
+    let at = page
+        .find(r#"name="csrf_token" value=""#)
+        .expect("the form carries the token");
+    let rest = &page[at + r#"name="csrf_token" value=""#.len()..];
+    rest[..rest.find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn the_logout_form_carries_the_csrf_token_and_a_cross_site_logout_is_refused() {
+    let t = served().await;
+    let c = t.session("handler").await;
+    let page = t.get_with("/", &c).await;
+    page.assert_page(&[
+        "<meta name=\"csrf-token\" content=\"",
+        "hx-headers=\"{&#34;X-CSRF-Token&#34;: &#34;",
+    ]);
+    let token = form_token(&page.text());
+    assert_eq!(token.len(), 64);
+    assert!(
+        page.text()
+            .contains(&format!(r#"<meta name="csrf-token" content="{token}">"#)),
+        "the meta tag holds the same token"
+    );
+    let post = |body: String, origin: &'static str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/logout")
+            .header(header::HOST, "city.example")
+            .header(header::ORIGIN, origin)
+            .header(header::COOKIE, c.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // Another site's form, with or without a guessed token; our form without the token.
+    for (body, origin) in [
+        (String::new(), "https://evil.example"),
+        (format!("csrf_token={token}"), "https://evil.example"),
+        (String::new(), "http://city.example"),
+        (
+            format!("csrf_token={}", "0".repeat(64)),
+            "http://city.example",
+        ),
+    ] {
+        let a = t.send(post(body.clone(), origin)).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{body:?} from {origin}");
+        assert!(a.text().contains("\"csrf\""), "{}", a.text());
+        assert_eq!(
+            t.get_with("/", &c).await.status,
+            StatusCode::OK,
+            "still logged in"
+        );
+    }
+    // The console's own form (what the browser sends from the page): logged out.
+    let a = t
+        .send(post(format!("csrf_token={token}"), "http://city.example"))
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
+    assert_eq!(a.header("location"), Some("/login"));
+    assert_eq!(t.get_with("/", &c).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn the_login_form_offers_remember_me() {
+    let t = served().await;
+    t.get("/login").await.assert_page(&[
+        r#"<input id="remember" name="remember" type="checkbox""#,
+        "记住我",
+    ]);
+    t.get("/login?lang=en")
+        .await
+        .assert_page(&["Remember me on this device"]);
+    let js = t.get(&cityops_ui::assets::url("app.js")).await.text();
+    assert!(
+        js.contains("remember: form.remember.checked"),
+        "app.js sends it"
+    );
+}
+
 #[tokio::test]
 async fn login_page_and_login_through_the_api() {
     // The console with the web crate's router behind it, and an admin with a real password.

@@ -49,6 +49,13 @@ pub enum ErrorCode {
     /// A case action that is not possible in the case's current state; the body also carries
     /// `allowed_actions`.
     InvalidTransition,
+    /// A state-changing request that a browser may have sent on another site's behalf: from
+    /// another origin, or authenticated by the session cookie without the session's CSRF token.
+    Csrf,
+    /// An evidence photo's record exists but its file is missing (or damaged) on the server.
+    EvidenceMissing,
+    /// Replacing the responsibility matrix with no rules without `?allow_empty=true`.
+    EmptyMatrix,
     /// A text is longer than its field allows (the message names the field and the limit; the
     /// limits are the `maxLength` of the document).
     TooLong,
@@ -67,7 +74,7 @@ pub struct ErrorSpec {
 }
 
 /// The error table: every code the API can return, its HTTP status and its default message.
-pub const ERROR_TABLE: [ErrorSpec; 19] = [
+pub const ERROR_TABLE: [ErrorSpec; 22] = [
     spec(
         ErrorCode::BadRequest,
         "bad_request",
@@ -169,6 +176,24 @@ pub const ERROR_TABLE: [ErrorSpec; 19] = [
         "invalid_transition",
         StatusCode::CONFLICT,
         "This action is not possible in the case's current state.",
+    ),
+    spec(
+        ErrorCode::Csrf,
+        "csrf",
+        StatusCode::FORBIDDEN,
+        "Cross-site request refused: send it from this site with the session's CSRF token.",
+    ),
+    spec(
+        ErrorCode::EvidenceMissing,
+        "evidence_missing",
+        StatusCode::NOT_FOUND,
+        "The file of this evidence photo is missing on the server.",
+    ),
+    spec(
+        ErrorCode::EmptyMatrix,
+        "empty_matrix",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The new responsibility matrix has no rules; add `?allow_empty=true` to empty it.",
     ),
     spec(
         ErrorCode::TooLong,
@@ -334,9 +359,11 @@ impl ApiError {
             ..Self::of(ErrorCode::TooManyConcurrent)
         }
     }
-    /// An internal failure: the detail is logged here and replaced by the generic message.
+    /// An internal failure: the detail is logged here and replaced by the generic message. The
+    /// detail may quote a client's input (a panic message, a database error): it is logged
+    /// quoted and escaped (`?`), so it cannot start a log line of its own.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %detail, "internal error");
+        tracing::error!(error = ?detail.to_string(), "internal error");
         Self::of(ErrorCode::Internal)
     }
     pub fn status(&self) -> StatusCode {
@@ -392,6 +419,7 @@ impl From<ServiceError> for ApiError {
             )
             .with_status(StatusCode::UNPROCESSABLE_ENTITY),
             ServiceError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            ServiceError::EmptyMatrix => ApiError::of(ErrorCode::EmptyMatrix),
             ServiceError::TooLong(t) => ApiError::too_long(&t),
             ServiceError::RateLimited { retry_after_secs } => {
                 ApiError::rate_limited(retry_after_secs)

@@ -1,8 +1,6 @@
 //! Extractors whose rejections come out as [`ApiError`] JSON, the authenticated user, the client
 //! address and paging.
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -46,16 +44,26 @@ pub fn site_cookie(
         .build()
 }
 
-/// The session cookie (会话): `HttpOnly`, `SameSite=Lax`, `Path=/`, `Max-Age` = the session's
-/// lifetime, `Secure` when configured (`WebConfig::secure_cookies`).
-pub fn session_cookie(token: String, max_age_secs: i64, secure: bool) -> Cookie<'static> {
-    site_cookie(SESSION_COOKIE, token, max_age_secs, true, secure)
+/// The session cookie (会话): `HttpOnly`, `SameSite=Lax`, `Path=/`; `Max-Age` = the session's
+/// lifetime when the user asked to be remembered, else none (the cookie ends with the browser);
+/// `Secure` when the request came over HTTPS ([`crate::net::is_https`]).
+pub fn session_cookie(token: String, max_age_secs: Option<i64>, secure: bool) -> Cookie<'static> {
+    let mut cookie = Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .http_only(true)
+        .secure(secure)
+        .build();
+    if let Some(secs) = max_age_secs {
+        cookie.set_max_age(time::Duration::seconds(secs));
+    }
+    cookie
 }
 
 /// `jar` with the session cookie cleared (empty, `Max-Age=0`, expired; same attributes), sent
 /// whether or not the request carried one.
 pub fn clear_session_cookie(jar: CookieJar, secure: bool) -> CookieJar {
-    let mut gone = session_cookie(String::new(), 0, secure);
+    let mut gone = session_cookie(String::new(), Some(0), secure);
     gone.make_removal();
     jar.add(gone)
 }
@@ -175,8 +183,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// The client's address: the TCP peer, or the first `X-Forwarded-For` entry when configured to
-/// trust a reverse proxy; `"unknown"` when neither is available (in-process tests).
+/// The client's address ([`crate::net::client_ip`]: the TCP peer, or what a trusted proxy
+/// reports); `"unknown"` when there is none (in-process tests). Always a well-formed IP address
+/// otherwise, so it is safe to log.
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 
@@ -187,22 +196,43 @@ impl FromRequestParts<AppState> for ClientIp {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.config.trust_forwarded_for
-            && let Some(first) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        {
-            return Ok(ClientIp(first.to_string()));
-        }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip().to_string());
-        Ok(ClientIp(peer.unwrap_or_else(|| "unknown".to_string())))
+        let ip = crate::net::client_ip(&parts.headers, &parts.extensions, &state.config);
+        Ok(ClientIp(ip.map_or_else(
+            || "unknown".to_string(),
+            |ip| ip.to_string(),
+        )))
+    }
+}
+
+/// Whether the request came over HTTPS ([`crate::net::is_https`]): cookies get `Secure`.
+#[derive(Debug, Clone, Copy)]
+pub struct Https(pub bool);
+
+impl FromRequestParts<AppState> for Https {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Https(crate::net::is_https(
+            &parts.headers,
+            &parts.extensions,
+            &state.config,
+        )))
+    }
+}
+
+/// The active user of the request's bearer token or session cookie, if there is one (never an
+/// error: a missing, malformed or expired session is `None`).
+pub(crate) async fn optional_user(headers: &HeaderMap, state: &AppState) -> Option<User> {
+    let token = session_token(headers).ok().flatten()?;
+    if !plausible_token(&token) {
+        return None;
+    }
+    match state.app.session_user(&token_hash(&token)).await {
+        Ok(Some(user)) if user.active => Some(user),
+        _ => None,
     }
 }
 

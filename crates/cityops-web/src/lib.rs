@@ -9,10 +9,12 @@
 
 mod api;
 pub mod concurrency;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 mod metrics;
 mod middleware;
+pub mod net;
 mod openapi;
 pub mod password;
 mod ratelimit;
@@ -61,8 +63,9 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
 }
 
 /// Wraps every route (and the fallback) in the middleware stack, outermost first: request id,
-/// tracing, metrics, compression, security headers, JSON error bodies, panic → 500, time limit,
-/// body limits (JSON bodies `body_limit_bytes`; photo uploads their own, larger limit).
+/// tracing, metrics, compression, security headers (HSTS over HTTPS), JSON error bodies, panic →
+/// 500, time limit, the CSRF guard ([`csrf`], over every route, API and console alike), body
+/// limits (JSON bodies `body_limit_bytes`; photo uploads their own, larger limit).
 fn with_middleware(routes: Router, state: &AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     // The hard cap on any request body: the larger of the JSON limit and a photo upload. Handlers
@@ -84,10 +87,17 @@ fn with_middleware(routes: Router, state: &AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::track_metrics))
         .layer(CompressionLayer::new())
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .layer(axum::middleware::from_fn(middleware::json_errors))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::time_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::guard,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(hard_limit));
     routes.layer(layers)

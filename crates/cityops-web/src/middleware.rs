@@ -69,10 +69,23 @@ pub(crate) async fn time_limit(
     }
 }
 
-/// Security headers on every response.
-pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
+/// Security headers on every response; HSTS when the request came over HTTPS
+/// ([`crate::net::is_https`]).
+pub(crate) async fn security_headers(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let https = crate::net::is_https(req.headers(), req.extensions(), &state.config);
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    if https {
+        // A year, this host only (a subdomain may be someone else's, still on plain HTTP).
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

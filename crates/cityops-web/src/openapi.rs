@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use crate::api::{
     attachments, audit, auth, calendar, cases, catalogue, components, geo, inbox, org, routing,
-    system,
+    sessions, system,
 };
 use crate::error::ErrorBody;
 
@@ -21,12 +21,16 @@ use crate::state::AppState;
         title = "CityOps API",
         description = "城市运行管理服务平台 (city operation management service platform) — JSON API.\n\n\
             Errors: `{\"code\": \"snake_case_code\", \"message\": \"…\"}` with codes bad_request, invalid_query, \
-            unsupported_media_type (400/415), invalid_credentials, unauthenticated (401), forbidden (403), \
-            not_found, outside_city (404; 422 for a reported point), method_not_allowed (405), conflict, \
-            invalid_transition (409; its body also lists `allowed_actions`), payload_too_large (413), \
-            invalid_value, too_long (422: a text over its field's `maxLength`, counted in characters), \
-            rate_limited, too_many_concurrent (429, with `Retry-After`), internal (500), service_unavailable, \
-            timeout (503).\n\n\
+            unsupported_media_type (400/415), invalid_credentials, unauthenticated (401), forbidden, csrf (403), \
+            not_found, outside_city (404; 422 for a reported point), evidence_missing (404: a photo's file \
+            is gone), method_not_allowed (405), conflict, invalid_transition (409; its body also lists \
+            `allowed_actions`), payload_too_large (413), invalid_value, empty_matrix, too_long (422: a text \
+            over its field's `maxLength`, counted in characters), rate_limited, too_many_concurrent (429, with \
+            `Retry-After`), internal (500), service_unavailable, timeout (503).\n\n\
+            Cross-site requests: a `POST`, `PUT`, `PATCH` or `DELETE` without an `Authorization` header must come \
+            from this site (`Sec-Fetch-Site`, `Origin`), and one authenticated by the session cookie must also \
+            send the session's CSRF token as `X-CSRF-Token` (the `csrf_token` of the login answer); otherwise \
+            403 `csrf`. Bearer-token calls need neither.\n\n\
             Lists: `{\"items\", \"total\", \"page\", \"page_size\"}` with `?page=` (from 1) and `?page_size=` \
             (default 50, at most 1000).",
         license(name = "Apache-2.0")
@@ -78,12 +82,14 @@ impl Modify for SecurityAddon {
 /// - a request body → 400 `bad_request` (malformed), 413 `payload_too_large` (over the body
 ///   limit), 415 `unsupported_media_type` (a content type the operation does not take), 422
 ///   `invalid_value` (well-formed but wrong fields).
+/// - a state-changing method (`POST`, `PUT`, `PATCH`, `DELETE`) → 403 `csrf` (the CSRF guard,
+///   [`crate::csrf`]); a handler's own 403 gets `csrf` added to its description.
 ///
 /// Runs on the whole document, after every route has been merged (see [`document`]).
 struct CommonResponses;
 
 impl CommonResponses {
-    fn apply(op: &mut Operation) {
+    fn apply(op: &mut Operation, state_changing: bool) {
         let has_in = |loc: ParameterIn| {
             op.parameters.iter().flatten().any(|p| match p {
                 RefOr::T(p) => p.parameter_in == loc,
@@ -120,6 +126,19 @@ impl CommonResponses {
                 .responses
                 .entry(status.to_string())
                 .or_insert_with(|| error_response(description));
+        }
+        if state_changing {
+            const CSRF: &str = "`csrf`: from another site, or by the session cookie without the \
+                 CSRF token (`X-CSRF-Token`)";
+            match op.responses.responses.get_mut("403") {
+                Some(RefOr::T(r)) => r.description = format!("{}; or {CSRF}", r.description),
+                Some(RefOr::Ref(_)) => {}
+                None => {
+                    op.responses
+                        .responses
+                        .insert("403".to_string(), error_response(CSRF));
+                }
+            }
         }
     }
 }
@@ -199,17 +218,16 @@ impl TextLimits {
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                Self::apply(op);
+            for (op, state_changing) in [
+                (&mut item.get, false),
+                (&mut item.put, true),
+                (&mut item.post, true),
+                (&mut item.delete, true),
+                (&mut item.patch, true),
+            ] {
+                if let Some(op) = op {
+                    Self::apply(op, state_changing);
+                }
             }
         }
     }
@@ -223,6 +241,12 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(
+            sessions::list_sessions,
+            sessions::revoke_other_sessions
+        ))
+        .routes(routes!(sessions::revoke_session))
         .routes(routes!(geo::locate))
         .routes(routes!(geo::list_regions))
         .routes(routes!(geo::get_region))

@@ -17,7 +17,8 @@ use cityops_store::{RegionQuery, Store, StoreError, StoreStats};
 
 use crate::concurrency::{ExpensiveLimiter, ExpensivePermit};
 use crate::metrics::Metrics;
-use crate::ratelimit::LoginLimiter;
+use crate::net::Cidr;
+use crate::ratelimit::{LoginLimiter, LoginLimits};
 
 /// How often expired sessions are deleted.
 const SESSION_PURGE_EVERY: Duration = Duration::hours(1);
@@ -27,15 +28,36 @@ const SESSION_PURGE_EVERY: Duration = Duration::hours(1);
 pub struct WebConfig {
     /// Lifetime of a login session (hours). Default 12.
     pub session_ttl_hours: i64,
-    /// Login attempts allowed per minute and username (burst, then one every 60/n s). Default 10.
-    pub login_per_minute: u32,
-    /// Login attempts allowed per minute and client IP address. Default 60 (offices share an address).
+    /// Failed logins allowed per (username, client address) before each further attempt from
+    /// there must wait: 1 s after the next failure, then 2 s, 4 s, … up to `login_max_delay_secs`.
+    /// Good logins are not counted; the same username from another address is not affected.
+    /// Default 5.
+    pub login_free_failures: u32,
+    /// Failed logins allowed per client address (any usernames) before that address waits
+    /// likewise. Default 20 (offices share an address).
+    pub login_free_failures_per_ip: u32,
+    /// The longest wait after repeated failed logins (seconds, at most a day). Default 900.
+    pub login_max_delay_secs: u64,
+    /// Login attempts (good or bad) allowed per minute and client address: the cap on password
+    /// hashing one address can cause. Default 60.
     pub login_per_minute_per_ip: u32,
-    /// Mark the session cookie `Secure` (set when served over HTTPS). Default false.
+    /// Mark the session cookie `Secure` and send `Strict-Transport-Security` on every response,
+    /// whatever the request says (served over HTTPS). Default false: both follow the request
+    /// (HTTPS as a trusted proxy reports it).
     pub secure_cookies: bool,
-    /// Take the client address from the first `X-Forwarded-For` entry (only behind a trusted
-    /// reverse proxy). Default false.
+    /// Reverse proxies (IP addresses or CIDR blocks) whose `X-Forwarded-For`,
+    /// `X-Forwarded-Proto` and `Forwarded: proto=` are believed; from anyone else they are
+    /// ignored. Default none.
+    pub trusted_proxies: Vec<Cidr>,
+    /// Take the client address from the first `X-Forwarded-For` entry whoever sends it (older
+    /// setting; prefer `trusted_proxies`). Default false.
     pub trust_forwarded_for: bool,
+    /// The site's public origin (`https://city.example`), accepted as a request's `Origin` besides
+    /// the one its `Host` names (behind a proxy that rewrites `Host`). Default none.
+    pub public_origin: Option<String>,
+    /// Bearer token that opens `/metrics` to other machines; without it `/metrics` answers only
+    /// on loopback. Default none.
+    pub metrics_token: Option<String>,
     /// Time limit of one request (seconds). Default 30.
     pub request_timeout_secs: u64,
     /// Largest accepted request body (bytes). Default 1 MiB.
@@ -122,10 +144,15 @@ impl Default for WebConfig {
     fn default() -> Self {
         Self {
             session_ttl_hours: 12,
-            login_per_minute: 10,
+            login_free_failures: 5,
+            login_free_failures_per_ip: 20,
+            login_max_delay_secs: 900,
             login_per_minute_per_ip: 60,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
             trust_forwarded_for: false,
+            public_origin: None,
+            metrics_token: None,
             request_timeout_secs: 30,
             body_limit_bytes: 1024 * 1024,
             stats_refresh_secs: 30,
@@ -277,8 +304,13 @@ impl AppState {
         metrics.set_index_grids(index.grid_count());
         let login_limiter = LoginLimiter::new(
             clock.clone(),
-            config.login_per_minute,
-            config.login_per_minute_per_ip,
+            LoginLimits {
+                free_per_user: config.login_free_failures,
+                free_per_ip: config.login_free_failures_per_ip,
+                // At most a day: a longer wait would only lock out an office behind one address.
+                max_delay: Duration::seconds(config.login_max_delay_secs.clamp(1, 86_400) as i64),
+                per_minute_per_ip: config.login_per_minute_per_ip,
+            },
         );
         let evidence = match open_evidence(&config) {
             Ok(e) => Arc::new(e),

@@ -267,6 +267,21 @@ pub struct LoginRequest {
     pub username: String,
     #[schema(example = "cityops-demo", max_length = 1024)]
     pub password: String,
+    /// 记住我: keep the session cookie after the browser closes (until the session expires).
+    /// Default false: the cookie ends with the browser.
+    #[serde(default)]
+    pub remember: bool,
+}
+
+/// 修改密码: the current password and the new one (checked by the password policy).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    #[schema(max_length = 1024)]
+    pub current_password: String,
+    /// At least 10 characters, not containing the username, strong enough (zxcvbn score ≥ 3).
+    #[schema(min_length = 10, max_length = 1024)]
+    pub new_password: String,
 }
 
 /// A new session.
@@ -274,8 +289,49 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`; also set as the `cityops_session` cookie.
     pub token: String,
+    /// For requests authenticated by the cookie instead: send it as the `X-CSRF-Token` header
+    /// with every `POST`, `PUT`, `PATCH` and `DELETE` (bearer requests need none).
+    pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
     pub user: MeView,
+}
+
+/// One of the user's sessions (never its token).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SessionView {
+    /// The session's id, for `DELETE /api/v1/me/sessions/{id}`.
+    #[schema(
+        pattern = "^[0-9a-f]{32}$",
+        example = "3f2a9c0d4e5b6a7f8091a2b3c4d5e6f7"
+    )]
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The client address at login.
+    pub address: Option<String>,
+    /// The browser or client at login (`User-Agent`).
+    pub user_agent: Option<String>,
+    /// The session of this request.
+    pub current: bool,
+}
+
+impl From<cityops_store::SessionInfo> for SessionView {
+    fn from(s: cityops_store::SessionInfo) -> Self {
+        Self {
+            id: s.id,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            address: s.address,
+            user_agent: s.user_agent,
+            current: s.current,
+        }
+    }
+}
+
+/// `DELETE /api/v1/me/sessions`: how many other sessions were revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RevokedView {
+    pub revoked: u64,
 }
 
 /// A component (部件).
@@ -341,21 +397,27 @@ pub struct LocateView {
     pub district_name: Option<String>,
 }
 
-/// `GET /healthz`.
+/// `GET /healthz`. Everyone gets `status`; the rest only administrators and callers on this
+/// machine (loopback), so that strangers learn neither the version nor the backend.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HealthView {
     /// `ok` or `unavailable`.
     #[schema(pattern = "^(ok|unavailable)$")]
     pub status: String,
     /// `sqlite` or `postgres`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^(sqlite|postgres)$")]
-    pub backend: String,
+    pub backend: Option<String>,
     /// `ok` or `unreachable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^(ok|unreachable)$")]
-    pub database: String,
-    pub grids_indexed: usize,
-    pub time: DateTime<Utc>,
-    pub version: String,
+    pub database: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grids_indexed: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 macro_rules! list_view {
@@ -403,6 +465,11 @@ list_view!(
     /// A page of components.
     ComponentList,
     ComponentView
+);
+list_view!(
+    /// A page of the user's sessions.
+    SessionList,
+    SessionView
 );
 
 pub(crate) use list_view;

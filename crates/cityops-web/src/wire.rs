@@ -28,6 +28,9 @@ pub const CATEGORY_OR_CLASS_PATTERN: &str = "^[0-9]{2}([0-9]{3})?$";
 pub const RULE_CATEGORY_PATTERN: &str = "^([0-9]{2}|[0-9]{5}|\\*)$";
 /// A 17-digit component id (管理部件标识码).
 pub const COMPONENT_ID_PATTERN: &str = "^[0-9]{17}$";
+/// The public id of an evidence photo: a lower-case hyphenated UUID (random; never a counter).
+pub const ATTACHMENT_ID_PATTERN: &str =
+    "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 /// `lng1,lat1,lng2,lat2`: two opposite corners of a box (WGS84 degrees in plain decimal
 /// notation, longitudes within ±180, latitudes within ±90), usually `minLng,minLat,maxLng,maxLat`.
 pub const BBOX_PATTERN: &str = concat!(
@@ -74,6 +77,11 @@ pub fn is_category_or_class(s: &str) -> bool {
 /// [`COMPONENT_ID_PATTERN`].
 pub fn is_component_id(s: &str) -> bool {
     matches(COMPONENT_ID_PATTERN, s)
+}
+
+/// [`ATTACHMENT_ID_PATTERN`].
+pub fn is_attachment_id(s: &str) -> bool {
+    matches(ATTACHMENT_ID_PATTERN, s)
 }
 
 /// Parses [`BBOX_PATTERN`] into `[min_lng, min_lat, max_lng, max_lat]` (the corners in either
@@ -318,6 +326,13 @@ wire_pattern!(
     COMPONENT_ID_PATTERN,
     "44130201001000042"
 );
+wire_pattern!(
+    /// An evidence photo's public id.
+    AttachmentId,
+    "Public id of an evidence photo (证据照片): a random UUID, lower case.",
+    ATTACHMENT_ID_PATTERN,
+    "0193a4c2-5f10-7c3e-9a41-3f2d8e6b1c07"
+);
 
 /// A comma-separated list of case statuses, e.g. `dispatched,handling`.
 pub struct CaseStatusList;
@@ -439,6 +454,7 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         one::<CategoryOrClassCode>(),
         one::<RuleCategoryCode>(),
         one::<ComponentIdCode>(),
+        one::<AttachmentId>(),
     ]
 }
 
@@ -482,5 +498,8 @@ mod tests {
         assert!(!is_component_id("4413020100100004"));
         assert_eq!(CrsName::values(), ["wgs84", "cgcs2000", "gcj02"]);
         assert!(CaseActionName::values().contains(&"approve_postpone"));
+        assert!(is_attachment_id("0193a4c2-5f10-7c3e-9a41-3f2d8e6b1c07"));
+        assert!(!is_attachment_id("0193A4C2-5F10-7C3E-9A41-3F2D8E6B1C07"));
+        assert!(!is_attachment_id("12"));
     }
 }

@@ -20,8 +20,8 @@ fn id(v: &Value) -> i64 {
     v["id"].as_i64().unwrap_or_else(|| panic!("no id in {v}"))
 }
 
-/// Cases in district B in many states, with a photo on one; returns (case ids, photo id).
-async fn district_b_cases(t: &TestApp) -> (Vec<i64>, i64) {
+/// Cases in district B in many states, with a photo on one; returns (case ids, photo's public id).
+async fn district_b_cases(t: &TestApp) -> (Vec<i64>, String) {
     let citizen = t.token("b_citizen").await;
     let intake = t.token("b_intake").await;
     let supervisor = t.token("b_supervisor").await;

@@ -273,9 +273,8 @@ async fn full_loop(t: TestApp) {
     let v = t.act_ok(&citizen, case, "rate", json!({"score": 5})).await;
     assert_eq!(v["rating"], 5);
     assert_eq!(v["allowed_actions"], json!([]));
-    let mut photos = vec![photo, photo2];
-    photos.sort_unstable();
-    assert_eq!(v["attachments"], json!(photos));
+    // In upload order, by their public ids.
+    assert_eq!(v["attachments"], json!([photo.clone(), photo2]));
 
     // The trail: every step once, in order, chained.
     let a = t
@@ -1084,7 +1083,19 @@ async fn refusals_and_validation(t: TestApp) {
     )
     .await
     .assert_error(422, "invalid_value");
-    let many: Vec<i64> = (0..=t.state.config.max_photos as i64).collect();
+    t.post_auth(
+        "/api/v1/cases",
+        &citizen,
+        &at(
+            A_NW,
+            json!({"attachments": ["0193a4c2-5f10-7c3e-9a41-3f2d8e6b1c07"]}),
+        ),
+    )
+    .await
+    .assert_error(422, "invalid_value");
+    let many: Vec<String> = (0..=t.state.config.max_photos)
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect();
     t.post_auth(
         "/api/v1/cases",
         &citizen,

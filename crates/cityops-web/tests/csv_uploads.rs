@@ -123,12 +123,21 @@ async fn a_bad_calendar_line_is_named_and_writes_nothing(t: TestApp) {
     );
 
     let bad_cases = [
-        // After a name quoted over two lines, the bad date is on line 4.
+        // A name quoted over two lines is not plain text: refused on its first line.
         (
             "date,kind,name\n\
              2032-10-01,holiday,\"国庆节\n第一天\"\n\
              2032-10-32,holiday,国庆节\n",
-            "line 4",
+            "line 2: date 2032-10-01: the name must be plain text",
+        ),
+        // Years outside 2000–2100 and markup in names.
+        (
+            "date,kind,name\n2032-10-01,holiday,国庆节\n9999-01-01,holiday,元旦\n",
+            "line 3: date 9999-01-01: the year must lie in 2000–2100",
+        ),
+        (
+            "date,kind,name\n2032-10-01,holiday,<b>国庆节</b>\n",
+            "line 2: date 2032-10-01: the name must be plain text",
         ),
         (
             "date,kind,name\n2032-10-01,holiday,国庆节\n\n2032-10-02,vacation,国庆节\n",

@@ -269,6 +269,7 @@ async fn make_case(
     attachments: Vec<i64>,
     notify: Vec<NewNotification>,
 ) -> Case {
+    // `attachments` are row ids: the store's own key, which events keep.
     let now = t.state.clock.now();
     let calendar = t.state.calendar();
     let ctx = Context {
@@ -330,7 +331,11 @@ async fn upload_strips_exif_and_serves_photo_and_thumbnail(t: TestApp) {
     let a = upload(&t, &token, "IMG_0001.JPG", &original).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
     let v = a.json();
-    let id = v["id"].as_i64().unwrap();
+    let id = v["id"].as_str().unwrap();
+    assert!(
+        uuid::Uuid::parse_str(id).is_ok(),
+        "a random public id: {id}"
+    );
     assert_eq!(v["mime"], "image/jpeg");
     assert_eq!(
         (v["width"].as_i64(), v["height"].as_i64()),
@@ -395,9 +400,16 @@ async fn only_the_uploader_and_those_who_see_the_case_may_download(t: TestApp) {
     );
     let a = upload(&t, &tok_insp, "p.jpg", &jpeg(64, 48, false, 85)).await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
-    let id = a.json()["id"].as_i64().unwrap();
-    let url = format!("/api/v1/attachments/{id}");
-    let thumb = format!("/api/v1/attachments/{id}/thumb");
+    let public = a.json()["id"].as_str().unwrap().to_string();
+    let url = format!("/api/v1/attachments/{public}");
+    let thumb = format!("/api/v1/attachments/{public}/thumb");
+    let id = t
+        .state
+        .store
+        .attachments_by_public_id(std::slice::from_ref(&public))
+        .await
+        .unwrap()[0]
+        .id;
 
     // Not linked to a case yet: only the uploader, not even an administrator.
     assert_eq!(t.get_auth(&url, &tok_insp).await.status, StatusCode::OK);
@@ -427,9 +439,12 @@ async fn only_the_uploader_and_those_who_see_the_case_may_download(t: TestApp) {
     t.get_auth("/api/v1/attachments/999999", &tok_insp)
         .await
         .assert_error(404, "not_found");
+    t.get_auth(&format!("/api/v1/attachments/{id}"), &tok_insp)
+        .await
+        .assert_error(404, "not_found");
     t.get_auth("/api/v1/attachments/abc", &tok_insp)
         .await
-        .assert_error(400, "bad_request");
+        .assert_error(404, "not_found");
 }
 
 async fn uploads_are_recognised_by_content(t: TestApp) {
@@ -685,13 +700,18 @@ async fn inboxes_hold_what_is_addressed_to_the_user_department_and_role(t: TestA
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
-    assert_eq!(a.json(), json!({"updated": 0}));
+    assert_eq!(a.json(), json!({"updated": 0, "unread": 1}));
     let a = t.get_auth("/api/v1/inbox?unread=true", &tok_handler).await;
     assert_eq!(a.json()["total"], 1);
 
-    // Marking everything (no ids) marks only one's own.
-    let a = post_json_auth(&t, "/api/v1/inbox/read", &tok_insp, &json!({})).await;
-    assert_eq!(a.json(), json!({"updated": 1}));
+    // `{}` marks nothing; marking everything must be asked for, and marks only one's own.
+    post_json_auth(&t, "/api/v1/inbox/read", &tok_insp, &json!({}))
+        .await
+        .assert_error(422, "invalid_value");
+    let a = t.get_auth("/api/v1/inbox?unread=true", &tok_insp).await;
+    assert_eq!(a.json()["total"], 1, "nothing was marked");
+    let a = post_json_auth(&t, "/api/v1/inbox/read", &tok_insp, &json!({"all": true})).await;
+    assert_eq!(a.json(), json!({"updated": 1, "unread": 0}));
     let a = t.get_auth("/api/v1/inbox?unread=true", &tok_insp).await;
     assert_eq!(a.json()["total"], 0);
     let a = t.get_auth("/api/v1/inbox", &tok_insp).await;
@@ -708,7 +728,7 @@ async fn inboxes_hold_what_is_addressed_to_the_user_department_and_role(t: TestA
             &json!({"ids": [dept_note, dept_note]}),
         )
         .await;
-        assert_eq!(a.json(), json!({"updated": expect}));
+        assert_eq!(a.json(), json!({"updated": expect, "unread": 0}));
     }
 
     // Paging and errors.
@@ -1038,14 +1058,26 @@ async fn a_bad_matrix_writes_nothing_and_names_the_line(t: TestApp) {
         "the matrix in force is unchanged"
     );
 
-    // An empty matrix is a valid replacement.
-    let a = send_body(
+    // An empty matrix must be asked for (`?allow_empty=true`).
+    let empty = "category_kind,category_code,region_code,department_code,auto_dispatch\n";
+    send_body(
         &t,
         Method::PUT,
         "/api/v1/routing-rules",
         &admin,
         "text/csv",
-        "category_kind,category_code,region_code,department_code,auto_dispatch\n",
+        empty,
+    )
+    .await
+    .assert_error(422, "empty_matrix");
+    assert_eq!(t.state.routing().len(), 2, "refused: the matrix is intact");
+    let a = send_body(
+        &t,
+        Method::PUT,
+        "/api/v1/routing-rules?allow_empty=true",
+        &admin,
+        "text/csv",
+        empty,
     )
     .await;
     assert_eq!(a.json(), json!({"rules": 0}));

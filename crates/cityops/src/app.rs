@@ -167,7 +167,10 @@ async fn demo_history(
     let now = SystemClock.now();
     let days = parse_calendar_csv(cityops_seed::reference::holidays_csv())
         .context("the embedded holiday schedule")?;
-    store.put_calendar_days(&days).await?;
+    let by_demo = |summary: &str| cityops_store::ConfigChange::new(None, now, summary);
+    store
+        .put_calendar_days(&days, &by_demo("demo city: the shipped holiday schedule"))
+        .await?;
 
     // Departments and users as stored: the history refers to them by id.
     let page_req = |page| PageRequest {
@@ -193,7 +196,12 @@ async fn demo_history(
         }
     }
     let rules = history::demo_routing_rules(&departments, &batch.categories);
-    store.replace_routing_rules(&rules).await?;
+    store
+        .replace_routing_rules(
+            &rules,
+            &by_demo("demo city: the generated responsibility matrix"),
+        )
+        .await?;
 
     // Demo site photos (示例现场照片) for reports and the after-photos of `handle`: generated
     // images written through the evidence store like any upload, then recorded.
@@ -319,8 +327,21 @@ pub fn web_config(config: &Config) -> WebConfig {
     let defaults = WebConfig::default();
     WebConfig {
         session_ttl_hours: config.session_ttl_hours,
-        login_per_minute: config.login_per_minute,
+        login_free_failures: config.login_free_failures,
+        login_free_failures_per_ip: config.login_free_failures_per_ip,
+        login_max_delay_secs: config.login_max_delay_secs,
+        login_per_minute_per_ip: config.login_per_minute_per_ip,
         secure_cookies: config.secure_cookies,
+        // Validated when the configuration was loaded.
+        trusted_proxies: config.trusted_proxies().unwrap_or_default(),
+        public_origin: config
+            .public_origin
+            .clone()
+            .filter(|o| !o.trim().is_empty()),
+        metrics_token: config
+            .metrics_token
+            .clone()
+            .filter(|t| !t.trim().is_empty()),
         evidence_dir: std::path::PathBuf::from(&config.evidence_dir),
         max_upload_bytes: config.max_upload_bytes,
         max_photos: config.max_photos,
@@ -554,8 +575,9 @@ pub async fn user_add(args: UserAddArgs, config: &Config) -> anyhow::Result<()> 
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
-    if password.chars().count() < 10 {
-        bail!("the password must have at least 10 characters");
+    let name = args.name.clone().unwrap_or_default();
+    if let Err(why) = cityops_web::password::check_new(&password, &args.username, &[&name]) {
+        bail!("refused: {why}");
     }
     if let Some(r) = &args.region {
         cityops_domain::RegionCode::parse(r)?;

@@ -16,10 +16,29 @@ pub struct Config {
     pub listen: String,
     /// Session and token lifetime in hours.
     pub session_ttl_hours: i64,
-    /// Logins allowed per minute per client address and per username.
-    pub login_per_minute: u32,
-    /// Mark cookies `Secure` (behind TLS).
+    /// Failed logins per (username, client address) before further attempts from there wait,
+    /// 1 s, 2 s, 4 s, … (good logins are not counted) (CITYOPS_LOGIN_FREE_FAILURES).
+    pub login_free_failures: u32,
+    /// Failed logins per client address, any usernames, before that address waits likewise.
+    pub login_free_failures_per_ip: u32,
+    /// The longest such wait, in seconds (at most a day).
+    pub login_max_delay_secs: u64,
+    /// Login attempts, good or bad, per minute and client address.
+    pub login_per_minute_per_ip: u32,
+    /// Always mark the session cookie `Secure` and send HSTS (served over TLS). Without it both
+    /// follow the request: HTTPS as a trusted proxy reports it (CITYOPS_SECURE_COOKIES).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` / `Forwarded` are believed:
+    /// IP addresses or CIDR blocks, a list or one comma-separated string
+    /// (CITYOPS_TRUSTED_PROXIES="10.0.0.0/8,127.0.0.1").
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// The public origin of the site (`https://city.example`), accepted as `Origin` of
+    /// state-changing requests besides the one `Host` names (CITYOPS_PUBLIC_ORIGIN).
+    pub public_origin: Option<String>,
+    /// Bearer token for `/metrics` from other machines; without it `/metrics` answers only on
+    /// loopback (CITYOPS_METRICS_TOKEN).
+    pub metrics_token: Option<String>,
     /// MQTT broker for telemetry (CITYOPS_MQTT_URL); used by the monitoring work.
     pub mqtt_url: String,
     /// `tracing` filter, e.g. `info,cityops_web=debug` (CITYOPS_LOG).
@@ -70,8 +89,14 @@ impl Default for Config {
             database_url: "sqlite://cityops.db".into(),
             listen: "127.0.0.1:8080".into(),
             session_ttl_hours: 12,
-            login_per_minute: 10,
+            login_free_failures: 5,
+            login_free_failures_per_ip: 20,
+            login_max_delay_secs: 900,
+            login_per_minute_per_ip: 60,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            public_origin: None,
+            metrics_token: None,
             mqtt_url: "mqtt://127.0.0.1:1883".into(),
             log: "info".into(),
             evidence_dir: "cityops-evidence".into(),
@@ -111,8 +136,26 @@ impl Config {
         Ok(config)
     }
 
+    /// The trusted proxies, parsed.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<cityops_web::net::Cidr>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse()
+                    .map_err(|e: String| anyhow::anyhow!("trusted_proxies: {e}"))
+            })
+            .collect()
+    }
+
     /// Checks values the types cannot.
     pub fn validate(&self) -> anyhow::Result<()> {
+        self.trusted_proxies()?;
+        if let Some(origin) = &self.public_origin {
+            anyhow::ensure!(
+                origin.starts_with("https://") || origin.starts_with("http://"),
+                "public_origin must look like https://host[:port], got {origin:?}"
+            );
+        }
         anyhow::ensure!(
             (0.0..=1.0).contains(&self.yellow_ratio),
             "yellow_ratio must lie between 0 and 1, got {}",
@@ -136,6 +179,26 @@ impl Config {
     }
 }
 
+/// A list of strings, or one string of comma-separated items (what an environment variable
+/// holds).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCommas {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match ListOrCommas::deserialize(d)? {
+        ListOrCommas::List(l) => l,
+        ListOrCommas::Commas(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,7 +216,7 @@ mod tests {
             assert_eq!(c.listen, "0.0.0.0:9000");
             assert_eq!(c.session_ttl_hours, 4);
             assert_eq!(c.database_url, "postgres://x@127.0.0.1/db");
-            assert_eq!(c.login_per_minute, 10);
+            assert_eq!(c.login_free_failures, 5);
             Ok(())
         });
     }
@@ -209,6 +272,28 @@ mod tests {
             assert_eq!(w.report_limits.citizen_per_minute, 5);
             assert_eq!(w.report_limits.citizen_per_address_per_minute, 30);
             assert_eq!(w.expensive_per_user, 0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Error is what Jail's closure returns
+    fn security_keys() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "c.toml",
+                "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\npublic_origin = \"https://city.example\"\n",
+            )?;
+            jail.set_env("CITYOPS_METRICS_TOKEN", "s3cret-metrics");
+            let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "::1"]);
+            assert_eq!(c.trusted_proxies().map_err(|e| e.to_string())?.len(), 2);
+            assert_eq!(c.metrics_token.as_deref(), Some("s3cret-metrics"));
+            jail.set_env("CITYOPS_TRUSTED_PROXIES", "127.0.0.1, 192.168.0.0/16");
+            let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.trusted_proxies, ["127.0.0.1", "192.168.0.0/16"]);
+            jail.set_env("CITYOPS_TRUSTED_PROXIES", "my-proxy");
+            assert!(Config::load(Some(Path::new("c.toml"))).is_err());
             Ok(())
         });
     }

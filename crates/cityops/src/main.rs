@@ -1,9 +1,10 @@
 //! `cityops` — the city operation management service platform (城市运行管理服务平台).
 //!
-//! One binary: `demo`, `serve`, `migrate`, `import …`, `user add`, `openapi`. The database URL
+//! One binary: `demo`, `serve`, `migrate`, `import …`, `user add`, `check`, `openapi`. The database URL
 //! (`sqlite://…` or `postgres://…`) picks the store.
 
 mod app;
+mod check;
 mod config;
 
 use std::path::PathBuf;
@@ -43,8 +44,22 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Check the evidence photos: every recorded photo and thumbnail is in the evidence directory
+    /// and matches its SHA-256; lists each missing or altered file with its attachment and case,
+    /// and exits with status 1 when there is any.
+    Check(CheckArgs),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// The evidence directory; overrides the configuration (`CITYOPS_EVIDENCE_DIR`; a demo
+    /// database's photos are beside its file, as `demo` keeps them).
+    #[arg(long)]
+    evidence_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +238,23 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
         }
         Command::Import(cmd) => app::import(cmd, &config).await,
         Command::User(UserCommand::Add(args)) => app::user_add(args, &config).await,
+        Command::Check(args) => {
+            let url = args.db.db.unwrap_or(config.database_url);
+            let store = app::open_store(&url).await?;
+            store.migrate().await.context("migrating the database")?;
+            // As `demo` does: a demo database keeps its photos beside its file unless a directory
+            // was configured.
+            let demo = store.get_meta(app::DEMO_CITY_KEY).await?.is_some();
+            let dir = match args.evidence_dir {
+                Some(dir) => dir,
+                None if demo && config.evidence_dir == Config::default().evidence_dir => {
+                    app::evidence_dir_beside(&url)
+                        .unwrap_or_else(|| PathBuf::from(&config.evidence_dir))
+                }
+                None => PathBuf::from(&config.evidence_dir),
+            };
+            check::run(store.as_ref(), dir).await
+        }
         Command::Openapi => {
             println!("{}", cityops_web::openapi_json());
             Ok(())

@@ -687,6 +687,37 @@ fn import_writes_all_or_nothing_and_user_add_creates_an_administrator() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "a short password is refused");
+    // The password policy: zxcvbn's estimate and its reason, and never the username inside.
+    let weak = |username: &str, password: &str| {
+        let out = Command::new(bin())
+            .args([
+                "user",
+                "add",
+                "--username",
+                username,
+                "--role",
+                "admin",
+                "--db",
+                db,
+            ])
+            .current_dir(&dir)
+            .env("CITYOPS_NEW_PASSWORD", password)
+            .env("CITYOPS_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{password:?} is refused for {username}"
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = weak("weak-admin", "aaaaaaaaaa");
+    assert!(
+        err.contains("too easy to guess") && err.contains("Repeats like \"aaa\" are easy to guess"),
+        "the reason is named: {err}"
+    );
+    let err = weak("zhangwei", "Zhangwei-Tower-7731");
+    assert!(err.contains("must not contain the username"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -732,6 +763,7 @@ fn every_subcommand_has_help() {
         vec!["import", "--help"],
         vec!["import", "grids", "--help"],
         vec!["user", "add", "--help"],
+        vec!["check", "--help"],
     ] {
         let out = cityops(&args, &dir);
         assert!(out.status.success(), "{args:?}");
@@ -749,4 +781,131 @@ fn tempdir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("cityops-e2e-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+/// `cityops check` on a database with three photos (one linked to a case): all intact → success;
+/// then one photo altered and another's thumbnail deleted → both listed with the photo's public id
+/// and case code, exit status 1.
+async fn check_finds_missing_and_altered_evidence(store: &dyn cityops_store::Store, url: &str) {
+    use cityops_domain::case::CaseSource;
+    use cityops_evidence::{EvidenceConfig, EvidenceStore};
+    use cityops_store_conformance::case_fixtures::{World, at_min, location, new_report};
+
+    let dir = tempdir();
+    let evidence_dir = dir.join("evidence");
+    let evidence = EvidenceStore::new(EvidenceConfig::new(&evidence_dir)).unwrap();
+    let w = World::new(store).await;
+    let mut made = Vec::new();
+    for (i, photo) in cityops_seed::history::demo_photos(3)
+        .into_iter()
+        .enumerate()
+    {
+        let p = evidence.store(&photo.bytes).unwrap();
+        let record = cityops_store::NewAttachment {
+            sha256: p.sha256.clone(),
+            mime: p.mime.to_string(),
+            bytes: p.bytes as i64,
+            width: p.width as i32,
+            height: p.height as i32,
+            thumb_sha256: p.thumb_sha256.clone(),
+            uploaded_by: w.uid("citizen1"),
+            created_at: at_min(i as i64),
+            file_name: None,
+        };
+        made.push((store.create_attachment(&record).await.unwrap(), p));
+    }
+    let mut report = new_report(
+        CaseSource::Citizen,
+        None,
+        location("441302001001001", 114.405, 23.055, ""),
+        "photo",
+    );
+    report.attachments = vec![made[0].0.id];
+    let case = w.create(store, "citizen1", report, at_min(5)).await;
+
+    let check = || {
+        Command::new(bin())
+            .args(["check", "--db", url, "--evidence-dir"])
+            .arg(&evidence_dir)
+            .current_dir(&dir)
+            .env("CITYOPS_LOG", "warn")
+            .env_remove("CITYOPS_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let out = check();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("checked 3 evidence photos"), "{stdout}");
+    assert!(
+        stdout.contains("0 files missing, 0 with a hash mismatch"),
+        "{stdout}"
+    );
+
+    // Alter one byte of the linked photo; delete the second photo's thumbnail.
+    let (a1, p1) = &made[0];
+    let path = evidence.path_of(&p1.sha256, p1.format).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[100] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let (a2, p2) = &made[1];
+    std::fs::remove_file(evidence.thumb_path_of(&p2.thumb_sha256).unwrap()).unwrap();
+
+    let out = check();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "hash mismatch\tphoto\tattachment {}\tcase {}\tsha256 {}",
+            a1.public_id, case.code, p1.sha256
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "missing\tthumbnail\tattachment {}\tcase -\tsha256 {}",
+            a2.public_id, p2.thumb_sha256
+        )),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(&made[2].0.public_id),
+        "the intact photo is not listed"
+    );
+    assert!(
+        stdout.contains("1 files missing, 1 with a hash mismatch"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2 evidence files are missing"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_lists_missing_and_altered_evidence_on_sqlite() {
+    use cityops_store::Admin;
+    let dir = tempdir();
+    let url = format!("sqlite://{}", dir.join("check.db").display());
+    let store = cityops_store_sqlite::SqliteStore::connect(&url)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    check_finds_missing_and_altered_evidence(&store, &url).await;
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_lists_missing_and_altered_evidence_on_postgres() {
+    cityops_test_support::postgres::with_store(|store, url| async move {
+        check_finds_missing_and_altered_evidence(&store, &url).await;
+    })
+    .await;
 }

@@ -167,12 +167,14 @@ impl TestApp {
         let now = self.clock.now();
         self.state
             .store
-            .create_session(
-                &token_hash(&token),
+            .create_session(&cityops_store::NewSession::new(
+                // The low half of the token differs between users (the high half is zeros).
+                &token[32..],
+                token_hash(&token),
                 creds.user.id,
                 now,
                 now + Duration::hours(1),
-            )
+            ))
             .await
             .unwrap();
         format!("{}={token}", cityops_ui::SESSION_COOKIE)

@@ -7,6 +7,11 @@
 //! goes to the store. A report or action cites the returned `id` in its `attachments`, which links
 //! the photo to the case.
 //!
+//! Ids: a photo is named everywhere by its public id, a random UUID (never the row id), so ids
+//! cannot be found by counting; "no such photo" and "not yours" are one answer (404, same code
+//! and message). A photo whose file has gone from the evidence directory is 404
+//! `evidence_missing` (logged with the photo and case), never 500; `cityops check` lists them.
+//!
 //! Body limit: this route alone lifts the server-wide JSON body limit ([`DefaultBodyLimit`]) and
 //! counts the multipart body itself — at most `max_upload_bytes` for the file and
 //! `max_upload_bytes` + [`MULTIPART_OVERHEAD`] for the whole request, so the limit follows the
@@ -49,7 +54,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// A stored evidence photo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub(crate) struct AttachmentView {
-    pub id: i64,
+    /// The public id (a random UUID): what reports and actions cite in `attachments`.
+    #[schema(value_type = crate::wire::AttachmentId)]
+    pub id: String,
     /// SHA-256 (hex) of the stored, metadata-free photo.
     #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
     pub sha256: String,
@@ -62,10 +69,10 @@ pub(crate) struct AttachmentView {
     pub width: i32,
     pub height: i32,
     /// Where to download the photo.
-    #[schema(example = "/api/v1/attachments/12")]
+    #[schema(example = "/api/v1/attachments/0193a4c2-5f10-7c3e-9a41-3f2d8e6b1c07")]
     pub url: String,
     /// Where to download the JPEG thumbnail (at most 320 px).
-    #[schema(example = "/api/v1/attachments/12/thumb")]
+    #[schema(example = "/api/v1/attachments/0193a4c2-5f10-7c3e-9a41-3f2d8e6b1c07/thumb")]
     pub thumb_url: String,
     /// The case it is linked to (by a report or an action), if any.
     pub case_id: Option<i64>,
@@ -78,9 +85,9 @@ impl From<Attachment> for AttachmentView {
     fn from(a: Attachment) -> Self {
         let n = a.attachment;
         Self {
-            id: a.id,
-            url: format!("/api/v1/attachments/{}", a.id),
-            thumb_url: format!("/api/v1/attachments/{}/thumb", a.id),
+            url: format!("/api/v1/attachments/{}", a.public_id),
+            thumb_url: format!("/api/v1/attachments/{}/thumb", a.public_id),
+            id: a.public_id,
             sha256: n.sha256,
             mime: n.mime,
             bytes: n.bytes,
@@ -262,8 +269,8 @@ pub(crate) async fn upload_attachment(
         file_name,
     };
     let saved = state.store.create_attachment(&record).await?;
-    tracing::info!(attachment = saved.id, user = user.0.id, bytes = record.bytes, mime = %record.mime,
-        "evidence photo stored");
+    tracing::info!(attachment = %saved.public_id, user = user.0.id, bytes = record.bytes,
+        mime = %record.mime, "evidence photo stored");
     let view = AttachmentView::from(saved);
     let mut resp = (StatusCode::CREATED, axum::Json(&view)).into_response();
     if let Ok(v) = HeaderValue::from_str(&view.url) {
@@ -272,21 +279,29 @@ pub(crate) async fn upload_attachment(
     Ok(resp)
 }
 
+/// The one answer for a photo that does not exist and for one the user may not see.
+fn no_such_attachment() -> ApiError {
+    ApiError::not_found("No such attachment.")
+}
+
 /// The attachment if the user may see it: they uploaded it, or it is linked to a case they can
-/// see. Anything else is 404, as if it did not exist.
+/// see. Anything else — an unknown or malformed id included — is the same 404, as if it did not
+/// exist.
 async fn visible_attachment(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
+    id: &str,
 ) -> ApiResult<Attachment> {
-    let not_found = || ApiError::not_found("No such attachment.");
+    if !crate::wire::is_attachment_id(id) {
+        return Err(no_such_attachment());
+    }
     let a = state
         .store
-        .get_attachments(&[id])
+        .attachments_by_public_id(&[id.to_string()])
         .await?
         .into_iter()
-        .find(|a| a.id == id)
-        .ok_or_else(not_found)?;
+        .find(|a| a.public_id == id)
+        .ok_or_else(no_such_attachment)?;
     if a.attachment.uploaded_by == user.0.id {
         return Ok(a);
     }
@@ -299,7 +314,7 @@ async fn visible_attachment(
     {
         return Ok(a);
     }
-    Err(not_found())
+    Err(no_such_attachment())
 }
 
 fn format_of(mime: &str) -> Option<ImageFormat> {
@@ -319,15 +334,42 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|t| t == etag || t == "*")
 }
 
-/// Answers the file `sha256` (verified against its hash) as `mime`.
+/// A photo's file could not be served: gone from the evidence directory (404 `evidence_missing`,
+/// logged as a warning) or no longer matching its hash (the same answer, logged as an error: the
+/// stored evidence was altered). Other failures are internal.
+fn evidence_file_error(a: &Attachment, sha256: &str, thumb: bool, e: EvidenceError) -> ApiError {
+    let case = a.case_id;
+    match e {
+        EvidenceError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(attachment = %a.public_id, case_id = ?case, sha256, thumb,
+                "evidence file missing");
+            ApiError::of(ErrorCode::EvidenceMissing)
+        }
+        EvidenceError::Corrupt(_) => {
+            tracing::error!(attachment = %a.public_id, case_id = ?case, sha256, thumb,
+                "evidence file does not match its hash");
+            ApiError::new(
+                ErrorCode::EvidenceMissing,
+                "The file of this evidence photo is damaged on the server.",
+            )
+        }
+        other => ApiError::internal(format_args!("evidence file {sha256}: {other}")),
+    }
+}
+
+/// Answers the photo's file (or its thumbnail), verified against its hash, as `mime`.
 async fn serve_file(
     state: &AppState,
     headers: &HeaderMap,
-    sha256: String,
-    mime: &str,
+    a: &Attachment,
     thumb: bool,
     download_name: String,
 ) -> ApiResult<Response> {
+    let (sha256, mime) = if thumb {
+        (a.attachment.thumb_sha256.clone(), THUMB_MIME)
+    } else {
+        (a.attachment.sha256.clone(), a.attachment.mime.as_str())
+    };
     let etag = format!("\"{sha256}\"");
     let mut resp = if not_modified(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -347,7 +389,7 @@ async fn serve_file(
         })
         .await
         .map_err(ApiError::internal)?
-        .map_err(|e| ApiError::internal(format_args!("evidence file {sha256}: {e}")))?;
+        .map_err(|e| evidence_file_error(a, &sha256, thumb, e))?;
         let mut resp = bytes.into_response();
         let h = resp.headers_mut();
         h.insert(
@@ -383,26 +425,25 @@ async fn serve_file(
     path = "/api/v1/attachments/{id}",
     tag = "evidence",
     security(("bearer" = []), ("cookie" = [])),
-    params(("id" = i64, Path, description = "Attachment id")),
+    params(("id" = crate::wire::AttachmentId, Path, description = "The photo's public id")),
     responses(
         (status = 200, description = "The photo, in the type it was uploaded as", content(
             (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "image/webp"))),
         (status = 304, description = "Not modified (`If-None-Match`)"),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such attachment, or not visible to you", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such attachment, or not visible to you (one answer); `evidence_missing`: its file is gone from the server", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let a = visible_attachment(&state, &user, id).await?;
+    let a = visible_attachment(&state, &user, &id).await?;
     let ext = format_of(&a.attachment.mime).map_or("bin", ImageFormat::extension);
-    let name = format!("attachment-{id}.{ext}");
-    let mime = a.attachment.mime.clone();
-    serve_file(&state, &headers, a.attachment.sha256, &mime, false, name).await
+    let name = format!("attachment-{}.{ext}", a.public_id);
+    serve_file(&state, &headers, &a, false, name).await
 }
 
 /// 缩略图: the JPEG thumbnail (at most 320 × 320) of a photo; same access as the photo.
@@ -411,31 +452,23 @@ pub(crate) async fn get_attachment(
     path = "/api/v1/attachments/{id}/thumb",
     tag = "evidence",
     security(("bearer" = []), ("cookie" = [])),
-    params(("id" = i64, Path, description = "Attachment id")),
+    params(("id" = crate::wire::AttachmentId, Path, description = "The photo's public id")),
     responses(
         (status = 200, description = "The thumbnail", content_type = "image/jpeg"),
         (status = 304, description = "Not modified (`If-None-Match`)"),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such attachment, or not visible to you", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such attachment, or not visible to you (one answer); `evidence_missing`: its file is gone from the server", body = ErrorBody),
     )
 )]
 pub(crate) async fn get_thumbnail(
     State(state): State<AppState>,
     user: CurrentUser,
     headers: HeaderMap,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
-    let a = visible_attachment(&state, &user, id).await?;
-    let name = format!("attachment-{id}-thumb.jpg");
-    serve_file(
-        &state,
-        &headers,
-        a.attachment.thumb_sha256,
-        THUMB_MIME,
-        true,
-        name,
-    )
-    .await
+    let a = visible_attachment(&state, &user, &id).await?;
+    let name = format!("attachment-{}-thumb.jpg", a.public_id);
+    serve_file(&state, &headers, &a, true, name).await
 }
 
 #[cfg(test)]

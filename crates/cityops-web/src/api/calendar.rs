@@ -4,21 +4,30 @@
 //!
 //! CSV format of `PUT /api/v1/calendar/days` (`Content-Type: text/csv`): header `date,kind,name`,
 //! then `YYYY-MM-DD,holiday|workday,name` (the format of `data/calendar/cn_public_holidays.csv`).
+//! Years lie in 2000–2100 and names are plain text of at most 50 characters (no control
+//! characters, no markup); anything else is 422 and writes nothing.
+//!
+//! Reversible: every change is kept as a version (who, when, a summary, the whole schedule),
+//! listed by `GET /api/v1/calendar/versions` and restored by
+//! `POST /api/v1/calendar/versions/{id}/restore` (itself a new version); every process reloads
+//! the calendar after a change or a restore (the store's cache versions).
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use cityops_domain::calendar::{CalendarDay, DayKind, parse_calendar_csv};
+use cityops_domain::calendar::{CalendarDay, DayKind, parse_calendar_csv, validate_day};
 use cityops_domain::{LimitUnit, Role, TimeLimit};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::routing::{body_rejection, parse_json};
+use super::routing::{
+    ConfigVersionList, ConfigVersionView, RestoreResponse, body_rejection, parse_json,
+};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{ApiQuery, CurrentUser};
+use crate::extract::{ApiPath, ApiQuery, CurrentUser, PageParams};
 use crate::state::AppState;
 
 /// Largest limit value the deadline check accepts.
@@ -29,6 +38,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_calendar))
         .routes(routes!(put_days))
         .routes(routes!(deadline))
+        .routes(routes!(list_calendar_versions))
+        .routes(routes!(get_calendar_version))
+        .routes(routes!(restore_calendar_version))
 }
 
 /// One entry of the holiday schedule.
@@ -170,11 +182,16 @@ fn days_from_json(req: PutDaysRequest) -> Result<Vec<CalendarDay>, String> {
             ));
             continue;
         }
-        out.push(CalendarDay {
+        let day = CalendarDay {
             date: d.date,
             kind,
             name: d.name.trim().to_string(),
-        });
+        };
+        if let Err(e) = validate_day(&day) {
+            errors.push(format!("days[{i}]: {e}"));
+            continue;
+        }
+        out.push(day);
     }
     if errors.is_empty() {
         Ok(out)
@@ -213,7 +230,7 @@ fn content_type(headers: &HeaderMap) -> String {
         (status = 403, description = "`forbidden`: not an administrator", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: neither JSON nor CSV", body = ErrorBody),
-        (status = 422, description = "`invalid_value`: a bad line or entry (named); `too_long`: a name over its `maxLength`", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: a bad line or entry (named): a year outside 2000–2100, a name that is not plain text (at most 50 characters), a date given twice", body = ErrorBody),
     )
 )]
 pub(crate) async fn put_days(
@@ -224,15 +241,20 @@ pub(crate) async fn put_days(
 ) -> ApiResult<axum::Json<PutDaysResponse>> {
     user.require(Role::Admin)?;
     let body = body.map_err(body_rejection)?;
-    let days = match content_type(&headers).as_str() {
+    let (days, from) = match content_type(&headers).as_str() {
         "text/csv" => {
             let text = std::str::from_utf8(&body)
                 .map_err(|e| ApiError::invalid_value(format!("The CSV is not UTF-8: {e}")))?;
-            parse_calendar_csv(text).map_err(|e| ApiError::invalid_value(e.to_string()))?
+            (
+                parse_calendar_csv(text).map_err(|e| ApiError::invalid_value(e.to_string()))?,
+                "CSV",
+            )
         }
-        "application/json" => {
-            days_from_json(parse_json::<PutDaysRequest>(&body)?).map_err(ApiError::invalid_value)?
-        }
+        "application/json" => (
+            days_from_json(parse_json::<PutDaysRequest>(&body)?)
+                .map_err(ApiError::invalid_value)?,
+            "JSON",
+        ),
         other => {
             return Err(ApiError::new(
                 ErrorCode::UnsupportedMediaType,
@@ -243,17 +265,114 @@ pub(crate) async fn put_days(
     if days.is_empty() {
         return Err(ApiError::invalid_value("No calendar days given."));
     }
-    for d in &days {
-        cityops_domain::limits::HOLIDAY_NAME
-            .check(&d.name)
-            .map_err(|e| ApiError::new(ErrorCode::TooLong, format!("{}: {e}", d.date)))?;
-    }
-    let written = state.store.put_calendar_days(&days).await?;
-    state.reload_calendar().await?;
-    tracing::info!(written, user = user.0.id, "holiday schedule updated");
+    let years: std::collections::BTreeSet<i32> = {
+        use chrono::Datelike;
+        days.iter().map(|d| d.date.year()).collect()
+    };
+    let years: Vec<String> = years.iter().map(ToString::to_string).collect();
+    let summary = format!("{} days from {from} ({})", days.len(), years.join(", "));
+    let written = state
+        .app
+        .put_calendar_days(&user.0, &days, &summary)
+        .await?;
     Ok(axum::Json(PutDaysResponse {
         written,
         years: state.calendar().years(),
+    }))
+}
+
+/// A kept version of the holiday schedule with its days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct CalendarVersionView {
+    pub version: ConfigVersionView,
+    /// The whole schedule as it was, by date.
+    pub days: Vec<CalendarDayView>,
+}
+
+/// 工作日历版本: the kept versions of the holiday schedule (who, when, what), newest first.
+/// Administrators only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calendar/versions",
+    tag = "calendar",
+    security(("bearer" = []), ("cookie" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, body = ConfigVersionList),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_calendar_versions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(pp): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<ConfigVersionList>> {
+    user.require(Role::Admin)?;
+    let page = pp.request()?;
+    Ok(axum::Json(
+        state.store.calendar_versions(page).await?.into(),
+    ))
+}
+
+/// 工作日历版本详情: one kept version with the whole holiday schedule as it was. Administrators
+/// only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calendar/versions/{id}",
+    tag = "calendar",
+    security(("bearer" = []), ("cookie" = [])),
+    params(("id" = i64, Path, description = "Version id")),
+    responses(
+        (status = 200, body = CalendarVersionView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such calendar version", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_calendar_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<axum::Json<CalendarVersionView>> {
+    user.require(Role::Admin)?;
+    let (version, days) = state
+        .store
+        .calendar_version(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No calendar version {id}.")))?;
+    Ok(axum::Json(CalendarVersionView {
+        version: version.into(),
+        days: days.iter().map(CalendarDayView::from).collect(),
+    }))
+}
+
+/// 恢复工作日历: makes a kept version the whole holiday schedule again (days added since are
+/// removed), at once in every process; the restore is kept as a new version. Administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/calendar/versions/{id}/restore",
+    tag = "calendar",
+    security(("bearer" = []), ("cookie" = [])),
+    params(("id" = i64, Path, description = "Version id")),
+    responses(
+        (status = 200, body = RestoreResponse),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such calendar version", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: the version holds a day the calendar no longer accepts (kept from before the limits on years and names)", body = ErrorBody),
+    )
+)]
+pub(crate) async fn restore_calendar_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<axum::Json<RestoreResponse>> {
+    user.require(Role::Admin)?;
+    let version = state.app.restore_calendar_version(&user.0, id).await?;
+    Ok(axum::Json(RestoreResponse {
+        version: version.into(),
     }))
 }
 

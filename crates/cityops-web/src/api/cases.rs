@@ -345,9 +345,9 @@ pub(crate) async fn get_case(
 /// The optional JSON body of an action: no body (any or no content type) or `null` means no
 /// fields; anything else must be JSON (415 otherwise) of the documented shape (400 malformed,
 /// 422 wrong fields or values).
-fn action_input(headers: &HeaderMap, body: &Bytes) -> Result<ActionInput, ApiError> {
+fn action_input(headers: &HeaderMap, body: &Bytes) -> Result<(ActionInput, Vec<String>), ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(ActionInput::default());
+        return Ok((ActionInput::default(), Vec::new()));
     }
     let json = headers
         .get(header::CONTENT_TYPE)
@@ -367,7 +367,7 @@ fn action_input(headers: &HeaderMap, body: &Bytes) -> Result<ActionInput, ApiErr
         })?;
     let parsed = parsed.unwrap_or_default();
     parsed.check().map_err(ApiError::invalid_value)?;
-    Ok(parsed.into())
+    Ok(parsed.into_input())
 }
 
 /// 案件操作: takes an action — `send_verify`, `verify`, `file`, `reject`, `dispatch`, `return`,
@@ -412,8 +412,8 @@ pub(crate) async fn case_action(
             action_names().join(", ")
         ))
     })?;
-    let input = action_input(&headers, &body)?;
-    let stored = state.app.act(&user, id, action, input).await?;
+    let (input, photos) = action_input(&headers, &body)?;
+    let stored = state.app.act(&user, id, action, input, &photos).await?;
     log_contacts(
         &state,
         &user,
@@ -451,11 +451,16 @@ pub(crate) async fn case_events(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No case {id}.")))?;
     let total = events.len() as u64;
+    let photos = if events.iter().any(|e| !e.event.attachments.is_empty()) {
+        state.app.attachment_public_ids(id).await?
+    } else {
+        Default::default()
+    };
     let items = events
         .into_iter()
         .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
         .take(page.page_size as usize)
-        .map(CaseEventView::from)
+        .map(|e| CaseEventView::new(e, &photos))
         .collect();
     Ok(axum::Json(CaseEventList {
         items,
@@ -492,7 +497,7 @@ async fn log_contacts(
     Ok(())
 }
 
-/// The view of a case the service stored or read, with its photo ids.
+/// The view of a case the service stored or read, with its photos' public ids.
 async fn stored_view(state: &AppState, user: &User, stored: StoredCase) -> ApiResult<CaseView> {
     let cat = state.app.catalogue().await?;
     Ok(build_view(
@@ -510,7 +515,7 @@ fn build_view(
     user: &User,
     cat: &Catalogue,
     case: &Case,
-    attachments: Option<Vec<i64>>,
+    attachments: Option<Vec<String>>,
 ) -> CaseView {
     let now = state.clock.now();
     let calendar = state.app.calendar();

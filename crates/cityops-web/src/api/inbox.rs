@@ -4,7 +4,7 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use cityops_domain::User;
 use cityops_domain::case::visibility::region_prefix;
-use cityops_store::{InboxOwner, Notification, Recipient};
+use cityops_store::{InboxOwner, Notification, ReadMark, Recipient};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -82,7 +82,8 @@ pub(crate) struct NotificationView {
     #[schema(example = "待签收：案件 2026112300001")]
     pub title: String,
     pub created_at: DateTime<Utc>,
-    /// When the user (or a colleague, for shared inboxes) marked it read.
+    /// When the requesting user marked it read (each colleague sharing a department or role
+    /// notification reads it on their own; null = unread for this user).
     pub read_at: Option<DateTime<Utc>>,
     pub recipient: RecipientView,
 }
@@ -109,6 +110,8 @@ pub(crate) struct NotificationList {
     pub total: u64,
     pub page: u32,
     pub page_size: u32,
+    /// How many notifications of the whole inbox this user has not read (whatever the filter).
+    pub unread: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -139,36 +142,133 @@ pub(crate) async fn list_inbox(
     ApiQuery(pp): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<NotificationList>> {
     let page = pp.request()?;
+    let owner = inbox_owner(&user.0);
     let got = state
         .store
-        .inbox(&inbox_owner(&user.0), f.unread.unwrap_or(false), page)
+        .inbox(&owner, f.unread.unwrap_or(false), page)
         .await?;
+    let unread = state.store.unread_count(&owner).await?;
     let got = got.map(NotificationView::from);
     Ok(axum::Json(NotificationList {
         items: got.items,
         total: got.total,
         page: got.page,
         page_size: got.page_size,
+        unread,
     }))
 }
 
-/// `{"ids": [...]}`: the notifications to mark read; empty or absent = all of the inbox.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct MarkReadRequest {
-    #[serde(default)]
-    #[schema(max_items = 1000)]
-    pub ids: Vec<i64>,
+/// What to mark read: `{"ids": [...]}` (1 to 1000 notification ids) or `{"all": true}` (the
+/// whole inbox). Anything else — `{}` included — is refused: marking everything read must be
+/// asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MarkReadRequest {
+    Ids(Vec<i64>),
+    All,
 }
 
-/// How many notifications changed from unread to read.
+impl MarkReadRequest {
+    /// Reads the body exactly as the document declares it (one key, `ids` or `all`).
+    fn parse(body: &serde_json::Value) -> Result<Self, String> {
+        const SHAPE: &str = "send {\"ids\": [...]} (1 to 1000 ids) or {\"all\": true}";
+        let obj = body
+            .as_object()
+            .ok_or_else(|| format!("expected a JSON object: {SHAPE}"))?;
+        let mut keys = obj.iter();
+        let (Some((key, value)), None) = (keys.next(), keys.next()) else {
+            return Err(format!(
+                "nothing is marked read without saying what: {SHAPE}"
+            ));
+        };
+        match (key.as_str(), value) {
+            ("all", serde_json::Value::Bool(true)) => Ok(Self::All),
+            ("ids", serde_json::Value::Array(items)) => {
+                if items.is_empty() || items.len() > MAX_READ_IDS {
+                    return Err(format!("ids: 1 to {MAX_READ_IDS} ids; {SHAPE}"));
+                }
+                items
+                    .iter()
+                    .map(|v| {
+                        // An integer, also as JSON Schema counts them (`12.0`).
+                        v.as_i64()
+                            .or_else(|| {
+                                v.as_f64()
+                                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                                    .map(|f| f as i64)
+                            })
+                            .ok_or_else(|| format!("ids: {v} is not a notification id"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Self::Ids)
+            }
+            _ => Err(format!("unexpected {key:?}: {SHAPE}")),
+        }
+    }
+}
+
+impl utoipa::PartialSchema for MarkReadRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            ArrayBuilder, ObjectBuilder, OneOfBuilder, SchemaType, Type,
+        };
+        let ids = ObjectBuilder::new()
+            .property(
+                "ids",
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .schema_type(SchemaType::new(Type::Integer))
+                            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                                utoipa::openapi::KnownFormat::Int64,
+                            ))),
+                    )
+                    .min_items(Some(1))
+                    .max_items(Some(MAX_READ_IDS))
+                    .description(Some("The notifications to mark read (others are ignored).")),
+            )
+            .required("ids")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ));
+        let all = ObjectBuilder::new()
+            .property(
+                "all",
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::new(Type::Boolean))
+                    .enum_values(Some([true]))
+                    .description(Some("Mark the whole inbox read.")),
+            )
+            .required("all")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ));
+        OneOfBuilder::new()
+            .item(ids)
+            .item(all)
+            .description(Some(
+                "`{\"ids\": [...]}` or `{\"all\": true}`; `{}` marks nothing and is refused.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for MarkReadRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("MarkReadRequest")
+    }
+}
+
+/// How many notifications changed from unread to read, and how many the user has left unread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub(crate) struct MarkReadResponse {
     pub updated: u64,
+    pub unread: u64,
 }
 
-/// 标记已读: marks the given notifications (or the whole inbox) read. Ids outside the user's
-/// inbox are ignored, so the count says what changed.
+/// 标记已读: marks the given notifications (`{"ids": [...]}`) or, only when asked with
+/// `{"all": true}`, the whole inbox read — for the requesting user alone: a colleague sharing a
+/// department or role notification keeps their own read state. Ids outside the user's inbox are
+/// ignored, so the count says what changed. `{}` is refused (422) and marks nothing.
 #[utoipa::path(
     post,
     path = "/api/v1/inbox/read",
@@ -179,27 +279,30 @@ pub(crate) struct MarkReadResponse {
         (status = 200, body = MarkReadResponse),
         (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
-        (status = 422, description = "`invalid_value`: more than 1000 ids", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: neither ids (1 to 1000) nor `all: true` (also `{}`)", body = ErrorBody),
     )
 )]
 pub(crate) async fn mark_read(
     State(state): State<AppState>,
     user: CurrentUser,
-    ApiJson(req): ApiJson<MarkReadRequest>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<axum::Json<MarkReadResponse>> {
-    if req.ids.len() > MAX_READ_IDS {
-        return Err(ApiError::invalid_value(format!(
-            "At most {MAX_READ_IDS} ids per request; send none to mark everything read."
-        )));
-    }
-    let mut ids = req.ids;
-    ids.sort_unstable();
-    ids.dedup();
-    let updated = state
-        .store
-        .mark_read(&inbox_owner(&user.0), &ids, state.clock.now())
-        .await?;
-    Ok(axum::Json(MarkReadResponse { updated }))
+    let req = MarkReadRequest::parse(&body).map_err(ApiError::invalid_value)?;
+    let owner = inbox_owner(&user.0);
+    let now = state.clock.now();
+    let updated = match req {
+        MarkReadRequest::All => state.store.mark_read(&owner, ReadMark::All, now).await?,
+        MarkReadRequest::Ids(mut ids) => {
+            ids.sort_unstable();
+            ids.dedup();
+            state
+                .store
+                .mark_read(&owner, ReadMark::Ids(&ids), now)
+                .await?
+        }
+    };
+    let unread = state.store.unread_count(&owner).await?;
+    Ok(axum::Json(MarkReadResponse { updated, unread }))
 }
 
 #[cfg(test)]
@@ -239,6 +342,33 @@ mod tests {
         assert_eq!(o.region_prefixes, Some(vec!["4413".to_string()]));
         let o = inbox_owner(&user(Some("441302001"), None, vec![Role::Inspector]));
         assert_eq!(o.region_prefixes, Some(vec!["441302001".to_string()]));
+    }
+
+    #[test]
+    fn mark_read_needs_ids_or_all() {
+        use serde_json::json;
+        let p = |v: serde_json::Value| MarkReadRequest::parse(&v);
+        assert_eq!(p(json!({"all": true})), Ok(MarkReadRequest::All));
+        assert_eq!(
+            p(json!({"ids": [3, 1]})),
+            Ok(MarkReadRequest::Ids(vec![3, 1]))
+        );
+        for bad in [
+            json!({}),
+            json!({"ids": []}),
+            json!({"all": false}),
+            json!({"ids": [1], "all": true}),
+            json!({"ids": null}),
+            json!({"ids": ["1"]}),
+            json!({"ids": [1.5]}),
+            json!({"every": true}),
+            json!([1, 2]),
+            json!(null),
+        ] {
+            assert!(p(bad.clone()).is_err(), "{bad}");
+        }
+        let many: Vec<i64> = (0..=MAX_READ_IDS as i64).collect();
+        assert!(p(json!({ "ids": many })).is_err());
     }
 
     #[test]

@@ -10,4 +10,5 @@ pub(crate) mod geo;
 pub(crate) mod inbox;
 pub(crate) mod org;
 pub(crate) mod routing;
+pub(crate) mod sessions;
 pub(crate) mod system;

@@ -13,6 +13,12 @@
 //! street or community code; `auto_dispatch` (一键直达) `true`/`false` (also `1`/`0`, empty =
 //! false). Every line is checked — shapes, known category, region and department, no duplicate
 //! (kind, category, region) — before anything is written; errors name the line.
+//!
+//! Deliberate and reversible: a replacement with no rules is refused (422 `empty_matrix`) unless
+//! `?allow_empty=true`; every change is kept as a version (who, when, a summary, the whole
+//! matrix), listed by `GET /api/v1/routing/versions` and restored by
+//! `POST /api/v1/routing/versions/{id}/restore` (itself a new version); every process reloads the
+//! matrix after a change or a restore (the store's cache versions).
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +27,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use cityops_domain::case::CaseLocation;
 use cityops_domain::case::routing::RoutingRule;
 use cityops_domain::catalogue::parse_category_code;
@@ -31,7 +38,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{ApiQuery, CurrentUser, PageParams};
+use crate::extract::{ApiPath, ApiQuery, CurrentUser, PageParams};
 use crate::state::AppState;
 
 /// The CSV header, also the column order of the export.
@@ -50,6 +57,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_rules, replace_rules))
         .routes(routes!(export_rules_csv))
         .routes(routes!(suggest))
+        .routes(routes!(list_routing_versions))
+        .routes(routes!(get_routing_version))
+        .routes(routes!(restore_routing_version))
 }
 
 /// 403 unless the user holds one of `roles`.
@@ -581,16 +591,27 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResu
     })
 }
 
+/// `?allow_empty=true`: the deliberate "yes, empty the matrix".
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AllowEmpty {
+    /// Allow a matrix without rules (every suggestion and automatic dispatch stops). Default false.
+    allow_empty: Option<bool>,
+}
+
 /// 替换权责清单: replaces the whole matrix, from JSON (`{"rules": [...]}`) or from CSV
 /// (`Content-Type: text/csv`, the format of the export). Administrators only.
 ///
 /// Every rule is checked first; on any problem nothing is written and the 422 message names the
-/// lines (`line 4: unknown department …`). Takes effect at once.
+/// lines (`line 4: unknown department …`). A matrix without rules is refused with 422
+/// `empty_matrix` unless `?allow_empty=true`. Takes effect at once and is kept as a version
+/// (`GET /api/v1/routing/versions`), so it can be undone.
 #[utoipa::path(
     put,
     path = "/api/v1/routing-rules",
     tag = "routing",
     security(("bearer" = []), ("cookie" = [])),
+    params(AllowEmpty),
     request_body(content(
         (ReplaceRulesRequest = "application/json"),
         (String = "text/csv", example = "category_kind,category_code,region_code,department_code,auto_dispatch\nmatter,*,441300,441300-command,false\n"),
@@ -602,22 +623,25 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResu
         (status = 403, description = "`forbidden`: not an administrator", body = ErrorBody),
         (status = 413, description = "`payload_too_large`", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: neither JSON nor CSV", body = ErrorBody),
-        (status = 422, description = "`invalid_value`: a rule is wrong (the message names the line)", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: a rule is wrong (the message names the line); `empty_matrix`: no rules without `?allow_empty=true`", body = ErrorBody),
     )
 )]
 pub(crate) async fn replace_rules(
     State(state): State<AppState>,
     user: CurrentUser,
+    ApiQuery(q): ApiQuery<AllowEmpty>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<axum::Json<ReplaceRulesResponse>> {
     user.require(Role::Admin)?;
     let body = body.map_err(body_rejection)?;
-    let given = match content_type(&headers).as_str() {
-        "text/csv" => parse_csv(&body).map_err(ApiError::invalid_value)?,
-        "application/json" => {
-            from_json(parse_json::<ReplaceRulesRequest>(&body)?).map_err(ApiError::invalid_value)?
-        }
+    let (given, from) = match content_type(&headers).as_str() {
+        "text/csv" => (parse_csv(&body).map_err(ApiError::invalid_value)?, "CSV"),
+        "application/json" => (
+            from_json(parse_json::<ReplaceRulesRequest>(&body)?)
+                .map_err(ApiError::invalid_value)?,
+            "JSON",
+        ),
         other => {
             return Err(ApiError::new(
                 ErrorCode::UnsupportedMediaType,
@@ -626,14 +650,173 @@ pub(crate) async fn replace_rules(
         }
     };
     let rules = resolve(&state, given).await?;
-    let n = state.store.replace_routing_rules(&rules).await?;
-    state.reload_routing().await?;
-    tracing::info!(
-        rules = n,
-        user = user.0.id,
-        "responsibility matrix replaced"
-    );
+    let summary = format!("replaced from {from} ({} rules)", rules.len());
+    let n = state
+        .app
+        .replace_routing(&user.0, &rules, q.allow_empty.unwrap_or(false), &summary)
+        .await?;
     Ok(axum::Json(ReplaceRulesResponse { rules: n }))
+}
+
+/// One kept version of the responsibility matrix or the holiday schedule (without content).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct ConfigVersionView {
+    pub id: i64,
+    /// Who made the change (null: the system — the demo generator, the command line, the
+    /// migration that started keeping versions).
+    pub user_id: Option<i64>,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+    #[schema(example = "replaced from CSV (12 rules)")]
+    pub summary: String,
+    /// The version this one restored (a restore is itself a version).
+    pub restored_from: Option<i64>,
+    /// Rules (or days) the version holds.
+    pub items: i64,
+}
+
+impl From<cityops_store::ConfigVersion> for ConfigVersionView {
+    fn from(v: cityops_store::ConfigVersion) -> Self {
+        Self {
+            id: v.id,
+            user_id: v.user_id,
+            username: v.username,
+            display_name: v.display_name,
+            at: v.at,
+            summary: v.summary,
+            restored_from: v.restored_from,
+            items: v.items,
+        }
+    }
+}
+
+/// A page of kept versions, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct ConfigVersionList {
+    pub items: Vec<ConfigVersionView>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl From<cityops_domain::Page<cityops_store::ConfigVersion>> for ConfigVersionList {
+    fn from(p: cityops_domain::Page<cityops_store::ConfigVersion>) -> Self {
+        let p = p.map(ConfigVersionView::from);
+        Self {
+            items: p.items,
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+        }
+    }
+}
+
+/// A kept version of the matrix with its rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct RoutingVersionView {
+    pub version: ConfigVersionView,
+    /// The whole matrix as it was, in (kind, category, region) order.
+    pub rules: Vec<RoutingRuleView>,
+}
+
+/// What a restore made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub(crate) struct RestoreResponse {
+    /// The new version the restore is kept as (`restored_from` names the restored one).
+    pub version: ConfigVersionView,
+}
+
+/// 权责清单版本: the kept versions of the matrix (who, when, what), newest first.
+/// Administrators and dispatchers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/routing/versions",
+    tag = "routing",
+    security(("bearer" = []), ("cookie" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, body = ConfigVersionList),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: neither administrator nor dispatcher", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_routing_versions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiQuery(pp): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<ConfigVersionList>> {
+    require_any(&user, &READERS)?;
+    let page = pp.request()?;
+    Ok(axum::Json(state.store.routing_versions(page).await?.into()))
+}
+
+/// 权责清单版本详情: one kept version with the whole matrix as it was. Administrators and
+/// dispatchers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/routing/versions/{id}",
+    tag = "routing",
+    security(("bearer" = []), ("cookie" = [])),
+    params(("id" = i64, Path, description = "Version id")),
+    responses(
+        (status = 200, body = RoutingVersionView),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: neither administrator nor dispatcher", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such routing version", body = ErrorBody),
+    )
+)]
+pub(crate) async fn get_routing_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<axum::Json<RoutingVersionView>> {
+    require_any(&user, &READERS)?;
+    let (version, rules) = state
+        .store
+        .routing_version(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No routing version {id}.")))?;
+    let ids: Vec<i64> = rules.iter().map(|r| r.department_id).collect();
+    let depts = departments_by_id(&state, ids).await?;
+    Ok(axum::Json(RoutingVersionView {
+        version: version.into(),
+        rules: rules.into_iter().map(|r| rule_view(r, &depts)).collect(),
+    }))
+}
+
+/// 恢复权责清单: makes a kept version the matrix again, at once in every process; the restore is
+/// kept as a new version. A version without rules needs `?allow_empty=true`. Administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/routing/versions/{id}/restore",
+    tag = "routing",
+    security(("bearer" = []), ("cookie" = [])),
+    params(("id" = i64, Path, description = "Version id"), AllowEmpty),
+    responses(
+        (status = 200, body = RestoreResponse),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such routing version", body = ErrorBody),
+        (status = 422, description = "`empty_matrix`: the version has no rules and `allow_empty` is not true; `invalid_value`: a department it names no longer exists", body = ErrorBody),
+    )
+)]
+pub(crate) async fn restore_routing_version(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<AllowEmpty>,
+) -> ApiResult<axum::Json<RestoreResponse>> {
+    user.require(Role::Admin)?;
+    let version = state
+        .app
+        .restore_routing_version(&user.0, id, q.allow_empty.unwrap_or(false))
+        .await?;
+    Ok(axum::Json(RestoreResponse {
+        version: version.into(),
+    }))
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]

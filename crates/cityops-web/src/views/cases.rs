@@ -176,8 +176,10 @@ pub struct CaseView {
     /// The actions the requesting user may take now (`POST /api/v1/cases/{id}/actions/{action}`).
     #[schema(value_type = Vec<crate::wire::CaseActionName>, example = json!(["sign", "return"]))]
     pub allowed_actions: Vec<String>,
-    /// Ids of the photos linked to the case (single-case answers; null in lists).
-    pub attachments: Option<Vec<i64>>,
+    /// Public ids of the photos linked to the case (single-case answers; null in lists):
+    /// `GET /api/v1/attachments/{id}`.
+    #[schema(value_type = Option<Vec<crate::wire::AttachmentId>>)]
+    pub attachments: Option<Vec<String>>,
 }
 
 /// `POST /api/v1/cases`: a report (上报).
@@ -208,8 +210,9 @@ pub struct NewCaseRequest {
     pub component_id: Option<String>,
     /// The reporter's name and phone (hotline, citizen).
     pub contact: Option<String>,
-    /// Ids of photos uploaded with `POST /api/v1/attachments` by the same user.
-    pub attachments: Vec<i64>,
+    /// Public ids of photos uploaded with `POST /api/v1/attachments` by the same user.
+    #[schema(value_type = Vec<crate::wire::AttachmentId>)]
+    pub attachments: Vec<String>,
     /// Intake operators may declare `video_ai` or `iot` (default `hotline`); other roles report
     /// as themselves (`inspector`, `citizen`, `leader`).
     #[schema(value_type = Option<crate::wire::CaseSourceName>)]
@@ -239,8 +242,9 @@ pub struct ActionBody {
     pub department_id: Option<i64>,
     /// `send_verify`/`send_check`: the inspector (default: the inspector of the case's grid).
     pub assignee_id: Option<i64>,
-    /// Photo ids (`handle` needs after-photos).
-    pub attachments: Vec<i64>,
+    /// Public ids of photos uploaded by the same user (`handle` needs after-photos).
+    #[schema(value_type = Vec<crate::wire::AttachmentId>)]
+    pub attachments: Vec<String>,
     /// `request_suspend`: until when (RFC 3339).
     pub until: Option<DateTime<Utc>>,
     /// `rate`: 1–5.
@@ -286,7 +290,15 @@ impl NewCaseRequest {
         {
             return Err(format!("component_id {c:?}: expected 17 digits"));
         }
-        Ok(())
+        check_attachment_ids(&self.attachments)
+    }
+}
+
+/// Every photo id has the documented shape (a UUID).
+fn check_attachment_ids(ids: &[String]) -> Result<(), String> {
+    match ids.iter().find(|id| !crate::wire::is_attachment_id(id)) {
+        Some(id) => Err(format!("attachments: {id:?} is not a photo id (a UUID)")),
+        None => Ok(()),
     }
 }
 
@@ -304,10 +316,18 @@ impl ActionBody {
         {
             return Err(format!("category_code {c:?}: expected 5 digits"));
         }
-        Ok(())
+        check_attachment_ids(&self.attachments)
+    }
+
+    /// The action's input without its photos, and the public ids of the photos (resolved by
+    /// [`cityops_app::CaseService::act`]).
+    pub fn into_input(mut self) -> (ActionInput, Vec<String>) {
+        let photos = std::mem::take(&mut self.attachments);
+        (self.into(), photos)
     }
 }
 
+/// Everything but the photos, which name public ids (see [`ActionBody::into_input`]).
 impl From<ActionBody> for ActionInput {
     fn from(b: ActionBody) -> Self {
         ActionInput {
@@ -319,7 +339,7 @@ impl From<ActionBody> for ActionInput {
             urgency: b.urgency,
             department_id: b.department_id,
             assignee_id: b.assignee_id,
-            attachments: b.attachments,
+            attachments: Vec::new(),
             until: b.until,
             score: b.score,
             confirmed: b.confirmed,
@@ -351,7 +371,9 @@ pub struct CaseEventView {
     #[schema(value_type = crate::wire::CaseStatusName)]
     pub to_status: String,
     pub comment: Option<String>,
-    pub attachments: Vec<i64>,
+    /// Public ids of the photos the event linked.
+    #[schema(value_type = Vec<crate::wire::AttachmentId>)]
+    pub attachments: Vec<String>,
     /// Action-specific facts (department, deadline, category …).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
@@ -359,8 +381,13 @@ pub struct CaseEventView {
     pub hash: String,
 }
 
-impl From<cityops_domain::case::CaseEvent> for CaseEventView {
-    fn from(e: cityops_domain::case::CaseEvent) -> Self {
+impl CaseEventView {
+    /// The view of an event; `photos` maps the photos' row ids (what the event stores) to their
+    /// public ids.
+    pub fn new(
+        e: cityops_domain::case::CaseEvent,
+        photos: &std::collections::HashMap<i64, String>,
+    ) -> Self {
         let ev = e.event;
         Self {
             seq: e.seq,
@@ -372,7 +399,11 @@ impl From<cityops_domain::case::CaseEvent> for CaseEventView {
             from_status: ev.from_status.map(|s| s.as_str().to_string()),
             to_status: ev.to_status.as_str().to_string(),
             comment: ev.comment,
-            attachments: ev.attachments,
+            attachments: ev
+                .attachments
+                .iter()
+                .filter_map(|id| photos.get(id).cloned())
+                .collect(),
             data: ev.data,
             prev_hash: e.prev_hash,
             hash: e.hash,

@@ -73,7 +73,10 @@ pub async fn app_on(store: Arc<dyn Store>, mut config: WebConfig) -> TestApp {
         .expect("import the fixture");
     let rules = routing_rules(store.as_ref()).await;
     store
-        .replace_routing_rules(&rules)
+        .replace_routing_rules(
+            &rules,
+            &cityops_store::ConfigChange::new(None, start_time(), "fixture"),
+        )
         .await
         .expect("routing rules");
     let clock = Arc::new(ManualClock::new(start_time()));
@@ -193,8 +196,8 @@ impl TestApp {
         .await
     }
 
-    /// Uploads a photo through `POST /api/v1/attachments`; returns its id.
-    pub async fn upload(&self, token: &str, seed: u8) -> i64 {
+    /// Uploads a photo through `POST /api/v1/attachments`; returns its public id.
+    pub async fn upload(&self, token: &str, seed: u8) -> String {
         let boundary = "cityops-test-boundary";
         let mut body = format!(
             "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p{seed}.png\"\r\n\
@@ -218,7 +221,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(a.status, StatusCode::CREATED, "upload: {}", a.text());
-        a.json()["id"].as_i64().expect("attachment id")
+        a.json()["id"].as_str().expect("attachment id").to_string()
     }
 
     /// Reports a case; asserts 201 and returns the case.

@@ -132,6 +132,14 @@ impl TestApp {
         }
     }
 
+    /// Sends `req` as if from `peer` (the TCP peer address a real socket would give).
+    pub async fn send_from(&self, peer: &str, mut req: Request<Body>) -> Answer {
+        let addr: std::net::SocketAddr = peer.parse().expect("ip:port");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr));
+        self.send(req).await
+    }
+
     pub async fn get(&self, uri: &str) -> Answer {
         self.send(Request::get(uri).body(Body::empty()).unwrap())
             .await
