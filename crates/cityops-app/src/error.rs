@@ -1,6 +1,7 @@
 //! The case service's errors. No HTTP here: the web crate maps each variant onto its table of
 //! stable API codes (and an MQTT or Open311 front end onto its own).
 use cityops_domain::case::{CaseAction, CaseError};
+use cityops_domain::limits::TooLong;
 use cityops_store::StoreError;
 
 /// Why the case service refused or failed.
@@ -33,6 +34,12 @@ pub enum ServiceError {
     /// Someone else changed the case meanwhile (optimistic version check).
     #[error("{0}")]
     Conflict(String),
+    /// A text is longer than its field allows ([`cityops_domain::limits`]).
+    #[error(transparent)]
+    TooLong(#[from] TooLong),
+    /// Too many reports from this account or address; retry after this many seconds.
+    #[error("too many reports; retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
@@ -66,6 +73,7 @@ impl From<CaseError> for ServiceError {
             },
             CaseError::Forbidden { .. } => Self::Forbidden(e.to_string()),
             CaseError::Missing { .. } | CaseError::Invalid(_) => Self::Invalid(e.to_string()),
+            CaseError::TooLong(t) => Self::TooLong(t),
         }
     }
 }

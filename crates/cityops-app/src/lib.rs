@@ -15,6 +15,7 @@ pub mod admin;
 pub mod caches;
 pub mod error;
 pub mod notify;
+pub mod report_limit;
 pub mod service;
 pub mod sessions;
 pub mod watcher;
@@ -24,6 +25,7 @@ use std::time::Duration;
 
 pub use caches::Catalogue;
 pub use error::{Result, ServiceError};
+pub use report_limit::{ReportLimiter, ReportLimits};
 pub use service::{CaseService, ReportRequest, ServiceConfig, StoredCase, report_source};
 
 /// Runs [`CaseService::refresh`] every `interval` until `shutdown` completes, so that a change

@@ -28,6 +28,7 @@ use tokio::task::JoinHandle;
 use crate::caches::{CATALOGUE_RELOAD_AFTER, Caches, Catalogue, all_pages};
 use crate::error::{Result, ServiceError, save_error};
 use crate::notify::{Channel, LogChannel, Notifier, NotifierStats, OutboundMessage, channels_for};
+use crate::report_limit::{ReportLimiter, ReportLimits, Reporter};
 use crate::sessions::SessionCache;
 
 /// What the case service is configured with. `Default` gives the documented defaults.
@@ -50,6 +51,8 @@ pub struct ServiceConfig {
     /// process ends it at once; one in another process within this time). Default 1 s; zero
     /// disables the cache.
     pub session_cache_ttl: StdDuration,
+    /// Reports per minute per account (staff, citizens) and per client address (citizens).
+    pub report_limits: ReportLimits,
 }
 
 impl Default for ServiceConfig {
@@ -62,6 +65,7 @@ impl Default for ServiceConfig {
             webhook_url: None,
             cache_check_interval: StdDuration::from_secs(2),
             session_cache_ttl: StdDuration::from_secs(1),
+            report_limits: ReportLimits::default(),
         }
     }
 }
@@ -97,6 +101,9 @@ pub struct ReportRequest {
     pub attachments: Vec<String>,
     /// The declared source (intake operators: `hotline`, `video_ai`, `iot`).
     pub source: Option<String>,
+    /// The client's address as the entry point saw it, for the citizens' per-address quota
+    /// (`None` for entry points without one).
+    pub client_address: Option<String>,
 }
 
 /// A case as the service stored it, with the public ids of its photos.
@@ -122,6 +129,7 @@ pub struct CaseService {
     config: ServiceConfig,
     caches: Caches,
     sessions: SessionCache,
+    report_limiter: ReportLimiter,
     notifier: Mutex<NotifierSlot>,
 }
 
@@ -149,6 +157,7 @@ impl CaseService {
                 .unwrap_or(chrono::Duration::zero()),
             SESSION_CACHE_ENTRIES,
         );
+        let report_limiter = ReportLimiter::new(clock.clone(), config.report_limits);
         Self {
             store,
             index,
@@ -156,6 +165,7 @@ impl CaseService {
             config,
             caches,
             sessions,
+            report_limiter,
             notifier: Mutex::new(NotifierSlot::default()),
         }
     }
@@ -610,8 +620,21 @@ impl CaseService {
     /// photos and duplicates, suggests the department, stores it; inspector reports of the
     /// configured categories are filed directly, and dispatched at once where the matrix says so.
     pub async fn report(&self, user: &User, req: ReportRequest) -> Result<StoredCase> {
-        self.refresh().await;
         let source = report_source(user, req.source.as_deref())?;
+        // Every attempt counts (an oversized or malformed one too), before any work is done.
+        self.report_limiter
+            .check(Reporter {
+                user_id: user.id,
+                citizen: source == CaseSource::Citizen,
+                address: req.client_address.as_deref(),
+            })
+            .map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })?;
+        cityops_domain::limits::check_report(
+            &req.description,
+            req.address.as_deref(),
+            req.contact.as_deref(),
+        )?;
+        self.refresh().await;
         let now = self.clock.now();
         let mut cat = self.catalogue().await?;
 

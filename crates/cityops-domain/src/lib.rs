@@ -9,8 +9,10 @@ pub mod case;
 pub mod catalogue;
 pub mod component;
 pub mod error;
+pub mod limits;
 pub mod org;
 pub mod page;
+pub mod privacy;
 pub mod region;
 
 pub use calendar::{

@@ -199,10 +199,11 @@ proptest! {
                 location: CaseLocation {
                     lng: 114.4, lat: 23.1,
                     grid_code: Some("441302001001001".into()),
-                    community_code: None, street_code: None, district_code: None, address: None,
+                    community_code: None, street_code: None, district_code: None,
+                    address: Some("东平路1号".into()),
                 },
                 component_id: None,
-                contact: None,
+                contact: Some("王先生 13800000000".into()),
                 attachments: vec![],
                 suggested_department_id: Some(10),
                 duplicate_of: None,
@@ -244,6 +245,12 @@ proptest! {
                     prop_assert_eq!(t.event.from_status, Some(before.status));
                     prop_assert_eq!(t.event.to_status, t.case.status);
                     prop_assert_eq!(t.event.action.as_str(), action.as_str());
+                    // The searchable text (code, description, address) and the contact are
+                    // fixed at the report: the stores index them once, at creation.
+                    prop_assert_eq!(&t.case.code, &before.code);
+                    prop_assert_eq!(&t.case.description, &before.description);
+                    prop_assert_eq!(&t.case.location.address, &before.location.address);
+                    prop_assert_eq!(&t.case.contact, &before.contact);
                     if before.status == CaseStatus::Closed {
                         // A closed case changes only by its rating.
                         let mut same = t.case.clone();
@@ -268,7 +275,7 @@ proptest! {
                 Err(CaseError::Forbidden { .. }) => {
                     prop_assert!(!allowed.contains(&action), "{action} forbidden but listed as allowed");
                 }
-                Err(CaseError::Missing { .. } | CaseError::Invalid(_)) => {
+                Err(CaseError::Missing { .. } | CaseError::Invalid(_) | CaseError::TooLong(_)) => {
                     // Only input problems: the action itself was possible for this actor.
                     prop_assert!(allowed.contains(&action), "{action}: input error for an action not allowed");
                 }
@@ -374,4 +381,98 @@ fn every_allowed_action_succeeds_with_complete_input() {
     assert_eq!(rated.case.rating, Some(5));
     let again = apply(&rated.case, CaseAction::Rate, &actors[8], &full, &ctx);
     assert!(matches!(again, Err(CaseError::InvalidTransition { .. })));
+}
+
+/// Texts longer than their field allows are refused by the machine itself (every entry point
+/// goes through it): a report's description, address and contact, an action's comment and
+/// reason — counted in characters.
+#[test]
+fn texts_over_their_limits_are_refused() {
+    let cal = calendar();
+    let cfg = WorkflowConfig::default();
+    let actors = actors();
+    let now = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap();
+    let ctx = Context {
+        now,
+        calendar: &cal,
+        config: &cfg,
+        handle_limit: None,
+        master: None,
+        suggested_department: None,
+    };
+    let rep = |description: String, address: Option<String>, contact: Option<String>| NewReport {
+        source: CaseSource::Citizen,
+        category_kind: None,
+        category_code: None,
+        urgency: Urgency::Normal,
+        description,
+        location: CaseLocation {
+            lng: 114.4,
+            lat: 23.1,
+            grid_code: None,
+            community_code: None,
+            street_code: None,
+            district_code: None,
+            address,
+        },
+        component_id: None,
+        contact,
+        attachments: vec![],
+        suggested_department_id: None,
+        duplicate_of: None,
+    };
+    let too_long = |r: Result<_, CaseError>| match r {
+        Err(CaseError::TooLong(t)) => t.field,
+        other => panic!("expected too_long, got {other:?}"),
+    };
+    let citizen = &actors[7];
+    assert_eq!(
+        too_long(report(rep("井".repeat(2_001), None, None), citizen, &ctx).map(|_| ())),
+        "description"
+    );
+    assert_eq!(
+        too_long(
+            report(
+                rep("井盖".into(), Some("路".repeat(201)), None),
+                citizen,
+                &ctx
+            )
+            .map(|_| ())
+        ),
+        "address"
+    );
+    assert_eq!(
+        too_long(
+            report(
+                rep("井盖".into(), None, Some("王".repeat(129))),
+                citizen,
+                &ctx
+            )
+            .map(|_| ())
+        ),
+        "contact"
+    );
+    let (case, _, _) = report(
+        rep(
+            "井".repeat(2_000),
+            Some("路".repeat(200)),
+            Some("王".repeat(128)),
+        ),
+        citizen,
+        &ctx,
+    )
+    .expect("at the limits");
+    let input = ActionInput {
+        comment: Some("请".repeat(1_001)),
+        ..ActionInput::default()
+    };
+    assert_eq!(
+        too_long(apply(&case, CaseAction::Supervise, &actors[1], &input, &ctx).map(|_| ())),
+        "comment"
+    );
+    // A role that may not act learns that first, whatever it sent.
+    assert!(matches!(
+        apply(&case, CaseAction::Supervise, &actors[4], &input, &ctx),
+        Err(CaseError::Forbidden { .. })
+    ));
 }

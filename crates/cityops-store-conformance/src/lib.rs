@@ -11,6 +11,7 @@ pub mod case_fixtures;
 pub mod case_stories;
 pub mod drift_stories;
 pub mod fixtures;
+pub mod search_stories;
 pub mod security_stories;
 pub mod stories;
 
@@ -61,6 +62,9 @@ macro_rules! for_each_story {
             audit_checkpoint_moves_forward,
             attachment_claimed_by_one_report,
             attachment_claimed_by_one_transition,
+            case_text_search_finds_short_chinese_queries,
+            case_text_search_many_matches_page_alike,
+            contact_access_log_appends_and_reads_newest_first,
             inbox_shared_reads_are_per_user,
             attachment_public_ids_are_random,
             routing_versions_kept_and_restored,

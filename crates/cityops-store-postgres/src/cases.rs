@@ -24,6 +24,7 @@ use sqlx::{PgConnection, Postgres, Row};
 
 use crate::{PgStore, db_err};
 use cityops_store_sql::cases::{self, case_code, project, split_code};
+use cityops_store_sql::search::SearchText;
 
 /// Opens a transaction holding the chain lock (advisory lock 727301, which serialises every
 /// append to the event chain), in one round trip (simple-query protocol).
@@ -173,7 +174,9 @@ fn write_statement(mode: CaseWrite) -> String {
          a AS (UPDATE attachments t SET case_id = v.case_id \
                FROM (SELECT DISTINCT * FROM UNNEST(${}::int8[], ${}::int8[]) AS u(id, case_id)) AS v \
                WHERE t.id = v.id AND (t.case_id IS NULL OR t.case_id = v.case_id){and_guard} \
-               RETURNING t.id) \
+               RETURNING t.id), \
+         ct AS (INSERT INTO case_text (case_id, code, description, address) \
+               SELECT * FROM UNNEST(${}::int8[], ${}::text[], ${}::text[], ${}::text[]){guard}) \
          SELECT (SELECT count(*) FROM c) AS n, (SELECT count(*) FROM a) AS linked",
         names(&EVENT_COLUMNS),
         unnest(1 + nc, &EVENT_COLUMNS),
@@ -182,6 +185,10 @@ fn write_statement(mode: CaseWrite) -> String {
         f + 1,
         f + 2,
         f + 3,
+        f + 4,
+        f + 5,
+        f + 6,
+        f + 7,
         and_guard = guard.replace(" WHERE ", " AND "),
     )
 }
@@ -283,6 +290,11 @@ struct Batch<'a> {
     f_user: Vec<i64>,
     a_id: Vec<i64>,
     a_case: Vec<i64>,
+    // the searchable text of new cases (`case_text`)
+    t_case: Vec<i64>,
+    t_code: Vec<String>,
+    t_description: Vec<String>,
+    t_address: Vec<String>,
 }
 
 impl<'a> Batch<'a> {
@@ -365,6 +377,15 @@ impl<'a> Batch<'a> {
         self.f_user.push(user_id);
     }
 
+    /// Indexes the searchable text of a new case (its id and code set).
+    fn text(&mut self, c: &Case) {
+        let t = SearchText::of(c);
+        self.t_case.push(t.case_id);
+        self.t_code.push(t.code);
+        self.t_description.push(t.description);
+        self.t_address.push(t.address);
+    }
+
     /// The write statement with every column bound, in the order of [`write_statement`].
     fn query(self, sql: &'static str) -> Query<'static, Postgres, PgArguments> {
         sqlx::query(sql)
@@ -419,6 +440,10 @@ impl<'a> Batch<'a> {
             .bind(self.f_user)
             .bind(self.a_id)
             .bind(self.a_case)
+            .bind(self.t_case)
+            .bind(self.t_code)
+            .bind(self.t_description)
+            .bind(self.t_address)
     }
 
     /// Runs the write statement; returns how many case rows and attachment rows it wrote.
@@ -607,6 +632,7 @@ impl PgStore {
             match job {
                 Job::Report { notify, .. } => {
                     inserts.case(c)?;
+                    inserts.text(c);
                     inserts.event(c.id, ev, place);
                     for n in notify {
                         inserts.notification(c.id, n);
@@ -696,6 +722,7 @@ impl PgStore {
 
         let mut batch = Batch::default();
         batch.case(&stored)?;
+        batch.text(&stored);
         batch.event(id, &ev, place);
         for n in notify {
             batch.notification(id, n);
@@ -864,6 +891,7 @@ impl PgStore {
             let mut batch = Batch::default();
             for c in chunk {
                 batch.case(c)?;
+                batch.text(c);
             }
             written += batch.write(&mut tx, CaseWrite::Insert).await?;
         }
@@ -929,7 +957,7 @@ mod tests {
 
     #[test]
     fn write_statements_number_every_bound_column() {
-        let binds = CASE_COLUMNS.len() + EVENT_COLUMNS.len() + NOTIFICATION_COLUMNS.len() + 4;
+        let binds = CASE_COLUMNS.len() + EVENT_COLUMNS.len() + NOTIFICATION_COLUMNS.len() + 8;
         for sql in [WRITE_INSERT.as_str(), WRITE_UPDATE.as_str()] {
             for n in 1..=binds {
                 assert!(sql.contains(&format!("${n}::")), "${n} missing in {sql}");
@@ -938,6 +966,7 @@ mod tests {
         }
         assert!(WRITE_UPDATE.contains("t.version = v.version - 1"));
         assert!(!WRITE_INSERT.contains("EXISTS (SELECT 1 FROM c)"));
+        assert!(WRITE_INSERT.contains("INSERT INTO case_text"));
     }
 
     #[test]

@@ -75,7 +75,9 @@ impl PgStore {
             &self.pool,
             "SELECT table_name::text AS table_name, column_name::text AS column_name
                FROM information_schema.columns
-              WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'",
+              WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'
+                -- The search index's grams are PostgreSQL's own (SQLite keeps them in FTS5).
+                AND NOT (table_name = 'case_text' AND column_name = 'grams')",
         )
         .await
     }
@@ -85,3 +87,10 @@ impl PgStore {
 pub(crate) use cityops_store_sql::db_err;
 
 cityops_store_sql::shared_admin!(PgStore, backend: "postgres", read: pool, write: pool);
+
+impl PgStore {
+    /// After the SQL migrations: nothing (migration 0007 indexes the earlier cases in SQL).
+    async fn after_migrations(&self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -27,6 +27,7 @@ pub trait Binds<T>: Database {
 /// generic over `D: Dialect`.
 pub trait Dialect:
     Database
+    + sqlx::database::HasStatementCache
     + Decodes<String>
     + Decodes<Option<String>>
     + Decodes<i64>
@@ -45,11 +46,6 @@ pub trait Dialect:
     + Binds<f64>
     + Binds<bool>
 {
-    /// `json ->> 'description'` of the case document of `cases c`, as text.
-    const DOC_DESCRIPTION: &'static str;
-    /// The address of the case document's location of `cases c`, as text (NULL when absent).
-    const DOC_ADDRESS: &'static str;
-
     /// A timestamp column (SQLite: fixed-width RFC 3339 text; PostgreSQL: `timestamptz`).
     fn ts(row: &Self::Row, col: &str) -> Result<DateTime<Utc>>;
     /// A nullable timestamp column.
@@ -68,6 +64,19 @@ pub trait Dialect:
     /// `<expr> contains <text>`: literal (wildcards escaped), case-insensitive for Latin letters,
     /// exact for everything else (Chinese has no case).
     fn push_contains(q: &mut QueryBuilder<Self>, expr: &str, text: &str);
+    /// `SELECT <case id> FROM …`: the cases whose searchable text contains `folded`
+    /// ([`crate::search`]; `folded` is folded and not empty), from the text index alone.
+    fn push_text_ids(q: &mut QueryBuilder<Self>, folded: &str);
+    /// `<the searchable text of case c contains folded>`: `c.id IN (`[`Dialect::push_text_ids`]`)`.
+    /// `driving`: few cases match, so the index's matches should drive the query; otherwise the
+    /// index only filters what another index (the sort's, the scope's) yields.
+    fn push_text_match(q: &mut QueryBuilder<Self>, folded: &str, driving: bool);
+    /// Whether the dialect counts the text index's matches to choose the plan (SQLite) or
+    /// leaves that to its planner's statistics (PostgreSQL).
+    const COUNTS_TEXT_HITS: bool;
+    /// `(c.id of a case user follows)`, as the scope's last alternative (see
+    /// `cases::push_visibility`): a form the dialect answers from an index inside an OR.
+    fn push_followed(q: &mut QueryBuilder<Self>, user_id: i64);
     /// `<column> IN <values>` for a non-empty list of strings.
     fn push_in_strs(q: &mut QueryBuilder<Self>, column: &str, values: &[&str]);
     /// `<column> IN <ids>` for a list of ids, as one bound value (one cached statement whatever
@@ -244,9 +253,43 @@ mod sqlite {
             .map_err(|_| corrupt(col, value))
     }
 
+    /// The FTS5 subquery of the case ids whose text contains `folded`, and its bound value: a
+    /// phrase of trigrams from 3 characters on, else one term of `case_grams`.
+    fn text_subquery(folded: &str) -> (&'static str, String) {
+        if folded.chars().count() >= 3 {
+            (
+                "SELECT rowid FROM case_trigram WHERE case_trigram MATCH ",
+                crate::search::fts_phrase(folded),
+            )
+        } else {
+            (
+                "SELECT rowid FROM case_grams WHERE case_grams MATCH ",
+                crate::search::fts_phrase(&crate::search::gram_token(folded)),
+            )
+        }
+    }
+
     impl Dialect for Sqlite {
-        const DOC_DESCRIPTION: &'static str = "json_extract(c.doc, '$.description')";
-        const DOC_ADDRESS: &'static str = "json_extract(c.doc, '$.location.address')";
+        const COUNTS_TEXT_HITS: bool = true;
+
+        fn push_text_ids(q: &mut QueryBuilder<Sqlite>, folded: &str) {
+            let (sub, arg) = text_subquery(folded);
+            q.push(sub).push_bind(arg);
+        }
+
+        /// Not driving, `+c.id` keeps SQLite from looking the matches up one by one (the sort's
+        /// or the scope's index drives, the matches filter).
+        fn push_text_match(q: &mut QueryBuilder<Sqlite>, folded: &str, driving: bool) {
+            q.push(if driving { "c.id IN (" } else { "+c.id IN (" });
+            Self::push_text_ids(q, folded);
+            q.push(")");
+        }
+
+        fn push_followed(q: &mut QueryBuilder<Sqlite>, user_id: i64) {
+            q.push("c.id IN (SELECT f.case_id FROM case_followers f WHERE f.user_id = ")
+                .push_bind(user_id)
+                .push(")");
+        }
 
         fn ts(row: &SqliteRow, col: &str) -> Result<DateTime<Utc>> {
             let text: String = Cols::<Sqlite>(row).get(col)?;
@@ -342,8 +385,44 @@ mod postgres {
     driver!(Postgres);
 
     impl Dialect for Postgres {
-        const DOC_DESCRIPTION: &'static str = "(c.doc::json ->> 'description')";
-        const DOC_ADDRESS: &'static str = "(c.doc::json -> 'location' ->> 'address')";
+        const COUNTS_TEXT_HITS: bool = false;
+
+        /// The `case_text` rows whose grams contain the query's: one gram (exact) up to 3
+        /// characters, else the query's trigrams and a `strpos` recheck.
+        fn push_text_ids(q: &mut QueryBuilder<Postgres>, folded: &str) {
+            let long = folded.chars().count() > 3;
+            let keys = if long {
+                crate::search::query_trigrams(folded)
+            } else {
+                vec![folded.to_string()]
+            };
+            q.push("SELECT t.case_id FROM case_text t WHERE t.grams @> ")
+                .push_bind(keys)
+                .push("::text[]");
+            if long {
+                q.push(" AND (strpos(t.code, ")
+                    .push_bind(folded.to_string())
+                    .push(") > 0 OR strpos(t.description, ")
+                    .push_bind(folded.to_string())
+                    .push(") > 0 OR strpos(t.address, ")
+                    .push_bind(folded.to_string())
+                    .push(") > 0)");
+            }
+        }
+
+        fn push_text_match(q: &mut QueryBuilder<Postgres>, folded: &str, _driving: bool) {
+            q.push("c.id IN (");
+            Self::push_text_ids(q, folded);
+            q.push(")");
+        }
+
+        /// An array of the followed ids (an InitPlan, computed once): `c.id = ANY(…)` is a
+        /// bitmap index scan of the primary key, so the scope's OR is a `BitmapOr`.
+        fn push_followed(q: &mut QueryBuilder<Postgres>, user_id: i64) {
+            q.push("c.id = ANY(ARRAY(SELECT f.case_id FROM case_followers f WHERE f.user_id = ")
+                .push_bind(user_id)
+                .push("))");
+        }
 
         fn ts(row: &PgRow, col: &str) -> Result<DateTime<Utc>> {
             Cols::<Postgres>(row).get(col)

@@ -13,8 +13,9 @@
 //! - how a timestamp is stored (SQLite: fixed-width RFC 3339 UTC text, so text order is time
 //!   order; PostgreSQL: `timestamptz`) and a string list (SQLite: JSON text; PostgreSQL: `text[]`);
 //! - a prefix test (`substr` vs `starts_with`), a case-insensitive literal "contains" (`LIKE`,
-//!   which SQLite folds for ASCII, vs `ILIKE`, and their `ESCAPE` syntax), a field of the case's
-//!   JSON document, and membership in a bound list of ids, roles or a stored role list;
+//!   which SQLite folds for ASCII, vs `ILIKE`, and their `ESCAPE` syntax), the case text search
+//!   ([`search`]: FTS5 vs a GIN index of n-grams), and membership in a bound list of ids, roles
+//!   or a stored role list;
 //! - running a built query on a pool.
 //!
 //! Why a trait rather than a query builder crate (sea-query) or a macro: the SQL is plain and
@@ -40,6 +41,7 @@
 //! 100,000th case of a day is refused ([`cases::case_code`]); every list has a total order (a
 //! unique column last), so both stores return equal pages.
 
+pub mod access_log;
 pub mod cases;
 pub mod changes;
 mod dialect;
@@ -48,6 +50,7 @@ pub mod import;
 mod macros;
 pub mod read;
 pub mod rows;
+pub mod search;
 pub mod versions;
 pub mod workflow;
 pub mod writes;

@@ -1,7 +1,8 @@
 //! The trait impls both stores expand: every repository method that is shared, delegating the
 //! tuned writes to the store's own inherent methods.
 
-/// Implements every repository whose methods are all shared — `CacheRepo`, `AuditRepo`, `RegionRepo`, `CatalogueRepo`,
+/// Implements every repository whose methods are all shared — `CacheRepo`, `AuditRepo`,
+/// `AccessLogRepo`, `RegionRepo`, `CatalogueRepo`,
 /// `OrgRepo`, `SessionRepo`, `ComponentRepo`, `InboxRepo`, `AttachmentRepo` — and `ImportRepo`
 /// (delegated to the store's tuned inherent `store_import`) for a store type,
 /// reading from the pool field `$read` and writing through `$write` (the same field where the
@@ -31,6 +32,25 @@ macro_rules! shared_repos {
                 cp: &::cityops_store::AuditCheckpoint,
             ) -> ::cityops_store::Result<()> {
                 $crate::versions::save_audit_checkpoint(&self.$write, cp).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::AccessLogRepo for $store {
+            async fn log_contact_access(
+                &self,
+                entries: &[::cityops_store::ContactAccess],
+            ) -> ::cityops_store::Result<()> {
+                $crate::access_log::log_contact_access(&self.$write, entries).await
+            }
+
+            async fn contact_access_log(
+                &self,
+                query: &::cityops_store::ContactAccessQuery,
+                page: ::cityops_store::PageRequest,
+            ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::ContactAccessEntry>>
+            {
+                $crate::access_log::contact_access_log(&self.$read, query, page).await
             }
         }
 
@@ -524,7 +544,7 @@ macro_rules! shared_case_repos {
 }
 
 /// Implements `Admin` for a store type named `$backend`: migrations by the crate's own `MIGRATOR`
-/// on `$write`, ping, stats and meta reads on `$read`, meta writes on `$write`.
+/// on `$write` followed by the store's inherent `after_migrations`, ping, stats and meta reads on `$read`, meta writes on `$write`.
 #[macro_export]
 macro_rules! shared_admin {
     ($store:ty, backend: $backend:literal, read: $read:ident, write: $write:ident) => {
@@ -537,7 +557,9 @@ macro_rules! shared_admin {
             async fn migrate(&self) -> ::cityops_store::Result<()> {
                 MIGRATOR.run(&self.$write).await.map_err(|e| {
                     ::cityops_store::StoreError::Database(format!("migration failed: {e}"))
-                })
+                })?;
+                // What a migration cannot do in SQL (the store's inherent method).
+                self.after_migrations().await
             }
 
             async fn ping(&self) -> ::cityops_store::Result<()> {

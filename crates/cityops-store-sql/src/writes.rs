@@ -117,6 +117,7 @@ pub async fn create_user<D: Dialect>(
     user: &NewUser,
     now: DateTime<Utc>,
 ) -> Result<User> {
+    user.validate()?;
     let department_id: Option<i64> = match user.department_code.as_deref() {
         None => None,
         Some(code) => {

@@ -12,6 +12,7 @@ use crate::case_rows::{
 };
 use crate::db_err;
 use crate::rows::ts;
+use cityops_store_sql::search::{SearchText, short_grams};
 
 /// The statement that opens every writing transaction: SQLite's write lock first (the chain lock,
 /// also against other processes on the same file), before the chain head is read.
@@ -117,7 +118,7 @@ pub(crate) async fn next_code_number(conn: &mut SqliteConnection, day: &str) -> 
         .map_err(db_err)
 }
 
-/// Inserts a new case with its id, code and version.
+/// Inserts a new case with its id, code and version, and indexes its text.
 pub(crate) async fn insert_case(conn: &mut SqliteConnection, case: &Case) -> Result<()> {
     let p = project(case)?;
     bind_projection(
@@ -130,7 +131,73 @@ pub(crate) async fn insert_case(conn: &mut SqliteConnection, case: &Case) -> Res
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
-    Ok(())
+    index_texts(conn, std::slice::from_ref(case)).await
+}
+
+/// Indexes the searchable text of new cases (ids and codes set; see `cityops_store_sql::search`):
+/// their folded `case_text` rows — whose trigger feeds the trigram index `case_trigram` — and
+/// their characters and pairs of characters in `case_grams`. Two statements per chunk.
+pub(crate) async fn index_texts(conn: &mut SqliteConnection, cases: &[Case]) -> Result<()> {
+    let texts: Vec<SearchText> = cases.iter().map(SearchText::of).collect();
+    bulk_insert(
+        conn,
+        "INSERT INTO case_text (case_id, code, description, address) \
+         SELECT value->>0, value->>1, value->>2, value->>3 FROM jsonb_each(?)",
+        &texts,
+        |t, out| push_json(out, &(t.case_id, &t.code, &t.description, &t.address)),
+    )
+    .await?;
+    bulk_insert(
+        conn,
+        "INSERT INTO case_grams (rowid, grams) SELECT value->>0, value->>1 FROM jsonb_each(?)",
+        &texts,
+        |t, out| push_json(out, &(t.case_id, short_grams(t))),
+    )
+    .await
+}
+
+/// Indexes the text of the cases that have none: those stored before the search index
+/// (migration 0007 fills `case_text` and so the trigram index; the character grams are made
+/// here, in Rust like every later write). Runs after the migrations, in one write transaction;
+/// returns how many cases it indexed.
+pub(crate) async fn backfill_grams(conn: &mut SqliteConnection) -> Result<u64> {
+    const DONE: &str = "search_grams_backfilled";
+    let done: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        .bind(DONE)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    if done.is_some() {
+        return Ok(0);
+    }
+    let rows = sqlx::query("SELECT case_id, code, description, address FROM case_text")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let texts = rows
+        .iter()
+        .map(|r| {
+            Ok(SearchText {
+                case_id: r.try_get("case_id").map_err(db_err)?,
+                code: r.try_get("code").map_err(db_err)?,
+                description: r.try_get("description").map_err(db_err)?,
+                address: r.try_get("address").map_err(db_err)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    bulk_insert(
+        conn,
+        "INSERT INTO case_grams (rowid, grams) SELECT value->>0, value->>1 FROM jsonb_each(?)",
+        &texts,
+        |t, out| push_json(out, &(t.case_id, short_grams(t))),
+    )
+    .await?;
+    sqlx::query("INSERT INTO meta (key, value) VALUES (?, '1')")
+        .bind(DONE)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    Ok(texts.len() as u64)
 }
 
 /// Writes a changed case if its stored version is still `case.version`; the stored version
@@ -429,9 +496,10 @@ pub(crate) async fn bulk_cases(conn: &mut SqliteConnection, cases: &[Case]) -> R
         done.map_err(db_err)?;
         match next? {
             Some(qb) => current = qb,
-            None => return Ok(()),
+            None => break,
         }
     }
+    index_texts(conn, cases).await
 }
 
 #[cfg(test)]

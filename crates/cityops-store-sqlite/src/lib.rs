@@ -204,7 +204,9 @@ impl SqliteStore {
             &self.read,
             "SELECT m.name AS table_name, p.name AS column_name
                FROM sqlite_master m JOIN pragma_table_info(m.name) p
-              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
+              WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'
+                -- The FTS5 search index (virtual tables and their shadow tables) is SQLite's own.
+                AND substr(m.name, 1, 12) <> 'case_trigram' AND substr(m.name, 1, 10) <> 'case_grams'",
         )
         .await
     }
@@ -220,6 +222,27 @@ fn create_dir(dir: &Path) -> Result<()> {
 pub(crate) use cityops_store_sql::db_err;
 
 cityops_store_sql::shared_admin!(SqliteStore, backend: "sqlite", read: read, write: write);
+
+impl SqliteStore {
+    /// After the SQL migrations: the character grams of the cases stored before the search index
+    /// (once; see `case_write::backfill_grams`).
+    async fn after_migrations(&self) -> Result<()> {
+        let mut tx = self
+            .write
+            .begin_with(case_write::BEGIN_WRITE)
+            .await
+            .map_err(db_err)?;
+        let n = case_write::backfill_grams(&mut tx).await?;
+        tx.commit().await.map_err(db_err)?;
+        if n > 0 {
+            tracing::info!(
+                cases = n,
+                "search index: character grams of earlier cases written"
+            );
+        }
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {

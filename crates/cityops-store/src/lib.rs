@@ -103,6 +103,29 @@ pub struct NewUser {
     pub grids: Vec<String>,
 }
 
+impl NewUser {
+    /// The names fit their limits ([`cityops_domain::limits`]): `Invalid` naming the user.
+    pub fn validate(&self) -> Result<()> {
+        use cityops_domain::limits::{DEPARTMENT_CODE, DISPLAY_NAME, USERNAME};
+        let too_long = |e: cityops_domain::limits::TooLong| {
+            StoreError::Invalid(format!("user {:?}: {e}", clip(&self.username)))
+        };
+        USERNAME.check(&self.username).map_err(too_long)?;
+        DISPLAY_NAME.check(&self.display_name).map_err(too_long)?;
+        DEPARTMENT_CODE
+            .check_opt(self.department_code.as_deref())
+            .map_err(too_long)
+    }
+}
+
+/// At most 64 characters of a name, for messages about names that are too long.
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(64) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 /// A user with the password hash, for login only.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserCredentials {
@@ -205,6 +228,35 @@ impl ImportBatch {
         }
         if let Some(k) = first_dup(self.components.iter().map(|c| c.id.as_str())) {
             return Err(dup("component", k.to_string()));
+        }
+        {
+            use cityops_domain::limits::{
+                COMPONENT_NAME, DEPARTMENT_CODE, DEPARTMENT_NAME, REGION_NAME,
+            };
+            let named = |what: &str, key: &str, e: cityops_domain::limits::TooLong| {
+                StoreError::Invalid(format!("{what} {}: {e}", clip(key)))
+            };
+            for r in &self.regions {
+                REGION_NAME
+                    .check(&r.name)
+                    .map_err(|e| named("region", &r.code, e))?;
+            }
+            for d in &self.departments {
+                DEPARTMENT_CODE
+                    .check(&d.code)
+                    .map_err(|e| named("department", &d.code, e))?;
+                DEPARTMENT_NAME
+                    .check(&d.name)
+                    .map_err(|e| named("department", &d.code, e))?;
+            }
+            for u in &self.users {
+                u.validate()?;
+            }
+            for c in &self.components {
+                COMPONENT_NAME
+                    .check(&c.name)
+                    .map_err(|e| named("component", c.id.as_str(), e))?;
+            }
         }
         if let Some(d) = self
             .departments
@@ -381,6 +433,7 @@ pub trait Store:
     + CalendarRepo
     + CacheRepo
     + AuditRepo
+    + AccessLogRepo
 {
 }
 
@@ -399,6 +452,7 @@ impl<T> Store for T where
         + CalendarRepo
         + CacheRepo
         + AuditRepo
+        + AccessLogRepo
 {
 }
 
@@ -445,5 +499,32 @@ mod tests {
             ..Default::default()
         };
         assert!(own.validate().is_err());
+        let long_name = ImportBatch {
+            departments: vec![NewDepartment {
+                name: "局".repeat(101),
+                ..dept("a", None)
+            }],
+            ..Default::default()
+        };
+        assert!(
+            matches!(long_name.validate(), Err(StoreError::Invalid(m)) if m.contains("department name is too long"))
+        );
+        let user = |username: String| NewUser {
+            username,
+            display_name: "张三".into(),
+            password_hash: "x".into(),
+            roles: vec![],
+            region_code: None,
+            department_code: None,
+            grids: vec![],
+        };
+        assert!(user("zhangsan".into()).validate().is_ok());
+        let long = ImportBatch {
+            users: vec![user("u".repeat(65))],
+            ..Default::default()
+        };
+        assert!(
+            matches!(long.validate(), Err(StoreError::Invalid(m)) if m.contains("username is too long"))
+        );
     }
 }

@@ -56,6 +56,12 @@ pub enum ErrorCode {
     EvidenceMissing,
     /// Replacing the responsibility matrix with no rules without `?allow_empty=true`.
     EmptyMatrix,
+    /// A text is longer than its field allows (the message names the field and the limit; the
+    /// limits are the `maxLength` of the document).
+    TooLong,
+    /// Too many expensive requests (text search, exports, counts) of one user at the same
+    /// time; see `Retry-After`.
+    TooManyConcurrent,
 }
 
 /// One row of the error table.
@@ -68,7 +74,7 @@ pub struct ErrorSpec {
 }
 
 /// The error table: every code the API can return, its HTTP status and its default message.
-pub const ERROR_TABLE: [ErrorSpec; 20] = [
+pub const ERROR_TABLE: [ErrorSpec; 22] = [
     spec(
         ErrorCode::BadRequest,
         "bad_request",
@@ -188,6 +194,18 @@ pub const ERROR_TABLE: [ErrorSpec; 20] = [
         "empty_matrix",
         StatusCode::UNPROCESSABLE_ENTITY,
         "The new responsibility matrix has no rules; add `?allow_empty=true` to empty it.",
+    ),
+    spec(
+        ErrorCode::TooLong,
+        "too_long",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "A text is longer than its field allows.",
+    ),
+    spec(
+        ErrorCode::TooManyConcurrent,
+        "too_many_concurrent",
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many requests of this kind at once; wait for one to finish.",
     ),
 ];
 
@@ -330,6 +348,17 @@ impl ApiError {
             ..Self::of(ErrorCode::RateLimited)
         }
     }
+    /// 422 `too_long`, naming the field and its limit.
+    pub fn too_long(t: &cityops_domain::limits::TooLong) -> Self {
+        Self::new(ErrorCode::TooLong, t.to_string())
+    }
+    /// 429 `too_many_concurrent` with `Retry-After: 1`.
+    pub fn too_many_concurrent() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::of(ErrorCode::TooManyConcurrent)
+        }
+    }
     /// An internal failure: the detail is logged here and replaced by the generic message. The
     /// detail may quote a client's input (a panic message, a database error): it is logged
     /// quoted and escaped (`?`), so it cannot start a log line of its own.
@@ -391,6 +420,10 @@ impl From<ServiceError> for ApiError {
             .with_status(StatusCode::UNPROCESSABLE_ENTITY),
             ServiceError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
             ServiceError::EmptyMatrix => ApiError::of(ErrorCode::EmptyMatrix),
+            ServiceError::TooLong(t) => ApiError::too_long(&t),
+            ServiceError::RateLimited { retry_after_secs } => {
+                ApiError::rate_limited(retry_after_secs)
+            }
             ServiceError::Store(e) => e.into(),
         }
     }

@@ -8,6 +8,7 @@
 //! with utoipa-axum so that the document and the routes cannot drift apart.
 
 mod api;
+pub mod concurrency;
 pub mod csrf;
 pub mod error;
 pub mod extract;

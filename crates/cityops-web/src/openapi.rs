@@ -2,7 +2,7 @@
 //! utoipa-axum, which yields both the axum routes and their documentation.
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::openapi::{Content, Ref, RefOr, Response, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,8 +24,9 @@ use crate::state::AppState;
             unsupported_media_type (400/415), invalid_credentials, unauthenticated (401), forbidden, csrf (403), \
             not_found, outside_city (404; 422 for a reported point), evidence_missing (404: a photo's file \
             is gone), method_not_allowed (405), conflict, invalid_transition (409; its body also lists \
-            `allowed_actions`), payload_too_large (413), invalid_value, empty_matrix (422), rate_limited (429), \
-            internal (500), service_unavailable, timeout (503).\n\n\
+            `allowed_actions`), payload_too_large (413), invalid_value, empty_matrix, too_long (422: a text \
+            over its field's `maxLength`, counted in characters), rate_limited, too_many_concurrent (429, with \
+            `Retry-After`), internal (500), service_unavailable, timeout (503).\n\n\
             Cross-site requests: a `POST`, `PUT`, `PATCH` or `DELETE` without an `Authorization` header must come \
             from this site (`Sec-Fetch-Site`, `Origin`), and one authenticated by the session cookie must also \
             send the session's CSRF token as `X-CSRF-Token` (the `csrf_token` of the login answer); otherwise \
@@ -154,6 +155,66 @@ fn error_response(description: &str) -> RefOr<Response> {
     )
 }
 
+/// The text limits of [`crate::wire::TEXT_LIMITS`] and [`crate::wire::PARAM_LIMITS`] as
+/// `maxLength` on their properties and parameters (utoipa's `max_length` takes literals only; the
+/// limits are defined once, in the domain).
+struct TextLimits;
+
+impl TextLimits {
+    /// Sets `maxLength` on the string schema `schema` (through `oneOf: [null, …]`); false when it
+    /// is not an inline string schema.
+    fn set(schema: &mut RefOr<Schema>, max: usize) -> bool {
+        match schema {
+            RefOr::T(Schema::Object(o)) => {
+                o.max_length = Some(max);
+                true
+            }
+            RefOr::T(Schema::OneOf(one)) => one.items.iter_mut().any(|s| Self::set(s, max)),
+            _ => false,
+        }
+    }
+
+    /// Applies every limit; the names of those that found no place (a renamed field).
+    fn apply(doc: &mut utoipa::openapi::OpenApi) -> Vec<String> {
+        let mut missed = Vec::new();
+        let schemas = doc.components.as_mut().map(|c| &mut c.schemas);
+        let mut schemas = schemas;
+        for (schema, property, limit) in crate::wire::TEXT_LIMITS {
+            let done = schemas
+                .as_mut()
+                .and_then(|all| all.get_mut(schema))
+                .and_then(|s| match s {
+                    RefOr::T(Schema::Object(o)) => o.properties.get_mut(property),
+                    _ => None,
+                })
+                .is_some_and(|p| Self::set(p, limit.max_chars));
+            if !done {
+                missed.push(format!("{schema}.{property}"));
+            }
+        }
+        for (path, name, limit) in crate::wire::PARAM_LIMITS {
+            let done = doc
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.get.as_mut())
+                .and_then(|op| op.parameters.as_mut())
+                .and_then(|ps| {
+                    ps.iter_mut().find_map(|p| match p {
+                        RefOr::T(p) if p.name == name => Some(p),
+                        _ => None,
+                    })
+                })
+                .and_then(|p| p.schema.as_mut())
+                .is_some_and(|s| Self::set(s, limit.max_chars));
+            if !done {
+                missed.push(format!("{path}?{name}"));
+            }
+        }
+        missed
+    }
+}
+
 impl Modify for CommonResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for item in openapi.paths.paths.values_mut() {
@@ -209,6 +270,14 @@ pub(crate) fn document(
 ) -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
     let (routes, mut doc) = router.split_for_parts();
     CommonResponses.modify(&mut doc);
+    let missed = TextLimits::apply(&mut doc);
+    debug_assert!(missed.is_empty(), "text limits without a field: {missed:?}");
+    if !missed.is_empty() {
+        tracing::error!(
+            ?missed,
+            "text limits without a field in the OpenAPI document"
+        );
+    }
     (routes, doc)
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use cityops_app::{CaseService, ServiceConfig};
+use cityops_app::{CaseService, ReportLimits, ServiceConfig};
 use cityops_domain::calendar::{CalendarConfig, WorkingCalendar};
 use cityops_domain::case::WorkflowConfig;
 use cityops_domain::case::duplicate::DuplicateRule;
@@ -15,6 +15,7 @@ use cityops_evidence::{EvidenceConfig, EvidenceError, EvidenceStore};
 use cityops_geo::RegionIndex;
 use cityops_store::{RegionQuery, Store, StoreError, StoreStats};
 
+use crate::concurrency::{ExpensiveLimiter, ExpensivePermit};
 use crate::metrics::Metrics;
 use crate::net::Cidr;
 use crate::ratelimit::{LoginLimiter, LoginLimits};
@@ -86,6 +87,12 @@ pub struct WebConfig {
     pub cache_check_millis: u64,
     /// How long a looked-up session is trusted without asking the store (ms; 0 = always ask).
     pub session_cache_millis: u64,
+    /// Reports per minute per account (staff 600, citizens 10) and per client address
+    /// (citizens 30); 0 = no limit.
+    pub report_limits: ReportLimits,
+    /// Expensive requests (case text search, exports, counts) one user may have running at
+    /// once; more answer 429 `too_many_concurrent`. Default 2; 0 = no limit.
+    pub expensive_per_user: u32,
 }
 
 impl WebConfig {
@@ -99,6 +106,7 @@ impl WebConfig {
             webhook_url: self.webhook_url.clone(),
             cache_check_interval: std::time::Duration::from_millis(self.cache_check_millis),
             session_cache_ttl: std::time::Duration::from_millis(self.session_cache_millis),
+            report_limits: self.report_limits,
         }
     }
 
@@ -161,6 +169,8 @@ impl Default for WebConfig {
             webhook_url: None,
             cache_check_millis: 2000,
             session_cache_millis: 1000,
+            report_limits: ReportLimits::default(),
+            expensive_per_user: 2,
         }
     }
 }
@@ -189,6 +199,8 @@ pub(crate) struct Shared {
     pub sessions_purged_at: AtomicI64,
     /// Evidence photos on disk.
     pub evidence: Arc<EvidenceStore>,
+    /// Expensive requests running per user.
+    pub expensive: ExpensiveLimiter,
 }
 
 impl std::fmt::Debug for AppState {
@@ -314,6 +326,7 @@ impl AppState {
             stats: tokio::sync::Mutex::new(None),
             sessions_purged_at: AtomicI64::new(i64::MIN),
             evidence,
+            expensive: ExpensiveLimiter::new(config.expensive_per_user),
         };
         Self {
             store,
@@ -414,6 +427,24 @@ impl AppState {
     /// Evidence photos on disk.
     pub fn evidence(&self) -> &EvidenceStore {
         &self.shared.evidence
+    }
+
+    /// A place for one more expensive request (text search, counts, exports) of `user_id`, or
+    /// `None` when they have `expensive_per_user` running. Handlers answer `None` with 429
+    /// `too_many_concurrent`; tests hold a permit to fill the place without a slow request.
+    pub fn try_expensive(&self, user_id: i64) -> Option<ExpensivePermit> {
+        self.shared.expensive.try_acquire(user_id)
+    }
+
+    /// [`AppState::try_expensive`] as the handlers answer it.
+    pub(crate) fn expensive_permit(
+        &self,
+        user: &cityops_domain::User,
+    ) -> Result<ExpensivePermit, crate::error::ApiError> {
+        self.try_expensive(user.id).ok_or_else(|| {
+            tracing::info!(user_id = user.id, "too many expensive requests at once");
+            crate::error::ApiError::too_many_concurrent()
+        })
     }
 }
 

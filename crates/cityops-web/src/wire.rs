@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use cityops_domain::case::{CaseAction, CaseSource, CaseStatus, CloseKind, Stage, Urgency};
+use cityops_domain::limits::{self, TextLimit};
 use cityops_domain::{
     CategoryKind, ComponentStatus, DepartmentKind, LimitUnit, RegionLevel, Role,
     calendar::{DayKind, Light},
@@ -260,6 +261,15 @@ wire_enum!(
     vec!["created_desc", "created_asc", "due_asc", "updated_desc"]
 );
 wire_enum!(
+    /// How a contact was seen in full.
+    ContactAccessViaName,
+    "`case` (a case's detail), `list` (a page of the case list) or `action` (an action's answer).",
+    names(
+        &cityops_store::ContactAccessVia::ALL,
+        cityops_store::ContactAccessVia::as_str
+    )
+);
+wire_enum!(
     /// Error codes.
     ErrorCodeName,
     "A stable error code (see the error table in the description).",
@@ -390,6 +400,25 @@ impl Crs {
     }
 }
 
+/// The longest text each free-text field of a request takes, from the domain's limits
+/// ([`cityops_domain::limits`]): `(schema, property, limit)`. The document declares them as
+/// `maxLength` (see `openapi::TextLimits`); the server enforces the same constants.
+pub const TEXT_LIMITS: [(&str, &str, TextLimit); 7] = [
+    ("NewCaseRequest", "description", limits::DESCRIPTION),
+    ("NewCaseRequest", "address", limits::ADDRESS),
+    ("NewCaseRequest", "contact", limits::CONTACT),
+    ("ActionBody", "comment", limits::COMMENT),
+    ("ActionBody", "reason", limits::REASON),
+    ("CalendarDayView", "name", limits::HOLIDAY_NAME),
+    ("RuleInput", "department_code", limits::DEPARTMENT_CODE),
+];
+
+/// Query parameters with a text limit: `(path, parameter, limit)`.
+pub const PARAM_LIMITS: [(&str, &str, TextLimit); 2] = [
+    ("/api/v1/cases", "q", limits::SEARCH_QUERY),
+    ("/api/v1/cases/stats", "q", limits::SEARCH_QUERY),
+];
+
 /// Every schema of this module, for the document's components.
 pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
     use utoipa::{PartialSchema, ToSchema};
@@ -414,6 +443,7 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         one::<PendingKindName>(),
         one::<CrsName>(),
         one::<CaseSortName>(),
+        one::<ContactAccessViaName>(),
         one::<ErrorCodeName>(),
         one::<CaseStatusList>(),
         one::<DateOrInstant>(),

@@ -22,7 +22,9 @@ on_both_stores!(
     postpone_limits,
     merge_a_duplicate,
     direct_filing_and_auto_dispatch with super::direct_filing_config(),
-    refusals_and_validation,
+    // Many refused citizen reports in a row: every attempt counts against the report quota
+    // (tests/limits.rs), which this scenario is not about.
+    refusals_and_validation with super::no_report_quota(),
     case_codes_are_daily_and_unique_under_concurrency,
     watcher_marks_yellow_and_red_once,
     audit_detects_an_edited_event,
@@ -34,6 +36,13 @@ fn direct_filing_config() -> cityops_web::WebConfig {
     let mut c = cityops_web::WebConfig::default();
     c.workflow.direct_file_categories = vec![DIRECT.to_string(), "01001".to_string()];
     c
+}
+
+fn no_report_quota() -> cityops_web::WebConfig {
+    cityops_web::WebConfig {
+        report_limits: cityops_app::ReportLimits::off(),
+        ..cityops_web::WebConfig::default()
+    }
 }
 
 fn id(v: &Value) -> i64 {

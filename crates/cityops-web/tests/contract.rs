@@ -308,3 +308,97 @@ async fn action_bodies_are_optional_and_checked() {
     )
     .await;
 }
+
+/// Every free-text field a client can send has a `maxLength` in the document — the domain's
+/// limit (`cityops_domain::limits`), in characters — and every other string field of a request
+/// body a pattern, an enumeration or a format: nothing of unbounded length goes undeclared.
+#[test]
+fn request_texts_declare_their_limits() {
+    use cityops_domain::limits;
+    let doc = document();
+    let max = |schema: &str, name: &str| property(&doc, schema, name)["maxLength"].as_u64();
+    for (schema, name, limit) in [
+        ("NewCaseRequest", "description", limits::DESCRIPTION),
+        ("NewCaseRequest", "address", limits::ADDRESS),
+        ("NewCaseRequest", "contact", limits::CONTACT),
+        ("ActionBody", "comment", limits::COMMENT),
+        ("ActionBody", "reason", limits::REASON),
+        ("CalendarDayView", "name", limits::HOLIDAY_NAME),
+        ("RuleInput", "department_code", limits::DEPARTMENT_CODE),
+    ] {
+        assert_eq!(
+            max(schema, name),
+            Some(limit.max_chars as u64),
+            "{schema}.{name}"
+        );
+    }
+    assert_eq!(max("NewCaseRequest", "description"), Some(2000));
+    assert_eq!(max("NewCaseRequest", "address"), Some(200));
+    for path in ["/api/v1/cases", "/api/v1/cases/stats"] {
+        let q = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "q")
+            .unwrap();
+        let s = &q["schema"];
+        assert_eq!(s["maxLength"], 200, "{path}?q: {s}");
+    }
+
+    // Every string property of every request body (JSON) is bounded somehow.
+    let mut bodies = Vec::new();
+    for (method, path, op) in operations(&doc) {
+        for (media, content) in op["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            if media == "application/json"
+                && let Some(r) = content["schema"]["$ref"].as_str()
+            {
+                bodies.push((
+                    format!("{method} {path}"),
+                    r.rsplit('/').next().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    assert!(bodies.iter().any(|(_, s)| s == "NewCaseRequest"));
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((op, schema)) = bodies.pop() {
+        if !seen.insert(schema.clone()) {
+            continue;
+        }
+        let s = &doc["components"]["schemas"][&schema];
+        for (name, p) in s["properties"].as_object().into_iter().flatten() {
+            let options: Vec<&Value> = match p["oneOf"].as_array() {
+                Some(o) => o.iter().collect(),
+                None => vec![p],
+            };
+            for o in options {
+                if let Some(r) = o["$ref"].as_str().or(o["items"]["$ref"].as_str()) {
+                    let target = r.rsplit('/').next().unwrap().to_string();
+                    let t = &doc["components"]["schemas"][&target];
+                    if t["properties"].is_object() {
+                        bodies.push((op.clone(), target));
+                    }
+                    continue;
+                }
+                let is_string = o["type"] == "string"
+                    || o["type"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().any(|t| t == "string"));
+                if is_string {
+                    let bounded = o["maxLength"].is_u64()
+                        || o["pattern"].is_string()
+                        || o["enum"].is_array()
+                        || o["format"].is_string();
+                    assert!(
+                        bounded,
+                        "{op}: {schema}.{name} is a string without a bound: {o}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -361,6 +361,12 @@ pub fn web_config(config: &Config) -> WebConfig {
             direct_file_categories: config.direct_file_categories.clone(),
             ..defaults.workflow.clone()
         },
+        report_limits: cityops_app::ReportLimits {
+            staff_per_minute: config.report_rate_per_minute,
+            citizen_per_minute: config.citizen_report_rate_per_minute,
+            citizen_per_address_per_minute: config.citizen_report_rate_per_address,
+        },
+        expensive_per_user: config.expensive_per_user,
         ..defaults
     }
 }

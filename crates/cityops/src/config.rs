@@ -69,6 +69,18 @@ pub struct Config {
     pub duplicate_window_hours: i64,
     /// Categories (5-digit codes) whose inspector reports are filed directly (直接立案).
     pub direct_file_categories: Vec<String>,
+    /// Reports per minute per staff account (CITYOPS_REPORT_RATE_PER_MINUTE; a burst of this
+    /// many, then one every 60/n s; 0 = no limit, as the benchmarks run).
+    pub report_rate_per_minute: u32,
+    /// Reports per minute per citizen account (CITYOPS_CITIZEN_REPORT_RATE_PER_MINUTE; 0 = no
+    /// limit).
+    pub citizen_report_rate_per_minute: u32,
+    /// Citizens' reports per minute per client address
+    /// (CITYOPS_CITIZEN_REPORT_RATE_PER_ADDRESS; 0 = no limit).
+    pub citizen_report_rate_per_address: u32,
+    /// Expensive requests (case text search, counts, exports) one user may run at once
+    /// (CITYOPS_EXPENSIVE_PER_USER; 0 = no limit).
+    pub expensive_per_user: u32,
 }
 
 impl Default for Config {
@@ -98,6 +110,10 @@ impl Default for Config {
             duplicate_radius_m: 50.0,
             duplicate_window_hours: 72,
             direct_file_categories: Vec::new(),
+            report_rate_per_minute: 600,
+            citizen_report_rate_per_minute: 10,
+            citizen_report_rate_per_address: 30,
+            expensive_per_user: 2,
         }
     }
 }
@@ -226,6 +242,36 @@ mod tests {
             assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
             jail.create_file("bad2.toml", "direct_file_categories = [\"1\"]\n")?;
             assert!(Config::load(Some(Path::new("bad2.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Error is what Jail's closure returns
+    fn limit_keys() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(
+                (
+                    c.report_rate_per_minute,
+                    c.citizen_report_rate_per_minute,
+                    c.citizen_report_rate_per_address,
+                    c.expensive_per_user
+                ),
+                (600, 10, 30, 2)
+            );
+            jail.set_env("CITYOPS_REPORT_RATE_PER_MINUTE", "0");
+            jail.set_env("CITYOPS_CITIZEN_REPORT_RATE_PER_MINUTE", "5");
+            jail.set_env("CITYOPS_EXPENSIVE_PER_USER", "0");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.report_rate_per_minute, 0);
+            assert_eq!(c.citizen_report_rate_per_minute, 5);
+            assert_eq!(c.expensive_per_user, 0);
+            let w = crate::app::web_config(&c);
+            assert_eq!(w.report_limits.staff_per_minute, 0);
+            assert_eq!(w.report_limits.citizen_per_minute, 5);
+            assert_eq!(w.report_limits.citizen_per_address_per_minute, 30);
+            assert_eq!(w.expensive_per_user, 0);
             Ok(())
         });
     }

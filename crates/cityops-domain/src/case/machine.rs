@@ -164,6 +164,9 @@ pub enum CaseError {
     /// A field has an invalid value: 422.
     #[error("{0}")]
     Invalid(String),
+    /// A text is longer than its field allows ([`crate::limits`]): 422 `too_long`.
+    #[error(transparent)]
+    TooLong(#[from] crate::limits::TooLong),
 }
 
 /// The result of an action: the case after it, the event to append and whom to notify.
@@ -236,6 +239,11 @@ pub fn report(
     ctx: &Context<'_>,
 ) -> Result<(Case, NewCaseEvent, Vec<NewNotification>), CaseError> {
     let now = truncate_micros(ctx.now);
+    crate::limits::check_report(
+        &input.description,
+        input.location.address.as_deref(),
+        input.contact.as_deref(),
+    )?;
     if input.description.trim().is_empty() && input.attachments.is_empty() {
         return Err(CaseError::Invalid(
             "a report needs a description or a photo".into(),
@@ -546,6 +554,7 @@ pub fn apply(
     if let Some(why) = state_blocks(action, case, now, cfg) {
         return Err(invalid(why));
     }
+    crate::limits::check_action(input.comment.as_deref(), input.reason.as_deref())?;
 
     let mut c = case.clone();
     c.updated_at = now;

@@ -168,6 +168,7 @@ impl TestApp {
         self.state
             .store
             .create_session(&cityops_store::NewSession::new(
+                // The low half of the token differs between users (the high half is zeros).
                 &token[32..],
                 token_hash(&token),
                 creds.user.id,

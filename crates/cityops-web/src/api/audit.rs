@@ -11,16 +11,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiQuery, CurrentUser};
+use crate::extract::{ApiQuery, CurrentUser, PageParams};
 use crate::state::AppState;
-use crate::views::{AuditVerifyView, BrokenLinkView};
+use crate::views::{AuditVerifyView, BrokenLinkView, ContactAccessList, ContactAccessView};
 
 /// Events read per round trip.
 const CHUNK: u32 = 5_000;
 
 /// The audit routes.
 pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(verify_audit))
+    OpenApiRouter::new()
+        .routes(routes!(verify_audit))
+        .routes(routes!(contact_access_log))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -182,4 +184,63 @@ pub(crate) async fn verify_audit(
         from_seq,
         full: from_seq == 0,
     }))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ContactAccessParams {
+    /// Only the views of this case's contact.
+    case_id: Option<i64>,
+    /// Only the views by this user.
+    user_id: Option<i64>,
+}
+
+/// 个人信息访问记录: who saw which reporter's name and phone in full, when and how (`case`
+/// detail, `list` page, `action` answer), newest first. Every full view by an intake operator,
+/// supervisor or dispatcher is written here before it is answered; the log cannot be changed.
+/// Administrators and leaders only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/contact-access",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    params(ContactAccessParams, PageParams),
+    responses(
+        (status = 200, body = ContactAccessList),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an administrator or leader", body = ErrorBody),
+    )
+)]
+pub(crate) async fn contact_access_log(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(params): ApiQuery<ContactAccessParams>,
+    ApiQuery(pp): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<ContactAccessList>> {
+    if !(user.has_role(Role::Admin) || user.has_role(Role::Leader)) {
+        return Err(ApiError::forbidden(
+            "Reading the contact access log requires the role admin or leader.",
+        ));
+    }
+    let page = pp.request()?;
+    let got = state
+        .store
+        .contact_access_log(
+            &cityops_store::ContactAccessQuery {
+                case_id: params.case_id,
+                user_id: params.user_id,
+            },
+            page,
+        )
+        .await?;
+    Ok(axum::Json(ContactAccessList::from_page(got, |e| {
+        ContactAccessView {
+            id: e.id,
+            at: e.access.at,
+            user_id: e.access.user_id,
+            case_id: e.access.case_id,
+            via: e.access.via.as_str().to_string(),
+        }
+    })))
 }

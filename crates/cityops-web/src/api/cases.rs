@@ -11,14 +11,15 @@ use cityops_domain::calendar::Light;
 use cityops_domain::case::{
     self, ActionInput, Actor, Case, CaseAction, CaseSource, CaseStatus, CaseVisibility,
 };
-use cityops_store::{CaseQuery, CaseSort};
+use cityops_domain::privacy::ContactDisclosure;
+use cityops_store::{CaseQuery, CaseSort, ContactAccess, ContactAccessVia};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, PageParams};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, CurrentUser, PageParams};
 use crate::state::AppState;
 use crate::views::{
     ActionBody, CaseEventList, CaseEventView, CaseList, CaseLocationView, CaseStatsView, CaseView,
@@ -52,16 +53,22 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         (status = 400, description = "`bad_request`: malformed JSON", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: the role may not report (as this source)", body = ErrorBody),
-        (status = 422, description = "`outside_city` or `invalid_value` (category, photos, point)", body = ErrorBody),
+        (status = 422, description = "`outside_city`, `invalid_value` (category, photos, point) or `too_long` (a text over its `maxLength`)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many reports from this account (or, for citizens, this address); see `Retry-After`", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until the next report is taken"))),
     )
 )]
 pub(crate) async fn report_case(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<NewCaseRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<CaseView>)> {
     req.check().map_err(ApiError::invalid_value)?;
-    let stored = state.app.report(&user, req.into()).await?;
+    let mut req: cityops_app::ReportRequest = req.into();
+    // Without a peer address (an in-process call) there is no address to count.
+    req.client_address = Some(ip).filter(|ip| ip != "unknown");
+    let stored = state.app.report(&user, req).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(stored_view(&state, &user, stored).await?),
@@ -108,7 +115,8 @@ pub(crate) struct CaseFilter {
     /// Two opposite corners of a box, `minLng,minLat,maxLng,maxLat` (WGS84).
     #[param(value_type = Option<crate::wire::BoundingBox>)]
     bbox: Option<String>,
-    /// Code, description or address contains.
+    /// Code, description or address contains (a literal substring; Latin letters match either
+    /// case). At most 200 characters.
     q: Option<String>,
     overdue: Option<bool>,
     supervised: Option<bool>,
@@ -210,6 +218,11 @@ impl CaseFilter {
             .as_deref()
             .map(super::components::parse_bbox)
             .transpose()?;
+        if let Some(text) = &self.q {
+            cityops_domain::limits::SEARCH_QUERY
+                .check(text)
+                .map_err(|e| ApiError::invalid_query(e.to_string()))?;
+        }
         q.text = non_empty(&self.q).map(str::to_string);
         q.overdue = self.overdue;
         q.supervised = self.supervised;
@@ -239,6 +252,8 @@ impl CaseFilter {
         (status = 200, body = CaseList),
         (status = 400, description = "`invalid_query`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 429, description = "`too_many_concurrent`: too many text searches (`q`) of this user at once", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1)"))),
     )
 )]
 pub(crate) async fn list_cases(
@@ -249,10 +264,16 @@ pub(crate) async fn list_cases(
 ) -> ApiResult<axum::Json<CaseList>> {
     let page = pp.request()?;
     let query = f.query(&state)?;
+    // A text search is expensive: a few at a time per user.
+    let _permit = match query.text {
+        Some(_) => Some(state.expensive_permit(&user)?),
+        None => None,
+    };
     let got = state
         .store
         .list_cases(&query, &CaseVisibility::for_user(&user), page)
         .await?;
+    log_contacts(&state, &user, &got.items, ContactAccessVia::List).await?;
     let cat = state.app.catalogue().await?;
     Ok(axum::Json(CaseList::from_page(got, |c| {
         build_view(&state, &user, &cat, &c, None)
@@ -270,6 +291,8 @@ pub(crate) async fn list_cases(
         (status = 200, body = CaseStatsView),
         (status = 400, description = "`invalid_query`", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 429, description = "`too_many_concurrent`: too many counts and searches of this user at once", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1)"))),
     )
 )]
 pub(crate) async fn case_stats(
@@ -278,6 +301,7 @@ pub(crate) async fn case_stats(
     ApiQuery(f): ApiQuery<CaseFilter>,
 ) -> ApiResult<axum::Json<CaseStatsView>> {
     let query = f.query(&state)?;
+    let _permit = state.expensive_permit(&user)?;
     let counts = state
         .store
         .count_cases(&query, &CaseVisibility::for_user(&user))
@@ -305,6 +329,13 @@ pub(crate) async fn get_case(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<axum::Json<CaseView>> {
     let case = state.app.visible_case(&user, id).await?;
+    log_contacts(
+        &state,
+        &user,
+        std::slice::from_ref(&case),
+        ContactAccessVia::Case,
+    )
+    .await?;
     let attachments = state.app.attachment_ids(case.id).await?;
     Ok(axum::Json(
         stored_view(&state, &user, StoredCase { case, attachments }).await?,
@@ -383,6 +414,13 @@ pub(crate) async fn case_action(
     })?;
     let (input, photos) = action_input(&headers, &body)?;
     let stored = state.app.act(&user, id, action, input, &photos).await?;
+    log_contacts(
+        &state,
+        &user,
+        std::slice::from_ref(&stored.case),
+        ContactAccessVia::Action,
+    )
+    .await?;
     Ok(axum::Json(stored_view(&state, &user, stored).await?))
 }
 
@@ -430,6 +468,33 @@ pub(crate) async fn case_events(
         page: page.page,
         page_size: page.page_size,
     }))
+}
+
+/// Writes every full view of a reporter's contact among `cases` to the access log, in one
+/// statement, before the answer shows them (no answer shows a contact the log does not hold).
+async fn log_contacts(
+    state: &AppState,
+    user: &User,
+    cases: &[Case],
+    via: ContactAccessVia,
+) -> ApiResult<()> {
+    let at = state.clock.now();
+    let entries: Vec<ContactAccess> = cases
+        .iter()
+        .filter(|c| {
+            c.contact.is_some() && ContactDisclosure::for_user(user, c.reporter_id).logged()
+        })
+        .map(|c| ContactAccess {
+            at,
+            user_id: user.id,
+            case_id: c.id,
+            via,
+        })
+        .collect();
+    if !entries.is_empty() {
+        state.store.log_contact_access(&entries).await?;
+    }
+    Ok(())
 }
 
 /// The view of a case the service stored or read, with its photos' public ids.
@@ -495,7 +560,10 @@ fn build_view(
         },
         component_id: case.component_id.clone(),
         reporter_id: case.reporter_id,
-        contact: case.contact.clone(),
+        contact: case
+            .contact
+            .as_deref()
+            .map(|c| ContactDisclosure::for_user(user, case.reporter_id).show(c)),
         assignee_id: case.assignee_id,
         department_id: case.department_id,
         department_name: dept(case.department_id),

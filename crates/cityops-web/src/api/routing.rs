@@ -390,7 +390,13 @@ fn from_json(req: ReplaceRulesRequest) -> Result<Vec<Located>, String> {
             r.department_code.map(|c| c.trim().to_string()),
             r.department_id,
         ) {
-            (Some(code), None) if !code.is_empty() => DeptKey::Code(code),
+            (Some(code), None) if !code.is_empty() => {
+                if let Err(e) = cityops_domain::limits::DEPARTMENT_CODE.check(&code) {
+                    errors.push(format!("{at}: {e}"));
+                    continue;
+                }
+                DeptKey::Code(code)
+            }
             (None, Some(id)) => DeptKey::Id(id),
             (Some(_), Some(_)) => {
                 errors.push(format!(

@@ -116,7 +116,9 @@ pub struct CaseView {
     #[schema(value_type = Option<crate::wire::ComponentIdCode>)]
     pub component_id: Option<String>,
     pub reporter_id: Option<i64>,
-    /// The reporter's name/phone (hotline and citizen reports).
+    /// The reporter's name/phone (hotline and citizen reports) — in full only to the roles that
+    /// call reporters back (intake, supervisor, dispatcher; each such view is written to the
+    /// contact access log) and to the reporter; masked for everyone else (`张* 138****0000`).
     pub contact: Option<String>,
     /// The inspector who must verify or check now.
     pub assignee_id: Option<i64>,
@@ -451,6 +453,25 @@ impl From<cityops_store::CaseCounts> for CaseStatsView {
     }
 }
 
+/// One full view of a reporter's contact (个人信息访问记录).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ContactAccessView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// Who saw the contact.
+    pub user_id: i64,
+    pub case_id: i64,
+    /// `case` (detail), `list` (a page of the case list) or `action` (an action's answer).
+    #[schema(value_type = crate::wire::ContactAccessViaName)]
+    pub via: String,
+}
+
+super::list_view!(
+    /// A page of the contact access log, newest first.
+    ContactAccessList,
+    ContactAccessView
+);
+
 /// The first broken link of the audit chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BrokenLinkView {
@@ -492,6 +513,7 @@ impl From<NewCaseRequest> for cityops_app::ReportRequest {
             contact: r.contact,
             attachments: r.attachments,
             source: r.source,
+            client_address: None,
         }
     }
 }
