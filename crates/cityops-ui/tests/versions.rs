@@ -159,7 +159,10 @@ async fn versions_are_listed_and_restored_by_administrators() {
         )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.text());
-    assert!(!t.state.routing().is_empty(), "the forged restore did nothing");
+    assert!(
+        !t.state.routing().is_empty(),
+        "the forged restore did nothing"
+    );
     let a = post_form(&t, &restore_empty, &c, "allow_empty=true").await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
     assert!(t.state.routing().is_empty());
