@@ -1,21 +1,14 @@
-//! The responsibility matrix and the holiday schedule on PostgreSQL: each write and each restore
-//! in one transaction with its kept version (`config_versions`) and its cache-version bump. The
-//! bump comes first: its row lock orders concurrent changes, so the content a version keeps is
-//! the state its own transaction left.
-use cityops_store::{
-    CalendarDay, ConfigChange, ConfigSubject, ConfigVersion, Result, RoutingRule, StoreError,
-};
-use cityops_store_sql::changes::{
-    calendar_days_on, content, insert_version, parse_content, sorted_rules, version_content_on,
-};
+//! The responsibility matrix and the holiday schedule on PostgreSQL: the tuned writes (`UNNEST`);
+//! each change with its bump and kept version is written once in `cityops_store_sql::changes`.
+use cityops_store::{CalendarDay, ConfigChange, ConfigVersion, Result, RoutingRule, StoreError};
+use cityops_store_sql::changes::{self, ConfigWrites};
 use cityops_store_sql::workflow::{validate_days, validate_rules};
 use sqlx::{PgConnection, Postgres};
 
-use crate::versions::{Cached, bump};
 use crate::{PgStore, db_err};
 
 /// Replaces the matrix with `rules` (validated) on the caller's transaction.
-async fn replace_rules_on(conn: &mut PgConnection, rules: &[RoutingRule]) -> Result<()> {
+async fn replace_rules(conn: &mut PgConnection, rules: &[RoutingRule]) -> Result<()> {
     validate_rules(rules)?;
     let mut departments: Vec<i64> = rules.iter().map(|r| r.department_id).collect();
     departments.sort_unstable();
@@ -50,7 +43,7 @@ async fn replace_rules_on(conn: &mut PgConnection, rules: &[RoutingRule]) -> Res
 }
 
 /// Upserts `days` on the caller's transaction.
-async fn upsert_days_on(conn: &mut PgConnection, days: &[CalendarDay]) -> Result<()> {
+async fn upsert_days(conn: &mut PgConnection, days: &[CalendarDay]) -> Result<()> {
     sqlx::query(
         "INSERT INTO calendar_days (date, kind, name)
          SELECT * FROM UNNEST($1::date[], $2::text[], $3::text[])
@@ -65,7 +58,23 @@ async fn upsert_days_on(conn: &mut PgConnection, days: &[CalendarDay]) -> Result
     Ok(())
 }
 
-/// Replacing the responsibility matrix, and restoring a kept version of it.
+/// The matrix and the schedule: this store's tuned writes; each change, its bump and its kept
+/// version are written once in `cityops_store_sql::changes`.
+impl ConfigWrites<Postgres> for PgStore {
+    fn replace_rules_on<'a>(
+        conn: &'a mut PgConnection,
+        rules: &'a [RoutingRule],
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
+        replace_rules(conn, rules)
+    }
+    fn upsert_days_on<'a>(
+        conn: &'a mut PgConnection,
+        days: &'a [CalendarDay],
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
+        upsert_days(conn, days)
+    }
+}
+
 impl PgStore {
     pub(crate) async fn store_routing_rules(
         &self,
@@ -73,20 +82,8 @@ impl PgStore {
         change: &ConfigChange,
     ) -> Result<u64> {
         validate_rules(rules)?;
-        let sorted = sorted_rules(rules);
-        let text = content(&sorted)?;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        bump(&mut tx, Cached::Routing).await?;
-        replace_rules_on(&mut tx, &sorted).await?;
-        insert_version::<Postgres>(
-            &mut tx,
-            ConfigSubject::Routing,
-            change,
-            None,
-            sorted.len(),
-            text,
-        )
-        .await?;
+        changes::replace_routing_on::<Postgres, Self>(&mut tx, rules, change, None).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(rules.len() as u64)
     }
@@ -97,26 +94,11 @@ impl PgStore {
         change: &ConfigChange,
     ) -> Result<ConfigVersion> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let text = version_content_on::<Postgres>(&mut tx, ConfigSubject::Routing, id).await?;
-        let rules = sorted_rules(&parse_content::<RoutingRule>(id, &text)?);
-        bump(&mut tx, Cached::Routing).await?;
-        replace_rules_on(&mut tx, &rules).await?;
-        let v = insert_version::<Postgres>(
-            &mut tx,
-            ConfigSubject::Routing,
-            change,
-            Some(id),
-            rules.len(),
-            content(&rules)?,
-        )
-        .await?;
+        let v = changes::restore_routing_on::<Postgres, Self>(&mut tx, id, change).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(v)
     }
-}
 
-/// Upserting calendar days, and restoring a kept version of the schedule.
-impl PgStore {
     pub(crate) async fn store_calendar_days(
         &self,
         days: &[CalendarDay],
@@ -129,18 +111,7 @@ impl PgStore {
             return Ok(0);
         }
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        bump(&mut tx, Cached::Calendar).await?;
-        upsert_days_on(&mut tx, days).await?;
-        let all = calendar_days_on::<Postgres>(&mut tx).await?;
-        insert_version::<Postgres>(
-            &mut tx,
-            ConfigSubject::Calendar,
-            change,
-            None,
-            all.len(),
-            content(&all)?,
-        )
-        .await?;
+        changes::change_calendar_on::<Postgres, Self>(&mut tx, days, false, change, None).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(days.len() as u64)
     }
@@ -151,25 +122,7 @@ impl PgStore {
         change: &ConfigChange,
     ) -> Result<ConfigVersion> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let text = version_content_on::<Postgres>(&mut tx, ConfigSubject::Calendar, id).await?;
-        let days = parse_content::<CalendarDay>(id, &text)?;
-        validate_days(&days)?;
-        bump(&mut tx, Cached::Calendar).await?;
-        sqlx::query("DELETE FROM calendar_days")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        upsert_days_on(&mut tx, &days).await?;
-        let all = calendar_days_on::<Postgres>(&mut tx).await?;
-        let v = insert_version::<Postgres>(
-            &mut tx,
-            ConfigSubject::Calendar,
-            change,
-            Some(id),
-            all.len(),
-            content(&all)?,
-        )
-        .await?;
+        let v = changes::restore_calendar_on::<Postgres, Self>(&mut tx, id, change).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(v)
     }

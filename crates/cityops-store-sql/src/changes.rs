@@ -1,8 +1,8 @@
 //! Versions of the responsibility matrix and the holiday schedule (`config_versions`), written
 //! once for both stores: the version row a change adds inside its own transaction, the content
 //! (a JSON array of the rules or days, the whole state after the change), and the reads.
-//! Each store runs the change itself (its tuned writes) and calls [`insert_version`] on the
-//! transaction's connection.
+//! Each store opens the transaction and supplies only its tuned writes ([`ConfigWrites`]); the
+//! change itself is written once here.
 use cityops_store::{
     CalendarDay, ConfigChange, ConfigSubject, ConfigVersion, Page, PageRequest, Result,
     RoutingRule, StoreError,
@@ -10,7 +10,8 @@ use cityops_store::{
 use sqlx::{Pool, QueryBuilder};
 
 use crate::read::paged;
-use crate::workflow::calendar_day;
+use crate::versions::{Cached, bump_sql};
+use crate::workflow::{calendar_day, validate_days};
 use crate::{Cols, Dialect, QueryBuilderExt, QueryExt, parse};
 
 /// The columns a version (without content) is decoded from, over `config_versions v` joined
@@ -177,6 +178,104 @@ pub async fn calendar_version<D: Dialect>(
     id: i64,
 ) -> Result<Option<(ConfigVersion, Vec<CalendarDay>)>> {
     version_with_content(pool, ConfigSubject::Calendar, id).await
+}
+
+/// The writes a store does its own (tuned) way when the matrix or the schedule changes; the
+/// rest of a change — the cache-version bump, the full reload of the state, the kept version —
+/// is written once below ([`replace_routing_on`], [`restore_routing_on`], [`change_calendar_on`],
+/// [`restore_calendar_on`]).
+pub trait ConfigWrites<D: Dialect> {
+    /// Replaces the whole matrix with `rules` (validated, departments checked); no bump.
+    fn replace_rules_on<'a>(
+        conn: &'a mut D::Connection,
+        rules: &'a [RoutingRule],
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
+    /// Upserts `days` by date; no bump.
+    fn upsert_days_on<'a>(
+        conn: &'a mut D::Connection,
+        days: &'a [CalendarDay],
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
+}
+
+/// Bumps the cache version of `what` on the caller's transaction. First in every change: on
+/// PostgreSQL its row lock orders concurrent changes, so the content a version keeps is the state
+/// its own transaction left (SQLite has one writer anyway).
+async fn bump_on<D: Dialect>(conn: &mut D::Connection, what: Cached) -> Result<()> {
+    D::fetch_all_on(conn, sqlx::query(bump_sql(what))).await?;
+    Ok(())
+}
+
+/// Replaces the matrix with `rules` (sorted as listed) and keeps the result as a version, on the
+/// caller's transaction.
+pub async fn replace_routing_on<D: Dialect, W: ConfigWrites<D>>(
+    conn: &mut D::Connection,
+    rules: &[RoutingRule],
+    change: &ConfigChange,
+    restored_from: Option<i64>,
+) -> Result<ConfigVersion> {
+    let rules = sorted_rules(rules);
+    let text = content(&rules)?;
+    bump_on::<D>(&mut *conn, Cached::Routing).await?;
+    W::replace_rules_on(&mut *conn, &rules).await?;
+    insert_version::<D>(
+        conn,
+        ConfigSubject::Routing,
+        change,
+        restored_from,
+        rules.len(),
+        text,
+    )
+    .await
+}
+
+/// Puts the matrix of version `id` back in force, kept as a new version that names `id`.
+pub async fn restore_routing_on<D: Dialect, W: ConfigWrites<D>>(
+    conn: &mut D::Connection,
+    id: i64,
+    change: &ConfigChange,
+) -> Result<ConfigVersion> {
+    let text = version_content_on::<D>(&mut *conn, ConfigSubject::Routing, id).await?;
+    let rules = parse_content::<RoutingRule>(id, &text)?;
+    replace_routing_on::<D, W>(conn, &rules, change, Some(id)).await
+}
+
+/// Upserts `days` (validated by the caller) — or, with `replace_all`, makes them the whole
+/// schedule — and keeps the whole schedule after the change as a version.
+pub async fn change_calendar_on<D: Dialect, W: ConfigWrites<D>>(
+    conn: &mut D::Connection,
+    days: &[CalendarDay],
+    replace_all: bool,
+    change: &ConfigChange,
+    restored_from: Option<i64>,
+) -> Result<ConfigVersion> {
+    bump_on::<D>(&mut *conn, Cached::Calendar).await?;
+    if replace_all {
+        D::fetch_all_on(&mut *conn, sqlx::query("DELETE FROM calendar_days")).await?;
+    }
+    W::upsert_days_on(&mut *conn, days).await?;
+    let all = calendar_days_on::<D>(&mut *conn).await?;
+    insert_version::<D>(
+        conn,
+        ConfigSubject::Calendar,
+        change,
+        restored_from,
+        all.len(),
+        content(&all)?,
+    )
+    .await
+}
+
+/// Puts the schedule of version `id` back in force (the whole schedule), kept as a new version.
+/// A version holding a day the current rules refuse is refused (`Invalid`).
+pub async fn restore_calendar_on<D: Dialect, W: ConfigWrites<D>>(
+    conn: &mut D::Connection,
+    id: i64,
+    change: &ConfigChange,
+) -> Result<ConfigVersion> {
+    let text = version_content_on::<D>(&mut *conn, ConfigSubject::Calendar, id).await?;
+    let days = parse_content::<CalendarDay>(id, &text)?;
+    validate_days(&days)?;
+    change_calendar_on::<D, W>(conn, &days, true, change, Some(id)).await
 }
 
 #[cfg(test)]

@@ -3,24 +3,18 @@
 //! attachments are all shared, see `read`).
 use std::collections::HashSet;
 
-use cityops_store::{
-    CalendarDay, ConfigChange, ConfigSubject, ConfigVersion, Result, RoutingRule, StoreError,
-};
-use cityops_store_sql::changes::{
-    calendar_days_on, content, insert_version, parse_content, sorted_rules, version_content_on,
-};
+use cityops_store::{CalendarDay, ConfigChange, ConfigVersion, Result, RoutingRule, StoreError};
+use cityops_store_sql::changes::{self, ConfigWrites};
 use cityops_store_sql::workflow::{validate_days, validate_rules};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::case_write::BEGIN_WRITE;
-use crate::versions::{Cached, bump};
 use crate::{SqliteStore, db_err};
 
 const CHUNK: usize = 1000;
 
-/// Replaces the matrix with `rules` (validated) on the caller's transaction and bumps its cache
-/// version.
-async fn replace_rules_on(conn: &mut SqliteConnection, rules: &[RoutingRule]) -> Result<()> {
+/// Replaces the matrix with `rules` (validated) on the caller's transaction.
+async fn replace_rules(conn: &mut SqliteConnection, rules: &[RoutingRule]) -> Result<()> {
     validate_rules(rules)?;
     let wanted: Vec<i64> = rules
         .iter()
@@ -65,11 +59,11 @@ async fn replace_rules_on(conn: &mut SqliteConnection, rules: &[RoutingRule]) ->
         });
         qb.build().execute(&mut *conn).await.map_err(db_err)?;
     }
-    bump(conn, Cached::Routing).await
+    Ok(())
 }
 
 /// Upserts `days` on the caller's transaction (no cache bump).
-async fn upsert_days_on(conn: &mut SqliteConnection, days: &[CalendarDay]) -> Result<()> {
+async fn upsert_days(conn: &mut SqliteConnection, days: &[CalendarDay]) -> Result<()> {
     for chunk in days.chunks(CHUNK) {
         let mut qb = QueryBuilder::<Sqlite>::new("INSERT INTO calendar_days (date, kind, name) ");
         qb.push_values(chunk, |mut b, d| {
@@ -83,7 +77,23 @@ async fn upsert_days_on(conn: &mut SqliteConnection, days: &[CalendarDay]) -> Re
     Ok(())
 }
 
-/// Replacing the responsibility matrix, and restoring a kept version of it.
+/// The matrix and the schedule: this store's tuned writes; each change, its bump and its kept
+/// version are written once in `cityops_store_sql::changes`.
+impl ConfigWrites<Sqlite> for SqliteStore {
+    fn replace_rules_on<'a>(
+        conn: &'a mut SqliteConnection,
+        rules: &'a [RoutingRule],
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
+        replace_rules(conn, rules)
+    }
+    fn upsert_days_on<'a>(
+        conn: &'a mut SqliteConnection,
+        days: &'a [CalendarDay],
+    ) -> impl Future<Output = Result<()>> + Send + 'a {
+        upsert_days(conn, days)
+    }
+}
+
 impl SqliteStore {
     pub(crate) async fn store_routing_rules(
         &self,
@@ -91,20 +101,8 @@ impl SqliteStore {
         change: &ConfigChange,
     ) -> Result<u64> {
         validate_rules(rules)?;
-        let sorted = sorted_rules(rules);
-        let text = content(&sorted)?;
         let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        let conn: &mut SqliteConnection = &mut tx;
-        replace_rules_on(conn, &sorted).await?;
-        insert_version::<Sqlite>(
-            conn,
-            ConfigSubject::Routing,
-            change,
-            None,
-            sorted.len(),
-            text,
-        )
-        .await?;
+        changes::replace_routing_on::<Sqlite, Self>(&mut tx, rules, change, None).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(rules.len() as u64)
     }
@@ -115,49 +113,24 @@ impl SqliteStore {
         change: &ConfigChange,
     ) -> Result<ConfigVersion> {
         let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        let conn: &mut SqliteConnection = &mut tx;
-        let text = version_content_on::<Sqlite>(conn, ConfigSubject::Routing, id).await?;
-        let rules = sorted_rules(&parse_content::<RoutingRule>(id, &text)?);
-        replace_rules_on(conn, &rules).await?;
-        let v = insert_version::<Sqlite>(
-            conn,
-            ConfigSubject::Routing,
-            change,
-            Some(id),
-            rules.len(),
-            content(&rules)?,
-        )
-        .await?;
+        let v = changes::restore_routing_on::<Sqlite, Self>(&mut tx, id, change).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(v)
     }
-}
 
-/// Upserting calendar days, and restoring a kept version of the schedule.
-impl SqliteStore {
     pub(crate) async fn store_calendar_days(
         &self,
         days: &[CalendarDay],
         change: &ConfigChange,
     ) -> Result<u64> {
+        // A date given twice, a year out of range or a name that is not plain text is refused,
+        // as on every store.
         validate_days(days)?;
         if days.is_empty() {
             return Ok(0);
         }
         let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        let conn: &mut SqliteConnection = &mut tx;
-        upsert_days_on(conn, days).await?;
-        bump(conn, Cached::Calendar).await?;
-        let all = calendar_days_on::<Sqlite>(conn).await?;
-        insert_version::<Sqlite>(
-            conn,
-            ConfigSubject::Calendar,
-            change,
-            None,
-            all.len(),
-            content(&all)?,
-        )
-        .await?;
+        changes::change_calendar_on::<Sqlite, Self>(&mut tx, days, false, change, None).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(days.len() as u64)
     }
@@ -168,26 +141,7 @@ impl SqliteStore {
         change: &ConfigChange,
     ) -> Result<ConfigVersion> {
         let mut tx = self.write.begin_with(BEGIN_WRITE).await.map_err(db_err)?;
-        let conn: &mut SqliteConnection = &mut tx;
-        let text = version_content_on::<Sqlite>(conn, ConfigSubject::Calendar, id).await?;
-        let days = parse_content::<CalendarDay>(id, &text)?;
-        validate_days(&days)?;
-        sqlx::query("DELETE FROM calendar_days")
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        upsert_days_on(conn, &days).await?;
-        bump(conn, Cached::Calendar).await?;
-        let all = calendar_days_on::<Sqlite>(conn).await?;
-        let v = insert_version::<Sqlite>(
-            conn,
-            ConfigSubject::Calendar,
-            change,
-            Some(id),
-            all.len(),
-            content(&all)?,
-        )
-        .await?;
+        let v = changes::restore_calendar_on::<Sqlite, Self>(&mut tx, id, change).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(v)
     }

@@ -61,9 +61,7 @@ impl ExpensiveLimiter {
             .running
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .filter(|n| **n > 0)
-            .count()
+            .len()
     }
 }
 
