@@ -26,7 +26,10 @@ use std::time::Duration;
 pub use caches::Catalogue;
 pub use error::{Result, ServiceError};
 pub use report_limit::{ReportLimiter, ReportLimits};
-pub use service::{CaseService, ReportRequest, ServiceConfig, StoredCase, report_source};
+pub use service::{
+    CaseService, PUBLIC_REPORTER, PublicReceipt, ReportRequest, ServiceConfig, StoredCase,
+    follow_token_hash, report_source,
+};
 
 /// Runs [`CaseService::refresh`] every `interval` until `shutdown` completes, so that a change
 /// of the routing matrix, the calendar or the catalogue made through another process is used

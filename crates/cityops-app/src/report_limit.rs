@@ -155,6 +155,22 @@ impl ReportLimiter {
         Ok(())
     }
 
+    /// Takes one anonymous request (a public report or photo upload) of a client address, on
+    /// the citizens' per-address quota. `Err(seconds)`: refused, retry after that many seconds.
+    pub fn check_address(&self, address: &str) -> Result<(), u64> {
+        let n = self.checks.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_multiple_of(HOUSEKEEPING_EVERY) || self.largest_map() > MAX_KEYS {
+            self.housekeeping();
+        }
+        let now = self.clock.now();
+        match &self.address {
+            Some(l) => l
+                .check_key(&address.to_string())
+                .map_err(|nu| retry_secs(nu.wait_time_from(now))),
+            None => Ok(()),
+        }
+    }
+
     fn largest_map(&self) -> usize {
         let a = self.staff.as_ref().map_or(0, Keyed::len);
         let b = self.citizen.as_ref().map_or(0, Keyed::len);

@@ -31,6 +31,9 @@ use crate::notify::{Channel, LogChannel, Notifier, NotifierStats, OutboundMessag
 use crate::report_limit::{ReportLimiter, ReportLimits, Reporter};
 use crate::sessions::SessionCache;
 
+mod public;
+pub use public::{PUBLIC_REPORTER, PublicReceipt, follow_token_hash};
+
 /// What the case service is configured with. `Default` gives the documented defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceConfig {
@@ -629,6 +632,17 @@ impl CaseService {
                 address: req.client_address.as_deref(),
             })
             .map_err(|retry_after_secs| ServiceError::RateLimited { retry_after_secs })?;
+        self.report_counted(user, source, req).await
+    }
+
+    /// [`CaseService::report`] after the rate limiter took the report (the anonymous public
+    /// report counts per address only: [`CaseService::report_public`]).
+    async fn report_counted(
+        &self,
+        user: &User,
+        source: CaseSource,
+        req: ReportRequest,
+    ) -> Result<StoredCase> {
         cityops_domain::limits::check_report(
             &req.description,
             req.address.as_deref(),

@@ -11,6 +11,7 @@ pub mod case_fixtures;
 pub mod case_stories;
 pub mod drift_stories;
 pub mod fixtures;
+pub mod follow_stories;
 pub mod search_stories;
 pub mod security_stories;
 pub mod stories;
@@ -69,6 +70,8 @@ macro_rules! for_each_story {
             attachment_public_ids_are_random,
             routing_versions_kept_and_restored,
             calendar_versions_kept_and_restored,
+            follow_tokens_answer_code_and_hash_together,
+            followers_added_to_an_existing_case_see_it,
         }
     };
 }

@@ -15,6 +15,7 @@ use crate::fixtures::{self, new_user};
 pub use crate::cache_stories::*;
 pub use crate::case_stories::*;
 pub use crate::drift_stories::*;
+pub use crate::follow_stories::*;
 pub use crate::search_stories::*;
 pub use crate::security_stories::*;
 

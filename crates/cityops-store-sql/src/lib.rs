@@ -45,6 +45,7 @@ pub mod access_log;
 pub mod cases;
 pub mod changes;
 mod dialect;
+pub mod follow;
 pub mod group;
 pub mod import;
 mod macros;

@@ -3,7 +3,7 @@
 
 /// Implements every repository whose methods are all shared — `CacheRepo`, `AuditRepo`,
 /// `AccessLogRepo`, `RegionRepo`, `CatalogueRepo`,
-/// `OrgRepo`, `SessionRepo`, `ComponentRepo`, `InboxRepo`, `AttachmentRepo` — and `ImportRepo`
+/// `OrgRepo`, `SessionRepo`, `ComponentRepo`, `InboxRepo`, `AttachmentRepo`, `FollowRepo` — and `ImportRepo`
 /// (delegated to the store's tuned inherent `store_import`) for a store type,
 /// reading from the pool field `$read` and writing through `$write` (the same field where the
 /// store has one pool). Expanded once in each store crate.
@@ -326,6 +326,35 @@ macro_rules! shared_repos {
                 limit: u32,
             ) -> ::cityops_store::Result<Vec<::cityops_store::AttachmentWithCase>> {
                 $crate::workflow::attachments_after(&self.$read, after_id, limit).await
+            }
+        }
+
+        #[$crate::__async_trait]
+        impl ::cityops_store::FollowRepo for $store {
+            async fn add_follow_token(
+                &self,
+                case_id: i64,
+                token_hash: &str,
+                created_at: ::chrono::DateTime<::chrono::Utc>,
+            ) -> ::cityops_store::Result<()> {
+                $crate::follow::add_follow_token(&self.$write, case_id, token_hash, created_at)
+                    .await
+            }
+
+            async fn case_by_follow_token(
+                &self,
+                code: &str,
+                token_hash: &str,
+            ) -> ::cityops_store::Result<Option<::cityops_store::Case>> {
+                $crate::follow::case_by_follow_token(&self.$read, code, token_hash).await
+            }
+
+            async fn follow_case(
+                &self,
+                user_id: i64,
+                case_id: i64,
+            ) -> ::cityops_store::Result<bool> {
+                $crate::follow::follow_case(&self.$write, user_id, case_id).await
             }
         }
     };

@@ -8,8 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{
-    attachments, audit, auth, calendar, cases, catalogue, components, geo, inbox, org, routing,
-    sessions, system,
+    attachments, audit, auth, calendar, cases, catalogue, components, geo, inbox, org, public,
+    routing, sessions, system,
 };
 use crate::error::ErrorBody;
 
@@ -47,6 +47,7 @@ use crate::state::AppState;
         (name = "inbox", description = "待办与消息 (inbox)"),
         (name = "routing", description = "权责清单 (responsibility matrix)"),
         (name = "calendar", description = "工作日历 (working calendar)"),
+        (name = "public", description = "公众：匿名上报、进度查询、评价 (citizens without an account: report, follow, rate)"),
         (name = "system", description = "健康检查、指标 (health, metrics)"),
     ),
     components(schemas(ErrorBody))
@@ -262,6 +263,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(inbox::router())
         .merge(routing::router())
         .merge(calendar::router())
+        .merge(public::router())
 }
 
 /// The whole document: the routes' operations with the [`CommonResponses`] added.

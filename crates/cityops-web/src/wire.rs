@@ -403,7 +403,7 @@ impl Crs {
 /// The longest text each free-text field of a request takes, from the domain's limits
 /// ([`cityops_domain::limits`]): `(schema, property, limit)`. The document declares them as
 /// `maxLength` (see `openapi::TextLimits`); the server enforces the same constants.
-pub const TEXT_LIMITS: [(&str, &str, TextLimit); 7] = [
+pub const TEXT_LIMITS: [(&str, &str, TextLimit); 12] = [
     ("NewCaseRequest", "description", limits::DESCRIPTION),
     ("NewCaseRequest", "address", limits::ADDRESS),
     ("NewCaseRequest", "contact", limits::CONTACT),
@@ -411,6 +411,11 @@ pub const TEXT_LIMITS: [(&str, &str, TextLimit); 7] = [
     ("ActionBody", "reason", limits::REASON),
     ("CalendarDayView", "name", limits::HOLIDAY_NAME),
     ("RuleInput", "department_code", limits::DEPARTMENT_CODE),
+    ("PublicReportRequest", "description", limits::DESCRIPTION),
+    ("PublicReportRequest", "address", limits::ADDRESS),
+    ("PublicReportRequest", "name", limits::PERSON_NAME),
+    ("PublicReportRequest", "phone", limits::PHONE),
+    ("PublicRatingBody", "comment", limits::COMMENT),
 ];
 
 /// Query parameters with a text limit: `(path, parameter, limit)`.

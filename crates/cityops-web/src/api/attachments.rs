@@ -112,14 +112,14 @@ pub(crate) struct UploadForm {
     file: Vec<u8>,
 }
 
-fn too_large(max: usize) -> ApiError {
+pub(super) fn too_large(max: usize) -> ApiError {
     ApiError::new(
         ErrorCode::PayloadTooLarge,
         format!("The photo is larger than the limit of {max} bytes."),
     )
 }
 
-fn multipart_rejection(r: MultipartRejection) -> ApiError {
+pub(super) fn multipart_rejection(r: MultipartRejection) -> ApiError {
     match r.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(ErrorCode::PayloadTooLarge, r.body_text()),
         _ => ApiError::new(
@@ -153,7 +153,7 @@ fn clean_file_name(name: Option<&str>) -> Option<String> {
 /// Reads the one `file` field, counting every byte of the body: the file may have `max_file`
 /// bytes, the whole body `max_file` + [`MULTIPART_OVERHEAD`]. Any other field is 422, as the
 /// document's form has `file` only.
-async fn read_upload(mut mp: Multipart, max_file: usize) -> ApiResult<(Vec<u8>, Option<String>)> {
+pub(super) async fn read_upload(mut mp: Multipart, max_file: usize) -> ApiResult<(Vec<u8>, Option<String>)> {
     let max_total = max_file.saturating_add(MULTIPART_OVERHEAD);
     let mut total = 0usize;
     let mut file: Option<(Vec<u8>, Option<String>)> = None;
@@ -197,7 +197,7 @@ async fn read_upload(mut mp: Multipart, max_file: usize) -> ApiResult<(Vec<u8>, 
     })
 }
 
-fn evidence_error(e: EvidenceError) -> ApiError {
+pub(super) fn evidence_error(e: EvidenceError) -> ApiError {
     match e {
         EvidenceError::TooLarge { max } => too_large(max),
         EvidenceError::UnsupportedType => ApiError::new(
@@ -358,7 +358,7 @@ fn evidence_file_error(a: &Attachment, sha256: &str, thumb: bool, e: EvidenceErr
 }
 
 /// Answers the photo's file (or its thumbnail), verified against its hash, as `mime`.
-async fn serve_file(
+pub(super) async fn serve_file(
     state: &AppState,
     headers: &HeaderMap,
     a: &Attachment,

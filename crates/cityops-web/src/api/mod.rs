@@ -9,6 +9,7 @@ pub(crate) mod components;
 pub(crate) mod geo;
 pub(crate) mod inbox;
 pub(crate) mod org;
+pub mod public;
 pub(crate) mod routing;
 pub(crate) mod sessions;
 pub(crate) mod system;

@@ -1,0 +1,11 @@
+-- Issue 10 (phone pages): the follow tokens of citizens who report without an account
+-- (PostgreSQL). Keep the table identical to the SQLite migration of the same number.
+
+-- 查询凭证: a citizen's anonymous report answers the case code and a random token, shown once;
+-- only the token's SHA-256 (hex) is kept. Following a case needs the code and the token.
+CREATE TABLE case_follow_tokens (
+    token_hash text COLLATE "C" PRIMARY KEY,
+    case_id    bigint NOT NULL REFERENCES cases (id),
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX case_follow_tokens_case ON case_follow_tokens (case_id);
