@@ -27,8 +27,10 @@ pub async fn add_follow_token<D: Dialect>(
     Ok(())
 }
 
-/// The lookup of `FollowRepo::case_by_follow_token`: the code and the hash must name one row.
-const BY_TOKEN: &str = " WHERE c.code = $1 AND c.id IN \
+/// The lookup of `FollowRepo::case_by_follow_token` (the columns of [`CASE_SELECT`]): the code
+/// and the hash must name one row.
+const BY_TOKEN: &str = "SELECT c.id, c.code, c.version, c.lng, c.lat, c.doc FROM cases c \
+     WHERE c.code = $1 AND c.id IN \
      (SELECT t.case_id FROM case_follow_tokens t WHERE t.token_hash = $2)";
 
 /// `FollowRepo::case_by_follow_token`.
@@ -37,8 +39,8 @@ pub async fn case_by_follow_token<D: Dialect>(
     code: &str,
     token_hash: &str,
 ) -> Result<Option<Case>> {
-    let sql = format!("{CASE_SELECT}{BY_TOKEN}");
-    let q = sqlx::query(&sql)
+    debug_assert!(BY_TOKEN.starts_with(CASE_SELECT));
+    let q = sqlx::query(BY_TOKEN)
         .arg(code.to_string())
         .arg(token_hash.to_string());
     D::fetch_optional(pool, q)
