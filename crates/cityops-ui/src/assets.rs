@@ -34,6 +34,8 @@ pub static ASSETS: &[Asset] = &[
     asset!("app.js", "text/javascript; charset=utf-8"),
     asset!("map.js", "text/javascript; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
+    asset!("phone.css", "text/css; charset=utf-8"),
+    asset!("phone.js", "text/javascript; charset=utf-8"),
     asset!(
         "vendor/leaflet/leaflet.js",
         "text/javascript; charset=utf-8"

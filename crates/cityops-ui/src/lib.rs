@@ -20,6 +20,7 @@ pub mod assets;
 mod auth;
 mod error;
 pub mod i18n;
+pub mod i18n_phone;
 pub mod layers;
 mod layout;
 mod pages;
@@ -80,6 +81,18 @@ pub fn router(state: AppState) -> Router {
             "/versions/{kind}/{id}/restore",
             post(pages::versions::restore),
         )
+        .route("/m", get(pages::phone::home))
+        .route("/m/report", get(pages::phone::report_page))
+        .route("/m/nearby", get(pages::phone::nearby))
+        .route("/m/tasks", get(pages::phone::tasks_page))
+        .route("/m/me", get(pages::phone::me_page))
+        .route(
+            "/m/follow",
+            get(pages::phone::follow_page).post(pages::phone::follow_lookup),
+        )
+        .route("/m/follow/rate", post(pages::phone::follow_rate))
+        .route("/m/cases/{id}/act", post(pages::phone::act))
+        .route("/m/cases/{id}/follow", post(pages::phone::follow_case))
         .route("/ui/layers/{file}", get(layers::handler))
         .route("/assets/{*path}", get(assets::handler))
         .layer(

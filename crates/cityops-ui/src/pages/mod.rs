@@ -5,6 +5,7 @@ pub(crate) mod login;
 pub(crate) mod map;
 pub(crate) mod org;
 pub(crate) mod overview;
+pub(crate) mod phone;
 pub(crate) mod regions;
 pub(crate) mod versions;
 
