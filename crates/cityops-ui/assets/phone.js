@@ -174,6 +174,7 @@
         buttons.forEach(function (x) { x.setAttribute("aria-selected", "false"); });
         b.setAttribute("aria-selected", "true");
         $("m-cat").value = b.dataset.code;
+        $("m-cat").dataset.kind = b.dataset.kind;
         $("m-cat-chosen").textContent = S.category_chosen + "：" + b.textContent;
         nearby();
       });
@@ -194,7 +195,7 @@
       if (!isPublic && !$("m-cat").value) { status(S.need_category, "err"); return; }
       if (!desc && !photo) { status(S.need_text_or_photo, "err"); return; }
       var payload = { lng: lng, lat: lat, crs: $("m-crs").value, description: desc };
-      if ($("m-cat").value) payload.category_code = $("m-cat").value;
+      if ($("m-cat").value) { payload.category_code = $("m-cat").value; payload.category_kind = $("m-cat").dataset.kind; }
       var addr = $("m-address").value.trim();
       if (addr) payload.address = addr;
       if (isPublic) {

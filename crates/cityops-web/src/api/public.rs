@@ -60,6 +60,9 @@ pub struct PublicReportRequest {
     /// 5-digit category code, if the citizen picked one (optional).
     #[schema(value_type = Option<crate::wire::CategoryCode>)]
     pub category_code: Option<String>,
+    /// `component` or `matter`: needed when the code names a category of each kind.
+    #[schema(value_type = Option<crate::wire::CategoryKindName>)]
+    pub category_kind: Option<cityops_domain::CategoryKind>,
     pub address: Option<String>,
     /// The citizen's name (optional; shown masked to most staff).
     pub name: Option<String>,
@@ -285,6 +288,7 @@ pub(crate) async fn public_report(
         crs: body.crs.clone(),
         description: body.description.clone(),
         category_code: body.category_code.clone(),
+        category_kind: body.category_kind,
         address: body.address.clone(),
         contact: body.contact(),
         attachments: body.attachments.clone(),
