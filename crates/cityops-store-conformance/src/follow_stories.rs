@@ -24,8 +24,12 @@ pub async fn follow_tokens_answer_code_and_hash_together(store: &dyn Store) {
             d,
         )
     };
-    let a = w.create(store, "citizen1", report("路灯不亮"), at_min(1)).await;
-    let b = w.create(store, "citizen1", report("井盖破损"), at_min(2)).await;
+    let a = w
+        .create(store, "citizen1", report("路灯不亮"), at_min(1))
+        .await;
+    let b = w
+        .create(store, "citizen1", report("井盖破损"), at_min(2))
+        .await;
     let backend = store.backend();
     store
         .add_follow_token(a.id, &hash_of(1), at_min(1))
@@ -46,7 +50,11 @@ pub async fn follow_tokens_answer_code_and_hash_together(store: &dyn Store) {
     for (code, hash, why) in [
         (a.code.as_str(), hash_of(3), "a wrong token"),
         (a.code.as_str(), hash_of(2), "another case's token"),
-        (b.code.as_str(), hash_of(1), "a token of another case's code"),
+        (
+            b.code.as_str(),
+            hash_of(1),
+            "a token of another case's code",
+        ),
         ("2099010100001", hash_of(1), "an unknown code"),
         (a.code.as_str(), String::new(), "an empty token"),
     ] {
@@ -64,7 +72,9 @@ pub async fn follow_tokens_answer_code_and_hash_together(store: &dyn Store) {
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
-        store.add_follow_token(999_999, &hash_of(9), at_min(3)).await,
+        store
+            .add_follow_token(999_999, &hash_of(9), at_min(3))
+            .await,
         Err(StoreError::Invalid(_))
     ));
     // A second token of one case works beside the first.
@@ -113,7 +123,10 @@ pub async fn followers_added_to_an_existing_case_see_it(store: &dyn Store) {
         "{backend}: a new follower"
     );
     assert!(
-        !store.follow_case(other, case.id).await.expect("follow again"),
+        !store
+            .follow_case(other, case.id)
+            .await
+            .expect("follow again"),
         "{backend}: following twice adds nothing"
     );
     let seen = store

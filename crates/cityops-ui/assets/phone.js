@@ -146,7 +146,7 @@
       if (map || !window.L) return;
       var lng = parseFloat($("m-lng").value) || 114.416, lat = parseFloat($("m-lat").value) || 23.111;
       map = L.map(el, { zoomControl: true, attributionControl: false }).setView([lat, lng], 14);
-      fetch("/ui/layers/streets.geojson", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
+      fetch("/ui/layers/street.geojson", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : null; })
         .then(function (g) { if (g) L.geoJSON(g, { style: { color: "#64748b", weight: 1, fill: false } }).addTo(map); }).catch(function () {});
       map.on("click", function (e) {
         if (marker) marker.setLatLng(e.latlng); else marker = L.circleMarker(e.latlng, { radius: 9, color: "#1d4ed8" }).addTo(map);

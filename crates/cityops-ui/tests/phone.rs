@@ -35,7 +35,12 @@ fn csrf(cookie: &str) -> String {
     cityops_web::csrf::token_for(cookie.split_once('=').unwrap().1)
 }
 
-async fn post_form(t: &TestApp, uri: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Answer {
+async fn post_form(
+    t: &TestApp,
+    uri: &str,
+    cookie: Option<&str>,
+    fields: &[(&str, &str)],
+) -> Answer {
     let mut all: Vec<(String, String)> = fields
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -123,20 +128,34 @@ async fn each_phone_page_renders_for_its_role() {
         r#"name="csrf-token" content=""#,
         "/assets/phone.js",
     ]);
-    assert!(!a.text().contains(r#"id="m-phone""#), "staff give no contact");
+    assert!(
+        !a.text().contains(r#"id="m-phone""#),
+        "staff give no contact"
+    );
     let a = t.get_with("/m/tasks", &inspector).await;
     a.assert_page(&["待核实", "待核查", r#"id="m-verify""#]);
     let a = t.get_with("/m/tasks", &handler).await;
     a.assert_page(&["待签收", "处置中", r#"id="m-to-sign""#]);
     assert!(!a.text().contains("待核实"));
-    t.get_with("/m/me", &handler).await.assert_page(&["李处置", "退出登录"]);
+    t.get_with("/m/me", &handler)
+        .await
+        .assert_page(&["李处置", "退出登录"]);
 
     // Citizens without an account: the public report, follow and me.
     let a = t.get("/m/report").await;
-    a.assert_page(&["我要反映问题", r#"id="m-phone""#, r#"data-public="1""#, r#"id="m-tab-follow""#]);
+    a.assert_page(&[
+        "我要反映问题",
+        r#"id="m-phone""#,
+        r#"data-public="1""#,
+        r#"id="m-tab-follow""#,
+    ]);
     assert!(!a.text().contains(r#"id="m-tab-tasks""#));
-    t.get("/m/follow").await.assert_page(&["进度查询", r#"id="m-follow-token""#]);
-    t.get("/m/me").await.assert_page(&["未登录", "工作人员登录"]);
+    t.get("/m/follow")
+        .await
+        .assert_page(&["进度查询", r#"id="m-follow-token""#]);
+    t.get("/m/me")
+        .await
+        .assert_page(&["未登录", "工作人员登录"]);
     // Tasks need a session.
     let a = t.get("/m/tasks").await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
@@ -162,7 +181,12 @@ async fn the_duplicate_prompt_lists_a_nearby_case_and_following_it_adds_a_follow
         A_NW.1
     );
     let a = t.get_with(&near, &other).await;
-    a.assert_page(&["是同一问题吗？", &case.code, "井盖缺失", "是同一问题，关注此案件"]);
+    a.assert_page(&[
+        "是同一问题吗？",
+        &case.code,
+        "井盖缺失",
+        "是同一问题，关注此案件",
+    ]);
     // Another category, or 200 m away: nothing.
     let a = t
         .get_with(&near.replace("category=01001", "category=01002"), &other)
@@ -183,15 +207,33 @@ async fn the_duplicate_prompt_lists_a_nearby_case_and_following_it_adds_a_follow
         user_id: Some(inspector2.id),
         ..CaseVisibility::default()
     };
-    assert!(t.state.store.get_case(case.id, &mine).await.unwrap().is_none());
-    let a = post_form(&t, &format!("/m/cases/{}/follow", case.id), Some(&other), &[]).await;
+    assert!(
+        t.state
+            .store
+            .get_case(case.id, &mine)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let a = post_form(
+        &t,
+        &format!("/m/cases/{}/follow", case.id),
+        Some(&other),
+        &[],
+    )
+    .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.text());
     assert_eq!(
         a.header("location"),
         Some(format!("/m/report?followed={}", case.code).as_str())
     );
     assert!(
-        t.state.store.get_case(case.id, &mine).await.unwrap().is_some(),
+        t.state
+            .store
+            .get_case(case.id, &mine)
+            .await
+            .unwrap()
+            .is_some(),
         "a follower now"
     );
     let before = t
@@ -291,18 +333,35 @@ async fn signing_handling_and_checking_through_the_phone_forms_change_the_case()
         &t,
         &format!("/m/cases/{}/act", case.id),
         Some(&handler),
-        &[("action", "handle"), ("comment", "已更换"), ("photo", &photo.public_id)],
+        &[
+            ("action", "handle"),
+            ("comment", "已更换"),
+            ("photo", &photo.public_id),
+        ],
     )
     .await;
-    assert!(a.header("location").unwrap().starts_with("/m/tasks?done="), "{:?}", a.header("location"));
+    assert!(
+        a.header("location").unwrap().starts_with("/m/tasks?done="),
+        "{:?}",
+        a.header("location")
+    );
     assert_eq!(status_of(&t, case.id).await.status, CaseStatus::Handled);
 
     // The inspector checks it with one tap.
-    act(&t, "intake", case.id, CaseAction::SendCheck, ActionInput::default()).await;
+    act(
+        &t,
+        "intake",
+        case.id,
+        CaseAction::SendCheck,
+        ActionInput::default(),
+    )
+    .await;
     let inspector = t.session("inspector1").await;
-    t.get_with("/m/tasks", &inspector)
-        .await
-        .assert_page(&[&case.code, "m-do-check-pass", "核查不通过"]);
+    t.get_with("/m/tasks", &inspector).await.assert_page(&[
+        &case.code,
+        "m-do-check-pass",
+        "核查不通过",
+    ]);
     let a = post_form(
         &t,
         &format!("/m/cases/{}/act", case.id),
@@ -344,12 +403,26 @@ async fn a_citizen_follows_an_anonymous_report_by_code_and_token() {
         .await
         .expect("anonymous report");
     let code = receipt.case.case.code.clone();
-    let a = post_form(&t, "/m/follow", None, &[("code", &code), ("token", &receipt.token)]).await;
+    let a = post_form(
+        &t,
+        "/m/follow",
+        None,
+        &[("code", &code), ("token", &receipt.token)],
+    )
+    .await;
     a.assert_page(&[&code, r#"id="m-follow-status""#, "待受理"]);
     let text = a.text();
-    assert!(!text.contains("王小明") && !text.contains("13812345678") && !text.contains("路灯不亮"));
+    assert!(
+        !text.contains("王小明") && !text.contains("13812345678") && !text.contains("路灯不亮")
+    );
     assert!(!text.contains(r#"id="m-rate""#), "no rating before closure");
-    let a = post_form(&t, "/m/follow", None, &[("code", &code), ("token", &"0".repeat(32))]).await;
+    let a = post_form(
+        &t,
+        "/m/follow",
+        None,
+        &[("code", &code), ("token", &"0".repeat(32))],
+    )
+    .await;
     a.assert_page(&["没有找到"]);
     assert!(!a.text().contains(r#"id="m-follow-status""#));
     // Rating before closure is refused through the page too.

@@ -35,9 +35,9 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use api::public::{FOLLOW_TOKEN_HEADER, PublicCaseView, PublicStepView, public_case_view};
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use openapi::openapi_json;
-pub use api::public::{FOLLOW_TOKEN_HEADER, PublicCaseView, PublicStepView, public_case_view};
 pub use state::{AppState, WebConfig, open_evidence};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -120,7 +120,14 @@ async fn anonymous_report_follow_and_rate(t: TestApp) {
     let f = follow(&t, &code, &token).await;
     assert_eq!(f.status, StatusCode::OK, "{}", f.text());
     let text = f.text();
-    for secret in ["王小明", "13812345678", "府城路", "路灯不亮", "reporter", "contact"] {
+    for secret in [
+        "王小明",
+        "13812345678",
+        "府城路",
+        "路灯不亮",
+        "reporter",
+        "contact",
+    ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
     let v = f.json();

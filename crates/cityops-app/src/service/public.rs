@@ -127,11 +127,7 @@ impl CaseService {
         let case = self.report_counted(&user, CaseSource::Citizen, req).await?;
         let token = new_token();
         self.store
-            .add_follow_token(
-                case.case.id,
-                &follow_token_hash(&token),
-                self.clock.now(),
-            )
+            .add_follow_token(case.case.id, &follow_token_hash(&token), self.clock.now())
             .await?;
         Ok(PublicReceipt { case, token })
     }

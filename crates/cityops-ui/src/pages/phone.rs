@@ -146,9 +146,7 @@ fn see_other(to: &str) -> Response {
 /// `GET /m`: the tab a role starts on — department staff on their to-do, everyone else on 上报.
 pub(crate) async fn home(ctx: PhoneCtx) -> Response {
     match &ctx.user {
-        Some(u)
-            if u.has_role(Role::Handler) || u.has_role(Role::Enforcement) || has_tasks(u) =>
-        {
+        Some(u) if u.has_role(Role::Handler) || u.has_role(Role::Enforcement) || has_tasks(u) => {
             see_other("/m/tasks")
         }
         _ => see_other("/m/report"),
@@ -234,7 +232,9 @@ pub(crate) async fn report_page(
         l: PhoneLayout::new(&ctx, Tab::Report, title),
         public,
         categories,
-        followed: q.followed.filter(|c| c.len() == 13 && c.bytes().all(|b| b.is_ascii_digit())),
+        followed: q
+            .followed
+            .filter(|c| c.len() == 13 && c.bytes().all(|b| b.is_ascii_digit())),
         crs: match q.crs.as_deref() {
             Some("gcj02") => "gcj02".into(),
             _ => "wgs84".into(),
@@ -277,8 +277,7 @@ pub(crate) async fn nearby(
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
     let mut cases = Vec::new();
-    if let (Some(user), Some(lng), Some(lat), Some(cat)) = (&ctx.user, q.lng, q.lat, &q.category)
-    {
+    if let (Some(user), Some(lng), Some(lat), Some(cat)) = (&ctx.user, q.lng, q.lat, &q.category) {
         match st
             .app
             .app
@@ -500,7 +499,9 @@ pub(crate) async fn tasks_page(
             groups.push(TaskGroup {
                 title,
                 id,
-                tasks: task_cards(&st, user, lang, cases, actions).await.lang(lang)?,
+                tasks: task_cards(&st, user, lang, cases, actions)
+                    .await
+                    .lang(lang)?,
             });
         }
     }
@@ -534,7 +535,9 @@ pub(crate) async fn tasks_page(
             groups.push(TaskGroup {
                 title,
                 id,
-                tasks: task_cards(&st, user, lang, cases, actions).await.lang(lang)?,
+                tasks: task_cards(&st, user, lang, cases, actions)
+                    .await
+                    .lang(lang)?,
             });
         }
     }
@@ -705,11 +708,7 @@ async fn follow_render(
                             .timeline
                             .iter()
                             .map(|s| Step {
-                                at: s
-                                    .at
-                                    .with_timezone(&tz)
-                                    .format("%Y-%m-%d %H:%M")
-                                    .to_string(),
+                                at: s.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
                                 status: lang.case_status(s.status),
                             })
                             .collect(),
@@ -733,7 +732,11 @@ async fn follow_render(
     let tpl = FollowPage {
         l: PhoneLayout::new(ctx, Tab::Follow, lang.phone().follow_title),
         code,
-        token: if found.is_some() { token } else { String::new() },
+        token: if found.is_some() {
+            token
+        } else {
+            String::new()
+        },
         found,
         not_found,
         error,

@@ -153,7 +153,10 @@ fn clean_file_name(name: Option<&str>) -> Option<String> {
 /// Reads the one `file` field, counting every byte of the body: the file may have `max_file`
 /// bytes, the whole body `max_file` + [`MULTIPART_OVERHEAD`]. Any other field is 422, as the
 /// document's form has `file` only.
-pub(super) async fn read_upload(mut mp: Multipart, max_file: usize) -> ApiResult<(Vec<u8>, Option<String>)> {
+pub(super) async fn read_upload(
+    mut mp: Multipart,
+    max_file: usize,
+) -> ApiResult<(Vec<u8>, Option<String>)> {
     let max_total = max_file.saturating_add(MULTIPART_OVERHEAD);
     let mut total = 0usize;
     let mut file: Option<(Vec<u8>, Option<String>)> = None;
