@@ -2,7 +2,6 @@
 //! account), the duplicate prompt lists a nearby open case of the same category and following it
 //! really adds a follower, signing and handling through the phone forms change the case, the
 //! inspector's check result too, and a citizen follows an anonymous report with code and token.
-#[allow(dead_code)]
 mod common;
 
 use axum::body::Body;

@@ -99,7 +99,7 @@ impl CaseService {
                 .credentials(PUBLIC_REPORTER)
                 .await?
                 .map(|c| c.user)
-                .ok_or_else(|| ServiceError::Store(StoreError::NotFound)),
+                .ok_or(ServiceError::Store(StoreError::NotFound)),
             Err(e) => Err(e.into()),
         }
     }
