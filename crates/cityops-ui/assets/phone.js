@@ -16,6 +16,12 @@
     if (CSRF) h["X-CSRF-Token"] = CSRF;
     return h;
   }
+  // A photo preview as a data: URL (the pages' CSP allows data: images, not blob:).
+  function preview(img, file) {
+    var r = new FileReader();
+    r.onload = function () { img.src = r.result; img.hidden = false; };
+    r.readAsDataURL(file);
+  }
   function status(text, kind) {
     var el = $("m-status");
     if (!el) return;
@@ -122,7 +128,7 @@
     $("m-photo").addEventListener("change", function () {
       photo = this.files && this.files[0] ? this.files[0] : null;
       var img = $("m-photo-preview");
-      if (photo) { img.src = URL.createObjectURL(photo); img.hidden = false; $("m-photo-label").textContent = S.photo_change; }
+      if (photo) { preview(img, photo); $("m-photo-label").textContent = S.photo_change; }
     });
     function setPoint(lng, lat, crs, how) {
       $("m-lng").value = lng.toFixed(6);
@@ -238,7 +244,7 @@
     input.addEventListener("change", function () {
       var file = input.files && input.files[0];
       if (!file) return;
-      img.src = URL.createObjectURL(file); img.hidden = false;
+      preview(img, file);
       pending = upload(false, file).then(function (id) { hidden.value = id; pending = null; },
         function (e) { pending = null; alert(S.report_failed + "：" + e.message); });
     });
@@ -264,6 +270,9 @@
     });
   }
 
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/m/sw.js", { scope: "/m/" }).catch(function () {});
+  }
   showQueue();
   flush();
 })();

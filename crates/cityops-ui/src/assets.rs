@@ -36,6 +36,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("favicon.svg", "image/svg+xml"),
     asset!("phone.css", "text/css; charset=utf-8"),
     asset!("phone.js", "text/javascript; charset=utf-8"),
+    asset!("phone-sw.js", "text/javascript; charset=utf-8"),
     asset!(
         "vendor/leaflet/leaflet.js",
         "text/javascript; charset=utf-8"

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/m", get(pages::phone::home))
         .route("/m/report", get(pages::phone::report_page))
+        .route("/m/sw.js", get(pages::phone::service_worker))
         .route("/m/nearby", get(pages::phone::nearby))
         .route("/m/tasks", get(pages::phone::tasks_page))
         .route("/m/me", get(pages::phone::me_page))

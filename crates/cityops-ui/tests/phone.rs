@@ -162,6 +162,10 @@ async fn each_phone_page_renders_for_its_role() {
     t.get("/m/report?lang=en")
         .await
         .assert_page(&["Report a problem", "Follow", "Send report"]);
+    // The service worker that keeps the report page for offline use.
+    let a = t.get("/m/sw.js").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.text().contains("/m/report"));
     // /m sends each role to its tab.
     let a = t.get_with("/m", &handler).await;
     assert_eq!(a.header("location"), Some("/m/tasks"));

@@ -143,6 +143,23 @@ fn see_other(to: &str) -> Response {
     resp
 }
 
+/// `GET /m/sw.js`: the service worker of the phone pages (served under `/m/` so that its scope
+/// covers them), never cached by the browser's HTTP cache so that a new one is picked up.
+pub(crate) async fn service_worker() -> Response {
+    let body = crate::assets::ASSETS
+        .iter()
+        .find(|a| a.path == "phone-sw.js")
+        .map_or(&b""[..], |a| a.bytes);
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// `GET /m`: the tab a role starts on — department staff on their to-do, everyone else on 上报.
 pub(crate) async fn home(ctx: PhoneCtx) -> Response {
     match &ctx.user {
