@@ -218,7 +218,7 @@
       };
       var go = navigator.onLine ? deliver(item).then(function (answer) {
         if (isPublic) {
-          form.hidden = true;
+          $("m-report-wrap").hidden = true;
           status("");
           $("m-receipt").hidden = false;
           $("m-receipt-code").textContent = answer.code;
