@@ -402,7 +402,11 @@ pub(crate) async fn followed_case(
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicRatingBody {
-    /// The follow token of the anonymous report.
+    /// The follow token of the anonymous report (32 hex digits).
+    #[schema(
+        pattern = "^[0-9A-Fa-f]{32}$",
+        example = "3f1c9a0e5b7d2c4f8a6e1b0d9c7f5a3e"
+    )]
     pub token: String,
     /// 1 (very unsatisfied) to 5 (very satisfied).
     #[schema(minimum = 1, maximum = 5)]
@@ -430,6 +434,11 @@ pub(crate) async fn rate_followed_case(
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<PublicRatingBody>,
 ) -> ApiResult<axum::Json<PublicCaseView>> {
+    if body.token.len() != 32 || !body.token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid_value(
+            "token: expected the 32 hex digits of the follow token",
+        ));
+    }
     if !(1..=5).contains(&body.score) {
         return Err(ApiError::invalid_value(format!(
             "score {}: expected 1 to 5",
