@@ -613,7 +613,17 @@ pub(crate) async fn act(
     match st.app.app.act(user, id, action, input, &photos).await {
         Ok(c) => Ok(see_other(&url_with(
             "/m/tasks",
-            &[("done", format!("{} {}", c.case.code, action.name_zh()))],
+            &[(
+                "done",
+                format!(
+                    "{} {}",
+                    c.case.code,
+                    match ctx.lang {
+                        Lang::Zh => action.name_zh(),
+                        Lang::En => action.as_str(),
+                    }
+                ),
+            )],
         ))),
         Err(e) => {
             let e = cityops_web::ApiError::from(e);
