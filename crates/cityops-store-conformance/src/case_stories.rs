@@ -2239,7 +2239,9 @@ pub async fn case_queue_flags(store: &dyn Store) {
         )
     };
     // a: filed, dispatched, returned by the department → filed again with one return.
-    let a = w.create(store, "inspector1", report("井盖一"), at_min(1)).await;
+    let a = w
+        .create(store, "inspector1", report("井盖一"), at_min(1))
+        .await;
     let a = w.file(store, &a, "01001", at_min(2)).await;
     let a = w
         .dispatch(store, &a, w.dept("441300-municipal"), at_min(3))
@@ -2253,7 +2255,9 @@ pub async fn case_queue_flags(store: &dyn Store) {
         .await;
     assert_eq!((a.status, a.return_count), (CaseStatus::Filed, 1));
     // b: signed, postponement requested → handling with a pending request.
-    let b = w.create(store, "inspector1", report("井盖二"), at_min(5)).await;
+    let b = w
+        .create(store, "inspector1", report("井盖二"), at_min(5))
+        .await;
     let b = w.file(store, &b, "01001", at_min(6)).await;
     let b = w
         .dispatch(store, &b, w.dept("441300-municipal"), at_min(7))
@@ -2286,7 +2290,9 @@ pub async fn case_queue_flags(store: &dyn Store) {
     // c: handled and sent to inspector1 to check; d: the same, and the check passed.
     let mut checked = Vec::new();
     for (n, text) in [(0, "井盖三"), (1, "井盖四")] {
-        let c = w.create(store, "inspector1", report(text), at_min(10)).await;
+        let c = w
+            .create(store, "inspector1", report(text), at_min(10))
+            .await;
         let c = w.file(store, &c, "01001", at_min(11)).await;
         let c = w
             .dispatch(store, &c, w.dept("441300-municipal"), at_min(12))
@@ -2310,7 +2316,14 @@ pub async fn case_queue_flags(store: &dyn Store) {
             ..ActionInput::default()
         };
         let c = w
-            .act(store, &c, "handler1", CaseAction::Handle, handled, at_min(14))
+            .act(
+                store,
+                &c,
+                "handler1",
+                CaseAction::Handle,
+                handled,
+                at_min(14),
+            )
             .await;
         let send = ActionInput {
             assignee_id: Some(w.uid("inspector1")),
@@ -2349,7 +2362,12 @@ pub async fn case_queue_flags(store: &dyn Store) {
             store.backend()
         );
         let counts = store.count_cases(&q, ev).await.expect("count_cases");
-        assert_eq!(counts.total, want.len() as u64, "{}: count of {name}", store.backend());
+        assert_eq!(
+            counts.total,
+            want.len() as u64,
+            "{}: count of {name}",
+            store.backend()
+        );
     };
     let base = || CaseQuery::new(at_min(20));
     let flag = |f: CaseFlag| CaseQuery {

@@ -340,7 +340,9 @@ mod sqlite {
         /// is set, which this store never does.
         fn push_doc_field(q: &mut QueryBuilder<Sqlite>, field: &'static str) {
             // json_extract gives SQL NULL for JSON null and 1/0 for true/false.
-            q.push(format_args!("CAST(json_extract(c.doc, '$.{field}') AS TEXT)"));
+            q.push(format_args!(
+                "CAST(json_extract(c.doc, '$.{field}') AS TEXT)"
+            ));
         }
 
         fn push_contains(q: &mut QueryBuilder<Sqlite>, expr: &str, text: &str) {

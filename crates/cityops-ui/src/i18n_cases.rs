@@ -541,7 +541,10 @@ impl SliceTr {
                 "Open cases whose current step is overdue.",
             ),
             Queue::Supervised => ("领导督办的在办案件。", "Open cases under supervision."),
-            Queue::ReportedToday => ("今日（本地时间）上报的案件。", "Cases reported today (local time)."),
+            Queue::ReportedToday => (
+                "今日（本地时间）上报的案件。",
+                "Cases reported today (local time).",
+            ),
         };
         if zh(self) { zh_ } else { en }
     }

@@ -58,7 +58,13 @@ async fn report(t: &TestApp, username: &str, (lng, lat): (f64, f64), text: &str)
         contact: Some("张三明 13812345678".to_string()),
         ..ReportRequest::default()
     };
-    t.state.app.report(&user, req).await.expect("report").case.id
+    t.state
+        .app
+        .report(&user, req)
+        .await
+        .expect("report")
+        .case
+        .id
 }
 
 async fn status_of(t: &TestApp, id: i64) -> CaseStatus {
@@ -100,9 +106,7 @@ fn card_count(page: &str, key: &str) -> String {
 /// The navigation count of a queue link.
 fn nav_count(page: &str, key: &str) -> String {
     let href = format!("href=\"/cases?queue={key}\"");
-    let at = page
-        .find(&href)
-        .unwrap_or_else(|| panic!("nav link {key}"));
+    let at = page.find(&href).unwrap_or_else(|| panic!("nav link {key}"));
     let rest = &page[at..];
     let c = rest.find("data-nav-count>").expect("nav count") + "data-nav-count>".len();
     rest[c..c + rest[c..].find('<').unwrap()].to_string()
@@ -122,8 +126,14 @@ async fn each_role_sees_its_queue_with_the_right_count() {
     let body = page.text();
     assert_eq!(card_count(&body, "new_reports"), "2");
     assert_eq!(nav_count(&body, "new_reports"), "2");
-    assert!(!body.contains("data-queue=\"to_dispatch\""), "not the dispatcher's queue");
-    assert!(!body.contains("后续功能"), "no page says that something comes later");
+    assert!(
+        !body.contains("data-queue=\"to_dispatch\""),
+        "not the dispatcher's queue"
+    );
+    assert!(
+        !body.contains("后续功能"),
+        "no page says that something comes later"
+    );
 
     // District B's intake sees one.
     let b_intake = t.session("b_intake").await;
@@ -147,7 +157,10 @@ async fn each_role_sees_its_queue_with_the_right_count() {
     let disp = t.session("dispatcher").await;
     let body = t.get_with("/", &disp).await.text();
     assert_eq!(card_count(&body, "to_dispatch"), "1");
-    assert!(body.contains("惠城区市政管理所"), "the suggested department");
+    assert!(
+        body.contains("惠城区市政管理所"),
+        "the suggested department"
+    );
     assert!(body.contains("依据权责清单"), "why it was suggested");
     let list = t.get_with("/cases?queue=to_dispatch", &disp).await;
     list.assert_page(&["待派遣", "依据权责清单", &format!("/cases/{a1}")]);
@@ -169,15 +182,23 @@ async fn the_loop_by_forms_changes_the_case_and_needs_the_token() {
     let page = t.get_with(&format!("/cases/{id}"), &sup).await;
     page.assert_page(&["流转记录", "上报", "data-action=\"file\"", "立案"]);
     let body = page.text();
-    assert!(!body.contains("data-action=\"dispatch\""), "only the allowed actions");
+    assert!(
+        !body.contains("data-action=\"dispatch\""),
+        "only the allowed actions"
+    );
     assert!(!body.contains("data-action=\"sign\""));
-    assert!(body.contains("13812345678"), "a supervisor sees the contact in full");
+    assert!(
+        body.contains("13812345678"),
+        "a supervisor sees the contact in full"
+    );
     let token = form_token(&body);
     let r = post_form(
         &t,
         &format!("/cases/{id}/act/file"),
         &sup,
-        &format!("csrf_token={token}&category_code=01001&urgency=normal&comment=%E7%AB%8B%E6%A1%88"),
+        &format!(
+            "csrf_token={token}&category_code=01001&urgency=normal&comment=%E7%AB%8B%E6%A1%88"
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -305,7 +326,10 @@ async fn an_invalid_action_shows_the_error_inline_and_changes_nothing() {
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text();
-    assert!(body.contains("id=\"error-reject\""), "the error beside its form");
+    assert!(
+        body.contains("id=\"error-reject\""),
+        "the error beside its form"
+    );
     assert!(body.contains("请填写“理由”"));
     assert_eq!(status_of(&t, id).await, CaseStatus::Reported);
     // In English too.
@@ -353,26 +377,40 @@ async fn the_list_keeps_filters_sort_and_page_in_the_url() {
     let intake = t.session("intake").await;
     // Oldest first, ten per page: page 2 holds the last two.
     let page = t
-        .get_with("/cases?status=reported&sort=created_asc&page_size=10&page=2", &intake)
+        .get_with(
+            "/cases?status=reported&sort=created_asc&page_size=10&page=2",
+            &intake,
+        )
         .await;
     page.assert_page(&["案件10", "案件11"]);
     let body = page.text();
-    assert!(!body.contains("案件09路"), "page 1's rows are not on page 2");
     assert!(
-        body.contains(r#"href="/cases?status=reported&#38;sort=created_asc&#38;page_size=10" rel="prev""#),
+        !body.contains("案件09路"),
+        "page 1's rows are not on page 2"
+    );
+    assert!(
+        body.contains(
+            r#"href="/cases?status=reported&#38;sort=created_asc&#38;page_size=10" rel="prev""#
+        ),
         "the paging links keep the filters"
     );
     assert!(
         body.contains(r#"<input type="hidden" name="status" value="reported">"#),
         "so does the page form"
     );
-    assert!(body.contains("<option value=\"reported\" selected>"), "the filter stays selected");
+    assert!(
+        body.contains("<option value=\"reported\" selected>"),
+        "the filter stays selected"
+    );
     // Newest first by default.
     let body = t.get_with("/cases?page_size=10", &intake).await.text();
     let (a, b) = (body.find("案件11").unwrap(), body.find("案件02").unwrap());
     assert!(a < b, "newest first");
     // Text search and a queue preset.
-    let body = t.get_with("/cases?q=%E6%A1%88%E4%BB%B605", &intake).await.text();
+    let body = t
+        .get_with("/cases?q=%E6%A1%88%E4%BB%B605", &intake)
+        .await
+        .text();
     assert!(body.contains("案件05"));
     assert!(!body.contains("案件06"));
     let body = t.get_with("/cases?queue=new_reports", &intake).await.text();

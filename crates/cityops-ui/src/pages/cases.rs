@@ -283,10 +283,13 @@ pub(crate) fn fmt_local(cal: &WorkingCalendar, t: DateTime<Utc>) -> String {
 /// How long the counts of the navigation are reused for one user (on the injected clock).
 const COUNTS_TTL_SECS: i64 = 5;
 
+/// The counts of one user's queues and when they were counted.
+type Counted = (DateTime<Utc>, Vec<(Queue, u64)>);
+
 /// The navigation's queue counts of each user, kept a few seconds.
 #[derive(Default)]
 pub(crate) struct QueueCounts {
-    by_user: Mutex<HashMap<i64, (DateTime<Utc>, Vec<(Queue, u64)>)>>,
+    by_user: Mutex<HashMap<i64, Counted>>,
 }
 
 impl QueueCounts {
@@ -538,7 +541,9 @@ pub(crate) async fn log_contacts(
     let at = st.app.clock.now();
     let entries: Vec<ContactAccess> = cases
         .iter()
-        .filter(|c| c.contact.is_some() && ContactDisclosure::for_user(user, c.reporter_id).logged())
+        .filter(|c| {
+            c.contact.is_some() && ContactDisclosure::for_user(user, c.reporter_id).logged()
+        })
         .map(|c| ContactAccess {
             at,
             user_id: user.id,
@@ -647,7 +652,8 @@ impl ListParams {
         }
         let region = val(&self.region);
         if !region.is_empty() {
-            if !(matches!(region.len(), 6 | 9 | 12 | 15) && region.bytes().all(|b| b.is_ascii_digit()))
+            if !(matches!(region.len(), 6 | 9 | 12 | 15)
+                && region.bytes().all(|b| b.is_ascii_digit()))
             {
                 return Err(bad("region", &region));
             }
@@ -790,7 +796,13 @@ pub(crate) async fn list(
     let t = lang.cases();
     let now = st.app.clock.now();
     let cal = st.app.calendar();
-    let cat = st.app.app.catalogue().await.map_err(service_error).lang(lang)?;
+    let cat = st
+        .app
+        .app
+        .catalogue()
+        .await
+        .map_err(service_error)
+        .lang(lang)?;
     let vis = CaseVisibility::for_user(&ctx.user);
     let page_no = p
         .page
@@ -860,8 +872,11 @@ pub(crate) async fn list(
     // A column's link: its first sort, or (for the reported time, when active) the other
     // direction.
     let link = |next: CaseSort| {
-        let mut params: Vec<(&str, String)> =
-            pairs.iter().filter(|(k, _)| *k != "sort").cloned().collect();
+        let mut params: Vec<(&str, String)> = pairs
+            .iter()
+            .filter(|(k, _)| *k != "sort")
+            .cloned()
+            .collect();
         params.push(("sort", sort_key(next).to_string()));
         url_with("/cases", &params)
     };
@@ -953,10 +968,7 @@ pub(crate) async fn list(
         .lang(lang)?;
     let departments = opts(
         &val(&p.department),
-        depts
-            .items
-            .into_iter()
-            .map(|d| (d.id.to_string(), d.name)),
+        depts.items.into_iter().map(|d| (d.id.to_string(), d.name)),
     );
     let (heading, hint) = match queue {
         Some(q) => (t.queue(q).to_string(), t.queue_hint(q)),

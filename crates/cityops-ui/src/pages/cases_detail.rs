@@ -24,8 +24,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::cases::{
-    category_name, department_name, fmt_local, light_class, log_contacts, service_error,
-    time_left, why_suggested, TimeLeft,
+    TimeLeft, category_name, department_name, fmt_local, light_class, log_contacts, service_error,
+    time_left, why_suggested,
 };
 use super::{render, script_json, status_page};
 use crate::UiState;
@@ -140,10 +140,7 @@ pub(crate) async fn page(
     Path(id): Path<String>,
     Query(p): Query<DetailParams>,
 ) -> Result<Response, PageError> {
-    let done = p
-        .done
-        .as_deref()
-        .and_then(|a| a.parse::<CaseAction>().ok());
+    let done = p.done.as_deref().and_then(|a| a.parse::<CaseAction>().ok());
     show(&st, &ctx, &id, done, None, StatusCode::OK).await
 }
 
@@ -180,13 +177,24 @@ async fn show(
     let shows_contact =
         case.contact.is_some() && ContactDisclosure::for_user(&ctx.user, case.reporter_id).logged();
     if shows_contact {
-        log_contacts(st, &ctx.user, std::slice::from_ref(&case), ContactAccessVia::Case)
-            .await
-            .lang(lang)?;
+        log_contacts(
+            st,
+            &ctx.user,
+            std::slice::from_ref(&case),
+            ContactAccessVia::Case,
+        )
+        .await
+        .lang(lang)?;
     }
     let now = st.app.clock.now();
     let cal = st.app.calendar();
-    let cat = st.app.app.catalogue().await.map_err(service_error).lang(lang)?;
+    let cat = st
+        .app
+        .app
+        .catalogue()
+        .await
+        .map_err(service_error)
+        .lang(lang)?;
     let light = case::current_light(&case, now, &cal);
     let events = st
         .app
@@ -419,7 +427,10 @@ fn timeline_item(
             Some(a) => names.get(&a).cloned().unwrap_or_else(|| format!("#{a}")),
             None => t.system.to_string(),
         },
-        role: ev.actor_role.map(|r| lang.role(r).to_string()).unwrap_or_default(),
+        role: ev
+            .actor_role
+            .map(|r| lang.role(r).to_string())
+            .unwrap_or_default(),
         what: t.event_action(&ev.action),
         to_status: t.status(ev.to_status),
         comment: ev.comment.clone().unwrap_or_default(),
@@ -751,7 +762,12 @@ pub(crate) async fn act(
             .await;
         }
     };
-    match st.app.app.act(&ctx.user, case_id, action, input, &photos).await {
+    match st
+        .app
+        .app
+        .act(&ctx.user, case_id, action, input, &photos)
+        .await
+    {
         Ok(stored) => {
             log_contacts(
                 &st,
@@ -863,11 +879,7 @@ fn parse_input(
                 );
             }
         }
-        A::Handle => {
-            if photos.is_empty() {
-                return Err(t.required(t.after_photos));
-            }
-        }
+        A::Handle if photos.is_empty() => return Err(t.required(t.after_photos)),
         A::Merge => {
             let m = text("master_case_id").ok_or_else(|| t.required(t.master_case))?;
             input.master_case_id = Some(
