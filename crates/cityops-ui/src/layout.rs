@@ -107,11 +107,17 @@ impl Layout {
         match crate::pages::cases::queue_counts(st, &ctx.user).await {
             Ok(counts) => {
                 for (q, n) in counts {
+                    let here = section == Section::Cases
+                        && (ctx.path_and_query == q.href()
+                            || ctx.path_and_query.starts_with(&format!("{}&", q.href())));
+                    if here {
+                        case_items[0].active = false;
+                    }
                     case_items.push(NavItem {
                         href: q.href(),
                         label: c.queue(q),
                         icon: ICON_QUEUE,
-                        active: false,
+                        active: here,
                         count: Some(crate::util::fmt_int(n)),
                         tab: false,
                     });

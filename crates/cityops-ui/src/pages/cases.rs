@@ -250,6 +250,7 @@ impl Queue {
                 q.supervised = Some(true);
             }
             Queue::ReportedToday => {
+                q.statuses = CaseStatus::ALL.to_vec();
                 q.from = Some(local_midnight(cal, now));
                 q.sort = CaseSort::CreatedDesc;
             }
@@ -702,6 +703,12 @@ impl ListParams {
             "due_asc" => q.sort = CaseSort::DueAsc,
             "updated_desc" => q.sort = CaseSort::UpdatedDesc,
             v => return Err(bad("sort", v)),
+        }
+        if q.statuses.is_empty() {
+            // Every status: the same cases, but the (status, created_at) index drives the plan
+            // instead of a walk over the scope's whole region (a city-wide scope on SQLite:
+            // ~250 → ~1 ms for a page at 73k cases).
+            q.statuses = CaseStatus::ALL.to_vec();
         }
         Ok((queue, q))
     }
