@@ -5,6 +5,10 @@
   'use strict';
   var csrf = (document.querySelector('meta[name=csrf-token]') || {}).content || '';
 
+  // On a phone the filters start folded (unless one is set), so the list is seen first.
+  var box = document.getElementById('filter-box');
+  if (box && window.matchMedia('(max-width: 640px)').matches && !box.dataset.active) box.open = false;
+
   // Row click opens the case (the code cell is a real link for keyboard and no-JS use).
   document.addEventListener('click', function (ev) {
     var row = ev.target.closest && ev.target.closest('tr[data-href]');

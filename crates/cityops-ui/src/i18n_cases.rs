@@ -598,6 +598,15 @@ impl SliceTr {
         }
     }
 
+    /// How many photos an event carries.
+    pub fn photo_count(&self, n: &usize) -> String {
+        match (zh(self), *n) {
+            (true, n) => format!("照片 {n} 张"),
+            (false, 1) => "1 photo".to_string(),
+            (false, n) => format!("{n} photos"),
+        }
+    }
+
     pub fn action_done(&self, action: &str) -> String {
         if zh(self) {
             format!("已完成：{action}。")
