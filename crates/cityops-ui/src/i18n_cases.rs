@@ -674,22 +674,25 @@ impl SliceTr {
         }
     }
 
-    /// "处置时限 4 工作时，剩余 1 小时 20 分（截止 …，绿灯：时限内）".
+    /// "处置时限 4 工作时，剩余 1 小时 20 分（截止 …，绿灯：时限内）"; `working`: a limit in working
+    /// days, whose time left is said as working hours ("剩余工作时间 21 小时 56 分").
     pub fn stage_deadline(
         &self,
         stage: &str,
         limit: &str,
         secs: i64,
+        working: bool,
         due: &str,
         light: &str,
     ) -> String {
         let a = secs.unsigned_abs();
         let (h, m) = (a / 3600, (a % 3600) / 60);
         if zh(self) {
-            let dur = if h > 0 {
-                format!("{h} 小时 {m} 分")
-            } else {
-                format!("{m} 分")
+            let dur = match (h > 0, working) {
+                (true, true) => format!("工作时间 {h} 小时 {m} 分"),
+                (true, false) => format!("{h} 小时 {m} 分"),
+                (false, true) => format!("工作时间 {m} 分"),
+                (false, false) => format!("{m} 分"),
             };
             if secs >= 0 {
                 format!("{stage}时限 {limit}，剩余 {dur}（截止 {due}，{light}）")
@@ -697,10 +700,11 @@ impl SliceTr {
                 format!("{stage}时限 {limit}，已超期 {dur}（截止 {due}，{light}）")
             }
         } else {
+            let of = if working { " of working time" } else { "" };
             let dur = if h > 0 {
-                format!("{h} h {m} min")
+                format!("{h} h {m} min{of}")
             } else {
-                format!("{m} min")
+                format!("{m} min{of}")
             };
             if secs >= 0 {
                 format!("{stage} limit {limit}, {dur} left (due {due}; {light})")

@@ -261,6 +261,12 @@ async fn the_loop_by_forms_changes_the_case_and_needs_the_token() {
     assert_eq!(card_count(&body, "to_sign"), "1");
     let page = t.get_with(&format!("/cases/{id}"), &handler).await.text();
     assert!(page.contains("data-action=\"sign\""));
+    // The deadline and the light in words.
+    assert!(
+        page.contains("签收时限 1 工作时，剩余 1 小时 0 分"),
+        "deadline in words"
+    );
+    assert!(page.contains("绿灯：时限内"));
     assert!(page.contains("张*明"), "a handler sees the contact masked");
     assert!(!page.contains("13812345678"));
     let token = form_token(&page);

@@ -15,10 +15,11 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use cityops_app::{Catalogue, ServiceError};
 use cityops_domain::calendar::{Light, WorkingCalendar};
 use cityops_domain::case::{
-    self, ActionInput, Actor, Case, CaseAction, CaseEvent, CaseStatus, CaseVisibility, Urgency,
+    self, ActionInput, Actor, Case, CaseAction, CaseEvent, CaseStatus, CaseVisibility, Stage,
+    Urgency,
 };
 use cityops_domain::privacy::ContactDisclosure;
-use cityops_domain::{CategoryKind, PageRequest};
+use cityops_domain::{CategoryKind, LimitUnit, PageRequest};
 use cityops_store::{CaseQuery, ContactAccessVia};
 use serde::Deserialize;
 use serde_json::json;
@@ -573,6 +574,7 @@ fn deadline_words(
                         t.stage(k.stage),
                         &limit,
                         secs,
+                        k.limit.unit == LimitUnit::WorkDay,
                         &fmt_local(cal, due),
                         t.light_words(light),
                     )
@@ -582,8 +584,12 @@ fn deadline_words(
         }
         None => t.no_clock.to_string(),
     };
+    let handling_now = case
+        .clock
+        .as_ref()
+        .is_some_and(|k| k.stage == Stage::Handle);
     let handle = match (case.handle_limit, case.deadline) {
-        (Some(l), Some(d)) => t.handle_words(
+        (Some(l), Some(d)) if !handling_now => t.handle_words(
             &format!("{} {}", l.value, lang.limit_unit(l.unit)),
             &fmt_local(cal, d),
         ),
