@@ -443,3 +443,37 @@ async fn the_list_keeps_filters_sort_and_page_in_the_url() {
 fn chrono_tz_shanghai() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).unwrap()
 }
+
+#[tokio::test]
+async fn a_duplicate_is_shown_beside_its_master_and_merged_by_form() {
+    let t = app().await;
+    let master = report(&t, "inspector2", A_NW, "井盖丢失").await;
+    t.clock.advance(chrono::Duration::minutes(5));
+    let dup = report(&t, "inspector2", A_NW, "同一处井盖").await;
+    let intake = t.session("intake").await;
+    let body = t.get_with("/", &intake).await.text();
+    assert_eq!(card_count(&body, "duplicates"), "1");
+    let page = t.get_with(&format!("/cases/{dup}"), &intake).await;
+    page.assert_page(&[
+        "id=\"duplicate-compare\"",
+        "同一处井盖",
+        "井盖丢失",
+        "data-action=\"merge\"",
+        &format!("name=\"master_case_id\" type=\"number\" min=\"1\" value=\"{master}\""),
+    ]);
+    let token = form_token(&page.text());
+    let r = post_form(
+        &t,
+        &format!("/cases/{dup}/act/merge"),
+        &intake,
+        &format!("csrf_token={token}&master_case_id={master}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(status_of(&t, dup).await, CaseStatus::Cancelled);
+    assert_eq!(status_of(&t, master).await, CaseStatus::Reported);
+    let body = t.get_with("/", &intake).await.text();
+    assert_eq!(card_count(&body, "duplicates"), "0");
+    let page = t.get_with(&format!("/cases/{dup}"), &intake).await.text();
+    assert!(page.contains(&format!("href=\"/cases/{master}\"")), "merged into, linked");
+}
