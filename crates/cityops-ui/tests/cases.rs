@@ -408,6 +408,12 @@ async fn the_list_keeps_filters_sort_and_page_in_the_url() {
         body.contains("<option value=\"reported\" selected>"),
         "the filter stays selected"
     );
+    // The reported time's own name for the sort.
+    let body = t
+        .get_with("/cases?sort=reported_asc&page_size=10", &intake)
+        .await
+        .text();
+    assert!(body.contains("案件00") && !body.contains("案件11"));
     // Newest first by default.
     let body = t.get_with("/cases?page_size=10", &intake).await.text();
     let (a, b) = (body.find("案件11").unwrap(), body.find("案件02").unwrap());
@@ -475,5 +481,8 @@ async fn a_duplicate_is_shown_beside_its_master_and_merged_by_form() {
     let body = t.get_with("/", &intake).await.text();
     assert_eq!(card_count(&body, "duplicates"), "0");
     let page = t.get_with(&format!("/cases/{dup}"), &intake).await.text();
-    assert!(page.contains(&format!("href=\"/cases/{master}\"")), "merged into, linked");
+    assert!(
+        page.contains(&format!("href=\"/cases/{master}\"")),
+        "merged into, linked"
+    );
 }

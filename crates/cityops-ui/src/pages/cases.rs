@@ -698,8 +698,9 @@ impl ListParams {
         }
         match val(&self.sort).as_str() {
             "" => {}
-            "created_desc" => q.sort = CaseSort::CreatedDesc,
-            "created_asc" => q.sort = CaseSort::CreatedAsc,
+            // The reported time is the creation time: both names are accepted.
+            "created_desc" | "reported_desc" => q.sort = CaseSort::CreatedDesc,
+            "created_asc" | "reported_asc" => q.sort = CaseSort::CreatedAsc,
             "due_asc" => q.sort = CaseSort::DueAsc,
             "updated_desc" => q.sort = CaseSort::UpdatedDesc,
             v => return Err(bad("sort", v)),
