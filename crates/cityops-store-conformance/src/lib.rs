@@ -69,6 +69,7 @@ macro_rules! for_each_story {
             attachment_public_ids_are_random,
             routing_versions_kept_and_restored,
             calendar_versions_kept_and_restored,
+            case_queue_flags,
         }
     };
 }

@@ -28,11 +28,16 @@ macro_rules! asset {
     };
 }
 
-/// Every embedded file. Leaflet 1.9.4 (BSD-2-Clause, see `vendor/leaflet/LICENSE`).
+/// Every embedded file. Leaflet 1.9.4 (BSD-2-Clause, see `vendor/leaflet/LICENSE`); htmx 2.0.11
+/// (BSD Zero-Clause, `vendor/htmx/LICENSE`).
 pub static ASSETS: &[Asset] = &[
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("app.js", "text/javascript; charset=utf-8"),
     asset!("map.js", "text/javascript; charset=utf-8"),
+    asset!("cases.css", "text/css; charset=utf-8"),
+    asset!("cases.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/htmx/htmx.min.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/htmx/LICENSE", "text/plain; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
     asset!(
         "vendor/leaflet/leaflet.js",

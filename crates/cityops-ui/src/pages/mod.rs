@@ -1,4 +1,6 @@
 //! The pages of the console.
+pub(crate) mod cases;
+pub(crate) mod cases_detail;
 pub(crate) mod catalogue;
 pub(crate) mod components;
 pub(crate) mod login;
