@@ -81,6 +81,10 @@ pub struct Config {
     /// Expensive requests (case text search, counts, exports) one user may run at once
     /// (CITYOPS_EXPENSIVE_PER_USER; 0 = no limit).
     pub expensive_per_user: u32,
+    /// Basemap tiles of the console's maps, for a city with a tile server
+    /// (CITYOPS_MAP_TILE_URL, e.g. `https://tiles.city.example/{z}/{x}/{y}.png`); unset = no
+    /// basemap (district, street, community and grid boundaries only).
+    pub map_tile_url: Option<String>,
 }
 
 impl Default for Config {
@@ -114,6 +118,7 @@ impl Default for Config {
             citizen_report_rate_per_minute: 10,
             citizen_report_rate_per_address: 30,
             expensive_per_user: 2,
+            map_tile_url: None,
         }
     }
 }
@@ -169,6 +174,13 @@ impl Config {
             self.duplicate_window_hours >= 0,
             "duplicate_window_hours must be ≥ 0"
         );
+        if let Some(url) = self.map_tile_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            anyhow::ensure!(
+                (url.starts_with("https://") || url.starts_with("http://"))
+                    && ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)),
+                "map_tile_url must be an http(s) URL with {{z}}, {{x}} and {{y}}, got {url:?}"
+            );
+        }
         for code in &self.direct_file_categories {
             anyhow::ensure!(
                 code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()),
