@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use cityops_app::ServiceError;
 use cityops_app::dashboard::{MAX_WINDOW_DAYS, TREND_DAYS, may_view_dashboard};
 use cityops_domain::case::{CaseSource, CaseStatus, CaseVisibility};
-use cityops_domain::{CategoryKind, Clock};
+use cityops_domain::CategoryKind;
 use cityops_store::{CaseMapDetail, CaseQuery, Dashboard, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -497,7 +497,12 @@ pub(crate) async fn cases(
 
 /// The filter choices of the map's case layer (codes of the catalogue classes by kind).
 pub(crate) fn case_filter_config(lang: Lang) -> Value {
+    use cityops_domain::calendar::Light;
     let s = lang.screen();
+    let lights: serde_json::Map<String, Value> = [Light::Green, Light::Yellow, Light::Red]
+        .iter()
+        .map(|l| (l.as_str().to_string(), Value::from(lang.light(*l))))
+        .collect();
     json!({
         "points_zoom": CASE_POINTS_ZOOM,
         // Loaded after Leaflet (the page's scripts run in order; Leaflet comes last).
@@ -511,10 +516,6 @@ pub(crate) fn case_filter_config(lang: Lang) -> Value {
             "category": s.col_category,
         },
         "statuses": CaseStatus::ALL.iter().map(|x| (x.as_str().to_string(), Value::from(lang.case_status(*x)))).collect::<serde_json::Map<String, Value>>(),
-        "lights": [
-            ("green", lang.light(cityops_domain::calendar::Light::Green)),
-            ("yellow", lang.light(cityops_domain::calendar::Light::Yellow)),
-            ("red", lang.light(cityops_domain::calendar::Light::Red)),
-        ].iter().map(|(k, v)| ((*k).to_string(), Value::from(*v))).collect::<serde_json::Map<String, Value>>(),
+        "lights": lights,
     })
 }
