@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cityops_domain::calendar::Light;
 use cityops_domain::case::{ActionInput, CaseAction, CaseSource, mark_light};
 use cityops_store::{
-    Case, CaseMapDetail, CategoryCount, CategoryKind, CaseQuery, CaseSort, CaseVisibility, Dashboard, DashboardQuery, KeyCount, PageRequest,
-    Store, StoreError,
+    Case, CaseMapDetail, CaseQuery, CaseSort, CaseVisibility, CategoryCount, CategoryKind,
+    Dashboard, DashboardQuery, KeyCount, PageRequest, Store, StoreError,
 };
 
 use crate::case_fixtures::{World, at_min, attachment, location, new_report, t0, unlocated};
@@ -54,11 +54,7 @@ fn keyed(pairs: &[(Option<&str>, u64)]) -> Vec<KeyCount> {
 }
 
 /// The overdue open cases as the case list answers them (red light, soonest due first).
-async fn overdue_by_list(
-    store: &dyn Store,
-    vis: &CaseVisibility,
-    now: DateTime<Utc>,
-) -> Vec<i64> {
+async fn overdue_by_list(store: &dyn Store, vis: &CaseVisibility, now: DateTime<Utc>) -> Vec<i64> {
     let mut q = CaseQuery::new(now);
     q.light = Some(Light::Red);
     q.sort = CaseSort::DueAsc;
@@ -107,7 +103,10 @@ pub async fn dashboard_counts_within_visibility(store: &dyn Store) {
     let late = t0() - day * 4;
     let mark = move |c: &Case| mark_light(c, late, &cal);
     for _ in 0..2 {
-        store.mark_lights(late, 100, &mark).await.expect("mark_lights");
+        store
+            .mark_lights(late, 100, &mark)
+            .await
+            .expect("mark_lights");
     }
     let a = store
         .get_case(a.id, &CaseVisibility::everything())
@@ -215,7 +214,11 @@ pub async fn dashboard_counts_within_visibility(store: &dyn Store) {
     let m = Some(CategoryKind::Matter);
     assert_eq!(
         got.by_category,
-        cats(&[(m, Some("01001"), 3), (None, None, 1), (m, Some("02001"), 1)])
+        cats(&[
+            (m, Some("01001"), 3),
+            (None, None, 1),
+            (m, Some("02001"), 1)
+        ])
     );
     assert_eq!(
         got.by_class,
@@ -237,7 +240,10 @@ pub async fn dashboard_counts_within_visibility(store: &dyn Store) {
         store.backend()
     );
     assert_eq!(
-        got.daily.iter().map(|d| d.day.to_string()).collect::<Vec<_>>(),
+        got.daily
+            .iter()
+            .map(|d| d.day.to_string())
+            .collect::<Vec<_>>(),
         [
             "2026-02-24",
             "2026-02-25",
@@ -286,7 +292,10 @@ pub async fn dashboard_counts_within_visibility(store: &dyn Store) {
 
     // An inspector of the other district sees case c only.
     let vis = w.vis("inspector2");
-    let got = store.dashboard(&query(now, 10), &vis).await.expect("dashboard");
+    let got = store
+        .dashboard(&query(now, 10), &vis)
+        .await
+        .expect("dashboard");
     assert_eq!(
         (got.reported, got.closed, got.cancelled),
         (1, 0, 1),
@@ -299,13 +308,19 @@ pub async fn dashboard_counts_within_visibility(store: &dyn Store) {
         cats(&[(Some(CategoryKind::Matter), Some("02001"), 1)])
     );
     assert_eq!(got.today.reported, 1);
-    assert_eq!((got.today.filed, got.today.dispatched, got.today.closed), (0, 0, 0));
+    assert_eq!(
+        (got.today.filed, got.today.dispatched, got.today.closed),
+        (0, 0, 0)
+    );
     assert_eq!(got.closure_rate(), None, "nothing left after the cancelled");
     assert_eq!(got.overdue_total, 0);
 
     // A citizen sees the case they reported (d) only.
     let vis = w.vis("citizen2");
-    let got = store.dashboard(&query(now, 10), &vis).await.expect("dashboard");
+    let got = store
+        .dashboard(&query(now, 10), &vis)
+        .await
+        .expect("dashboard");
     assert_eq!(got.reported, 1);
     assert_eq!(got.by_source, keyed(&[(Some("citizen"), 1)]));
     assert_eq!(ids(&got.overdue), vec![d.id]);
@@ -319,10 +334,22 @@ pub async fn dashboard_counts_within_visibility(store: &dyn Store) {
         .case_map(&view, &all, CaseMapDetail::Cells { size: 0.1 })
         .await
         .expect("case_map cells");
-    assert_eq!(cells.total, 4, "{}: d lies outside the box", store.backend());
+    assert_eq!(
+        cells.total,
+        4,
+        "{}: d lies outside the box",
+        store.backend()
+    );
     let got: Vec<(u64, u64)> = cells.cells.iter().map(|c| (c.count, c.red)).collect();
-    assert_eq!(got, vec![(1, 0), (3, 1)], "c's cell (row 0), then a, b, e (b overdue)");
-    assert!((cells.cells[1].lng - 114.405).abs() < 1e-9, "the cell's mean point");
+    assert_eq!(
+        got,
+        vec![(1, 0), (3, 1)],
+        "c's cell (row 0), then a, b, e (b overdue)"
+    );
+    assert!(
+        (cells.cells[1].lng - 114.405).abs() < 1e-9,
+        "the cell's mean point"
+    );
     let points = store
         .case_map(&view, &all, CaseMapDetail::Points { limit: 2 })
         .await
@@ -343,7 +370,11 @@ pub async fn dashboard_counts_within_visibility(store: &dyn Store) {
     want.sort_unstable();
     assert_eq!(got, want, "filters apply");
     let theirs = store
-        .case_map(&view, &w.vis("inspector2"), CaseMapDetail::Points { limit: 10 })
+        .case_map(
+            &view,
+            &w.vis("inspector2"),
+            CaseMapDetail::Points { limit: 10 },
+        )
         .await
         .expect("case_map");
     assert_eq!(
@@ -353,7 +384,11 @@ pub async fn dashboard_counts_within_visibility(store: &dyn Store) {
     );
     assert!(matches!(
         store
-            .case_map(&CaseQuery::new(now), &all, CaseMapDetail::Points { limit: 10 })
+            .case_map(
+                &CaseQuery::new(now),
+                &all,
+                CaseMapDetail::Points { limit: 10 }
+            )
             .await,
         Err(StoreError::Invalid(_))
     ));

@@ -14,14 +14,16 @@
 //! 5. the overdue open cases: their count and the most overdue, by the running stage's due time.
 use std::collections::BTreeMap;
 
-use cityops_store::{
-    CaseCell, CaseMap, CategoryCount, CategoryKind, CaseMapDetail, CasePoint, CaseQuery, CaseVisibility, Dashboard,
-    DashboardQuery, DayCount, KeyCount, Result, StoreError, TodayCounts,
-};
 use chrono::{DateTime, Utc};
+use cityops_store::{
+    CaseCell, CaseMap, CaseMapDetail, CasePoint, CaseQuery, CaseVisibility, CategoryCount,
+    CategoryKind, Dashboard, DashboardQuery, DayCount, KeyCount, Result, StoreError, TodayCounts,
+};
 use sqlx::{Pool, QueryBuilder};
 
-use crate::cases::{CASE_COLUMNS, case, push_filters, push_visibility, text_drives, validate_query};
+use crate::cases::{
+    CASE_COLUMNS, case, push_filters, push_visibility, text_drives, validate_query,
+};
 use crate::{Cols, Dialect, QueryBuilderExt, parse};
 
 /// The index of the window's statements (reports by time).
@@ -32,7 +34,12 @@ const BY_POINT: &str = "cases_lng_lat";
 const BY_DUE: &str = "cases_stage_due";
 
 /// `AND c.created_at >= from AND c.created_at < to`.
-fn push_window<D: Dialect>(q: &mut QueryBuilder<D>, column: &str, from: DateTime<Utc>, to: DateTime<Utc>) {
+fn push_window<D: Dialect>(
+    q: &mut QueryBuilder<D>,
+    column: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) {
     q.push(format_args!(" AND {column} >= "));
     D::push_ts(q, from);
     q.push(format_args!(" AND {column} < "));
@@ -156,7 +163,9 @@ pub async fn dashboard<D: FigureSql>(
             .transpose()?;
         let code: Option<String> = r.get("k")?;
         let n = count(r.get("n")?);
-        let class = code.as_deref().map(|c| c.chars().take(2).collect::<String>());
+        let class = code
+            .as_deref()
+            .map(|c| c.chars().take(2).collect::<String>());
         *categories.entry((kind, code)).or_default() += n;
         *classes.entry((kind, class)).or_default() += n;
     }
@@ -329,7 +338,9 @@ pub async fn case_map<D: FigureSql>(
 ) -> Result<CaseMap> {
     validate_query(query)?;
     let Some([min_lng, min_lat, max_lng, max_lat]) = query.bbox else {
-        return Err(StoreError::Invalid("the map's case layer needs a bbox".into()));
+        return Err(StoreError::Invalid(
+            "the map's case layer needs a bbox".into(),
+        ));
     };
     if !(min_lng <= max_lng && min_lat <= max_lat) {
         return Err(StoreError::Invalid("bbox: min above max".into()));

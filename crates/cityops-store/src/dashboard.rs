@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Case, CategoryKind, CaseQuery, CaseStatus, CaseVisibility, Light, Result, StoreError};
+use crate::{Case, CaseQuery, CaseStatus, CaseVisibility, CategoryKind, Light, Result, StoreError};
 
 /// What [`DashboardRepo::dashboard`] counts.
 #[derive(Debug, Clone, PartialEq)]

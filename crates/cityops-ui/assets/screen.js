@@ -86,7 +86,7 @@
   window.addEventListener('resize', function () { Object.keys(charts).forEach(function (k) { charts[k].resize(); }); });
 
   // ---- Map -------------------------------------------------------------------------------------
-  var map = null, heat = null, overdueLayer = null;
+  var map = null, heat = null, overdueLayer = null, fitted = false;
   function initMap() {
     if (!window.L || map) return;
     map = L.map('screen-map', { zoomControl: false, attributionControl: false, preferCanvas: true, zoomSnap: 0.25, scrollWheelZoom: false });
@@ -105,9 +105,11 @@
     }).catch(function (e) { console.warn(e); });
     overdueLayer = L.layerGroup().addTo(map);
   }
+  // The view (the whole city at first, then where the cases are).
   function bboxParam() {
-    var b = cfg.bounds;
-    if (!b) { var v = map.getBounds(); b = [v.getWest(), v.getSouth(), v.getEast(), v.getNorth()]; }
+    var v = fitted ? map.getBounds().pad(0.1) : null;
+    var b = v ? [v.getWest(), v.getSouth(), v.getEast(), v.getNorth()] : cfg.bounds;
+    if (!b) { v = map.getBounds(); b = [v.getWest(), v.getSouth(), v.getEast(), v.getNorth()]; }
     return b.map(function (x) { return Number(x).toFixed(5); }).join(',');
   }
   function drawCases(days) {
@@ -116,6 +118,14 @@
     getJSON('/ui/cases.json?status=open&days=' + days + '&zoom=' + z + '&bbox=' + bboxParam()).then(function (res) {
       var max = 1;
       var pts = (res.cells || []).map(function (c) { max = Math.max(max, c.count); return [c.lat, c.lng, c.count]; });
+      // First time: frame where the cases are (a city's cases may fill one district), then
+      // read the cells again at that zoom.
+      if (!fitted && pts.length) {
+        fitted = true;
+        map.fitBounds(L.latLngBounds(pts.map(function (p) { return [p[0], p[1]]; })).pad(0.8), { maxZoom: 12 });
+        drawCases(days);
+        return;
+      }
       if (heat) map.removeLayer(heat);
       if (L.heatLayer) heat = L.heatLayer(pts, { radius: 22, blur: 18, max: max, minOpacity: 0.25 }).addTo(map);
     }).catch(function (e) { console.warn(e); });

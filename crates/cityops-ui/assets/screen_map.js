@@ -112,5 +112,7 @@
     [toggle, heatToggle].concat(selects).forEach(function (e) { if (e) e.addEventListener('change', soon); });
     load();
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
+  // After map.js, which the page runs after this script (both deferred): DOMContentLoaded
+  // fires once every deferred script ran.
+  if (document.readyState === 'complete') start(); else document.addEventListener('DOMContentLoaded', start);
 })();

@@ -47,7 +47,13 @@ async fn report(t: &TestApp, cookie: &str, p: (f64, f64), extra: Value) -> i64 {
 }
 
 async fn act(t: &TestApp, cookie: &str, id: i64, action: &str, body: Value) {
-    let a = post(t, &format!("/api/v1/cases/{id}/actions/{action}"), cookie, body).await;
+    let a = post(
+        t,
+        &format!("/api/v1/cases/{id}/actions/{action}"),
+        cookie,
+        body,
+    )
+    .await;
     assert_eq!(a.status, StatusCode::OK, "{action}: {}", a.text());
 }
 
@@ -113,7 +119,14 @@ async fn city_with_cases() -> (TestApp, Sessions) {
     .await;
     let b1 = report(&t, &b_intake, B_PT, component).await;
     act(&t, &supervisor, a1, "file", json!({})).await;
-    act(&t, &intake, a4, "reject", json!({"reason": "不属于受理范围"})).await;
+    act(
+        &t,
+        &intake,
+        a4,
+        "reject",
+        json!({"reason": "不属于受理范围"}),
+    )
+    .await;
     assert_eq!([a1, a2, a3, a4, b1].len(), 5);
     (t, s)
 }
@@ -218,7 +231,10 @@ async fn figures_equal_the_case_list() {
     let a = t.get_with("/screen/data.json", &handler).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.text());
     assert_eq!(a.json()["code"], "forbidden");
-    assert_eq!(t.get("/screen/data.json").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        t.get("/screen/data.json").await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -247,7 +263,12 @@ async fn big_screen_and_map_render() {
     ]);
     let en = t.get_with("/screen?lang=en", &leader).await;
     en.assert_page(&["City Operations Command Screen", "Overdue cases"]);
-    for asset in ["screen.js", "screen.css", "screen_map.js", "vendor/echarts/echarts.min.js"] {
+    for asset in [
+        "screen.js",
+        "screen.css",
+        "screen_map.js",
+        "vendor/echarts/echarts.min.js",
+    ] {
         let a = t.get(&format!("/assets/{asset}")).await;
         assert_eq!(a.status, StatusCode::OK, "{asset}");
     }
@@ -256,12 +277,20 @@ async fn big_screen_and_map_render() {
         .await
         .assert_page(&[r#"href="/screen""#]);
     let handler = sessions.get("handler");
-    assert!(!t.get_with("/", &handler).await.text().contains(r#"href="/screen""#));
+    assert!(
+        !t.get_with("/", &handler)
+            .await
+            .text()
+            .contains(r#"href="/screen""#)
+    );
     assert_eq!(
         t.get_with("/screen", &handler).await.status,
         StatusCode::FORBIDDEN
     );
-    assert!(t.get("/screen").await.status.is_redirection(), "login first");
+    assert!(
+        t.get("/screen").await.status.is_redirection(),
+        "login first"
+    );
 
     // The map page's case controls.
     t.get_with("/map", &leader).await.assert_page(&[
@@ -319,7 +348,13 @@ async fn case_layer_sends_the_view_only() {
 
     // Only the view: a box around A's north-west point holds the cases there.
     let (lng, lat) = A_NW;
-    let small = format!("{},{},{},{}", lng - 0.001, lat - 0.001, lng + 0.001, lat + 0.001);
+    let small = format!(
+        "{},{},{},{}",
+        lng - 0.001,
+        lat - 0.001,
+        lng + 0.001,
+        lat + 0.001
+    );
     let near = t
         .get_with(&format!("/ui/cases.json?bbox={small}&zoom=17"), &leader)
         .await
@@ -332,7 +367,10 @@ async fn case_layer_sends_the_view_only() {
 
     // Filters.
     let cancelled_free = t
-        .get_with(&format!("/ui/cases.json?bbox={bbox}&zoom=16&status=open"), &leader)
+        .get_with(
+            &format!("/ui/cases.json?bbox={bbox}&zoom=16&status=open"),
+            &leader,
+        )
         .await
         .json();
     let open = all
@@ -341,7 +379,10 @@ async fn case_layer_sends_the_view_only() {
         .count() as u64;
     assert_eq!(cancelled_free["total"], open);
     let hotline = t
-        .get_with(&format!("/ui/cases.json?bbox={bbox}&zoom=16&source=hotline"), &leader)
+        .get_with(
+            &format!("/ui/cases.json?bbox={bbox}&zoom=16&source=hotline"),
+            &leader,
+        )
         .await
         .json();
     assert_eq!(

@@ -80,7 +80,8 @@ impl Stream {
                 .expect("the stream is open")
                 .expect("a frame");
             if let Ok(bytes) = frame.into_data() {
-                self.buf.push_str(std::str::from_utf8(&bytes).expect("UTF-8"));
+                self.buf
+                    .push_str(std::str::from_utf8(&bytes).expect("UTF-8"));
             }
         }
     }
@@ -122,7 +123,13 @@ async fn report_arrives_on_the_stream(t: TestApp) {
     assert_eq!(ch["category_code"], "01001");
     assert_eq!(ch["district_code"], a["location"]["district_code"]);
     let keys: Vec<&str> = ch.as_object().unwrap().keys().map(String::as_str).collect();
-    for private in ["contact", "description", "address", "reporter_id", "assignee_id"] {
+    for private in [
+        "contact",
+        "description",
+        "address",
+        "reporter_id",
+        "assignee_id",
+    ] {
         assert!(!keys.contains(&private), "{private} must not be sent: {ch}");
     }
     assert!(!ch.to_string().contains("王先生"), "no personal data: {ch}");
@@ -132,14 +139,20 @@ async fn report_arrives_on_the_stream(t: TestApp) {
     let id = a["id"].as_i64().unwrap();
     t.act_ok(&supervisor, id, "file", json!({})).await;
     let ch = city_a.change().await;
-    assert_eq!((ch["id"].as_i64(), ch["action"].as_str()), (Some(id), Some("file")));
+    assert_eq!(
+        (ch["id"].as_i64(), ch["action"].as_str()),
+        (Some(id), Some("file"))
+    );
     assert_eq!(ch["status"], "filed");
 
     // District B's leader heard of neither: the first change on their stream is B's report.
     let b = t
         .report(
             &b_intake,
-            at(B_PT, json!({"category_kind": "component", "category_code": "01001"})),
+            at(
+                B_PT,
+                json!({"category_kind": "component", "category_code": "01001"}),
+            ),
         )
         .await;
     let ch = city_b.change().await;
@@ -148,7 +161,10 @@ async fn report_arrives_on_the_stream(t: TestApp) {
     let a2 = t
         .report(
             &intake,
-            at(A_NW, json!({"category_kind": "component", "category_code": "01001"})),
+            at(
+                A_NW,
+                json!({"category_kind": "component", "category_code": "01001"}),
+            ),
         )
         .await;
     assert_eq!(city_a.change().await["id"], a2["id"]);

@@ -174,7 +174,11 @@ impl Config {
             self.duplicate_window_hours >= 0,
             "duplicate_window_hours must be ≥ 0"
         );
-        if let Some(url) = self.map_tile_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        if let Some(url) = self
+            .map_tile_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
             anyhow::ensure!(
                 (url.starts_with("https://") || url.starts_with("http://"))
                     && ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)),

@@ -233,9 +233,7 @@ pub(crate) async fn page(
 
 /// The class filter of the case layer: each 2-digit class code with the class names it has in
 /// the component (部件) and matter (事件) catalogues.
-async fn case_classes(
-    st: &UiState,
-) -> Result<Vec<(String, String)>, cityops_store::StoreError> {
+async fn case_classes(st: &UiState) -> Result<Vec<(String, String)>, cityops_store::StoreError> {
     let all = PageRequest {
         page: 1,
         page_size: 1000,

@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use cityops_app::ServiceError;
 use cityops_app::dashboard::{MAX_WINDOW_DAYS, TREND_DAYS, may_view_dashboard};
-use cityops_domain::case::{CaseSource, CaseStatus, CaseVisibility};
 use cityops_domain::CategoryKind;
+use cityops_domain::case::{CaseSource, CaseStatus, CaseVisibility};
 use cityops_store::{CaseMapDetail, CaseQuery, Dashboard, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -151,7 +151,8 @@ pub(crate) async fn page(State(st): State<UiState>, ctx: Ctx) -> Result<Response
         lang,
     )?;
     if let Some(csp) = tile_csp(&st) {
-        resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     Ok(resp)
 }
@@ -281,9 +282,10 @@ pub(crate) async fn data_json(
                 .key
                 .as_deref()
                 .and_then(|x| x.parse::<CaseSource>().ok())
-                .map_or_else(|| k.key.clone().unwrap_or_default(), |x| {
-                    lang.case_source(x).to_string()
-                });
+                .map_or_else(
+                    || k.key.clone().unwrap_or_default(),
+                    |x| lang.case_source(x).to_string(),
+                );
             json!({"key": k.key, "name": name, "count": k.count})
         })
         .collect();
@@ -415,12 +417,19 @@ pub(crate) async fn cases(
     JsonUser(user): JsonUser,
     Query(q): Query<CasesQuery>,
 ) -> Response {
-    let clean = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let clean = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let Some(bbox) = clean(&q.bbox) else {
         return bad("bbox is required: minLng,minLat,maxLng,maxLat".into());
     };
     let Some(bbox) = crate::layers::parse_bbox(&bbox) else {
-        return bad(format!("bbox {bbox:?}: expected minLng,minLat,maxLng,maxLat"));
+        return bad(format!(
+            "bbox {bbox:?}: expected minLng,minLat,maxLng,maxLat"
+        ));
     };
     let zoom = match clean(&q.zoom) {
         None => 10.0,
