@@ -30,6 +30,7 @@ impl Stream {
             .oneshot(
                 Request::get("/screen/events")
                     .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::ACCEPT_ENCODING, "gzip, br")
                     .body(Body::empty())
                     .unwrap(),
             )
