@@ -122,19 +122,19 @@
       // read the cells again at that zoom.
       if (!fitted && pts.length) {
         fitted = true;
-        map.fitBounds(L.latLngBounds(pts.map(function (p) { return [p[0], p[1]]; })).pad(0.8), { maxZoom: 12 });
-        drawCases(days);
+        map.once('moveend', function () { drawCases(days); });
+        map.fitBounds(L.latLngBounds(pts.map(function (p) { return [p[0], p[1]]; })).pad(0.8), { maxZoom: 12, animate: false });
         return;
       }
       if (heat) map.removeLayer(heat);
-      if (L.heatLayer) heat = L.heatLayer(pts, { radius: 22, blur: 18, max: max, minOpacity: 0.25 }).addTo(map);
+      if (L.heatLayer) heat = L.heatLayer(pts, { radius: 22, blur: 18, max: max * 0.6, minOpacity: 0.3 }).addTo(map);
     }).catch(function (e) { console.warn(e); });
   }
   function drawOverdue(items) {
     if (!overdueLayer) return;
     overdueLayer.clearLayers();
     items.forEach(function (c) {
-      var m = L.circleMarker([c.lat, c.lng], { radius: 7, color: '#fff', weight: 1.5, fillColor: '#ef4444', fillOpacity: 0.95 });
+      var m = L.circleMarker([c.lat, c.lng], { pane: 'markerPane', radius: 7, color: '#fff', weight: 1.5, fillColor: '#ef4444', fillOpacity: 0.95 });
       m.bindTooltip(c.code + ' ' + c.category + ' · ' + c.overdue_for);
       overdueLayer.addLayer(m);
     });
