@@ -410,3 +410,54 @@ async fn case_layer_sends_the_view_only() {
         );
     }
 }
+
+/// A city with a tile server: the map and the big screen draw its basemap, and the pages allow
+/// its images (and nothing else from elsewhere).
+#[tokio::test]
+async fn configured_basemap() {
+    use std::sync::Arc;
+
+    use cityops_domain::{Clock, ManualClock};
+    use cityops_store::{ImportRepo, Store};
+
+    let batch = case_batch(NO_LOGIN_HASH);
+    let store = cityops_test_support::sqlite::memory_store().await;
+    store.apply_import(&batch).await.expect("import");
+    let store: Arc<dyn Store> = Arc::new(store);
+    let clock = Arc::new(ManualClock::new(cityops_test_support::city::start_time()));
+    let dyn_clock: Arc<dyn Clock> = clock.clone();
+    let config = cityops_web::WebConfig {
+        map_tile_url: Some("https://tiles.city.example/{z}/{x}/{y}.png".into()),
+        ..cityops_web::WebConfig::default()
+    };
+    let state = cityops_web::AppState::load(
+        store,
+        cityops_test_support::city::index(&batch.regions),
+        dyn_clock,
+        config,
+        false,
+    )
+    .await
+    .expect("state");
+    let app = cityops_web::router_with(state.clone(), cityops_ui::router(state.clone()));
+    let t = TestApp { app, state, clock };
+    let leader = t.session("leader").await;
+    for page in ["/map", "/screen"] {
+        let a = t.get_with(page, &leader).await;
+        a.assert_page(&["https://tiles.city.example/{z}/{x}/{y}.png"]);
+        let csp = a.header("content-security-policy").expect("CSP");
+        assert!(
+            csp.contains("img-src 'self' data: https://tiles.city.example;"),
+            "{page}: {csp}"
+        );
+        assert!(csp.contains("script-src 'self';"), "{page}: {csp}");
+    }
+    // Without a tile server the map says so and allows no other origin.
+    let (t, sessions) = city_with_cases().await;
+    let a = t.get_with("/map", &sessions.get("leader")).await;
+    assert!(!a.text().contains("tiles.city.example"));
+    assert!(
+        a.header("content-security-policy")
+            .is_some_and(|c| c.contains("img-src 'self' data:;"))
+    );
+}

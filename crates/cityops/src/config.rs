@@ -318,4 +318,32 @@ mod tests {
     fn missing_file_is_an_error() {
         assert!(Config::load(Some(Path::new("/nonexistent/cityops.toml"))).is_err());
     }
+
+    #[test]
+    fn map_tile_url_is_checked_and_passed_on() {
+        let ok = Config {
+            map_tile_url: Some("https://tiles.city.example/{z}/{x}/{y}.png".into()),
+            ..Config::default()
+        };
+        ok.validate().expect("a tile URL");
+        assert_eq!(
+            crate::app::web_config(&ok).map_tile_url.as_deref(),
+            Some("https://tiles.city.example/{z}/{x}/{y}.png")
+        );
+        assert_eq!(
+            crate::app::web_config(&Config::default()).map_tile_url,
+            None,
+            "no basemap by default"
+        );
+        for bad in [
+            "tiles.city.example/{z}/{x}/{y}.png",
+            "https://tiles.city.example/a.png",
+        ] {
+            let c = Config {
+                map_tile_url: Some(bad.into()),
+                ..Config::default()
+            };
+            assert!(c.validate().is_err(), "{bad}");
+        }
+    }
 }
