@@ -9,6 +9,7 @@
 pub mod cache_stories;
 pub mod case_fixtures;
 pub mod case_stories;
+pub mod dashboard_stories;
 pub mod drift_stories;
 pub mod fixtures;
 pub mod search_stories;
@@ -70,6 +71,7 @@ macro_rules! for_each_story {
             routing_versions_kept_and_restored,
             calendar_versions_kept_and_restored,
             case_queue_flags,
+            dashboard_counts_within_visibility,
         }
     };
 }

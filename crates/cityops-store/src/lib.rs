@@ -11,12 +11,14 @@ pub mod audit;
 pub mod cases;
 pub mod changes;
 pub mod claims;
+pub mod dashboard;
 pub mod versions;
 
 pub use audit::*;
 pub use cases::*;
 pub use changes::*;
 pub use claims::*;
+pub use dashboard::*;
 pub use versions::*;
 
 use async_trait::async_trait;
@@ -434,6 +436,7 @@ pub trait Store:
     + CacheRepo
     + AuditRepo
     + AccessLogRepo
+    + DashboardRepo
 {
 }
 
@@ -453,6 +456,7 @@ impl<T> Store for T where
         + CacheRepo
         + AuditRepo
         + AccessLogRepo
+        + DashboardRepo
 {
 }
 

@@ -39,6 +39,24 @@ pub static ASSETS: &[Asset] = &[
     asset!("vendor/htmx/htmx.min.js", "text/javascript; charset=utf-8"),
     asset!("vendor/htmx/LICENSE", "text/plain; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
+    // The big screen and the map's case layer; ECharts 5.6.0 (Apache-2.0, see
+    // `vendor/echarts/LICENSE`, `NOTICE`, `LICENSE-d3`), Leaflet.heat 1.0.0 with simpleheat
+    // (BSD-2-Clause, see `vendor/leaflet.heat/LICENSE`).
+    asset!("screen.css", "text/css; charset=utf-8"),
+    asset!("screen.js", "text/javascript; charset=utf-8"),
+    asset!("screen_map.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "vendor/echarts/echarts.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("vendor/echarts/LICENSE", "text/plain; charset=utf-8"),
+    asset!("vendor/echarts/NOTICE", "text/plain; charset=utf-8"),
+    asset!("vendor/echarts/LICENSE-d3", "text/plain; charset=utf-8"),
+    asset!(
+        "vendor/leaflet.heat/leaflet-heat.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("vendor/leaflet.heat/LICENSE", "text/plain; charset=utf-8"),
     asset!(
         "vendor/leaflet/leaflet.js",
         "text/javascript; charset=utf-8"

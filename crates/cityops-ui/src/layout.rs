@@ -18,6 +18,8 @@ pub(crate) enum Section {
     Org,
     /// The change history of the matrix and the calendar (administrators).
     Versions,
+    /// 指挥大屏 (opens the full-screen page).
+    Screen,
 }
 
 /// One link of the navigation.
@@ -44,6 +46,7 @@ pub(crate) struct NavGroup {
 const ICON_OVERVIEW: &str = "M4 4h7v7H4zM13 4h7v4h-7zM13 11h7v9h-7zM4 14h7v6H4z";
 const ICON_CASES: &str = "M6 3h9l4 4v14H6zM14 3v5h5M9 12h7M9 16h7";
 const ICON_QUEUE: &str = "M5 12h14";
+const ICON_SCREEN: &str = "M3 4h18v12H3zM8 20h8M12 16v4M7 12l3-3 3 2 4-4";
 const ICON_MAP: &str = "M3 6.5 9 4l6 2.5L21 4v13.5L15 20l-6-2.5L3 20zM9 4v13.5M15 6.5V20";
 const ICON_REGIONS: &str =
     "M10 3h4v4h-4zM3 17h4v4H3zM10 17h4v4h-4zM17 17h4v4h-4zM12 7v10M5 17v-4h14v4";
@@ -128,10 +131,22 @@ impl Layout {
         let nav = vec![
             NavGroup {
                 label: None,
-                items: vec![
-                    item("/", t.nav_overview, ICON_OVERVIEW, Section::Overview),
-                    item("/map", t.nav_map, ICON_MAP, Section::Map),
-                ],
+                items: {
+                    let mut items = vec![
+                        item("/", t.nav_overview, ICON_OVERVIEW, Section::Overview),
+                        item("/map", t.nav_map, ICON_MAP, Section::Map),
+                    ];
+                    // 指挥大屏: for the roles that see the command centre's figures.
+                    if cityops_app::dashboard::may_view_dashboard(&ctx.user) {
+                        items.push(item(
+                            "/screen",
+                            ctx.lang.screen().nav_screen,
+                            ICON_SCREEN,
+                            Section::Screen,
+                        ));
+                    }
+                    items
+                },
             },
             NavGroup {
                 label: Some(c.nav_group_cases),

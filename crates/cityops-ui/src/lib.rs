@@ -21,6 +21,7 @@ mod auth;
 mod error;
 pub mod i18n;
 pub mod i18n_cases;
+pub mod i18n_screen;
 pub mod layers;
 mod layout;
 mod pages;
@@ -74,6 +75,9 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login::page))
         .route("/logout", post(auth::logout))
         .route("/map", get(pages::map::page))
+        .route("/screen", get(pages::screen::page))
+        .route("/screen/data.json", get(pages::screen::data))
+        .route("/ui/cases.json", get(pages::screen::cases))
         .route("/regions", get(pages::regions::index))
         .route("/regions/{code}", get(pages::regions::detail))
         .route("/catalogue", get(pages::catalogue::index))

@@ -8,6 +8,7 @@ pub(crate) mod map;
 pub(crate) mod org;
 pub(crate) mod overview;
 pub(crate) mod regions;
+pub(crate) mod screen;
 pub(crate) mod versions;
 
 use askama::Template;
