@@ -13,7 +13,9 @@
 
 pub mod admin;
 pub mod caches;
+pub mod dashboard;
 pub mod error;
+pub mod live;
 pub mod notify;
 pub mod report_limit;
 pub mod service;
@@ -25,6 +27,7 @@ use std::time::Duration;
 
 pub use caches::Catalogue;
 pub use error::{Result, ServiceError};
+pub use live::{CaseChange, LiveChanges};
 pub use report_limit::{ReportLimiter, ReportLimits};
 pub use service::{
     CaseService, PUBLIC_REPORTER, PublicReceipt, ReportRequest, ServiceConfig, StoredCase,

@@ -134,6 +134,8 @@ pub struct CaseService {
     sessions: SessionCache,
     report_limiter: ReportLimiter,
     notifier: Mutex<NotifierSlot>,
+    /// Durable case changes for live listeners (the big screen's event stream).
+    live: crate::live::LiveChanges,
 }
 
 impl std::fmt::Debug for CaseService {
@@ -170,6 +172,7 @@ impl CaseService {
             sessions,
             report_limiter,
             notifier: Mutex::new(NotifierSlot::default()),
+            live: crate::live::LiveChanges::default(),
         }
     }
 
@@ -454,6 +457,18 @@ impl CaseService {
 
     fn publish_case(&self, case: &Case, notify: &[NewNotification]) {
         self.publish(OutboundMessage::for_case(case, notify));
+    }
+
+    /// The live case changes (durable reports, actions and watcher marks) from now on.
+    pub fn subscribe_changes(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<Arc<crate::live::CaseChange>> {
+        self.live.subscribe()
+    }
+
+    /// Announces a durable change of `case` by `action` to the live listeners (never waits).
+    pub fn announce(&self, case: &Case, action: &str) {
+        self.live.send(crate::live::CaseChange::of(case, action));
     }
 
     /// The outbound notifier's counters (zero before the first notification).
@@ -756,6 +771,7 @@ impl CaseService {
             .create_case(&new_case, local_date, &event, &notify)
             .await?;
         self.publish_case(&stored, &notify);
+        self.announce(&stored, &event.action);
 
         // 直接立案: inspector reports of configured categories skip intake.
         if let Some((kind, code)) = &category
@@ -858,6 +874,7 @@ impl CaseService {
             .await
             .map_err(save_error)?;
         self.publish_case(&stored, &t.notify);
+        self.announce(&stored, &t.event.action);
         Ok(stored)
     }
 

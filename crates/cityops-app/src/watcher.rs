@@ -43,21 +43,31 @@ pub async fn tick(service: &CaseService) -> Result<TickReport> {
     let mut report = TickReport::default();
     // The notes of each batch, pushed to the outbound channels once the batch committed.
     let outbound = Mutex::new(Vec::new());
+    // And the changes, announced to the live listeners once the batch committed.
+    let changes = Mutex::new(Vec::new());
     let mark = |c: &Case| {
         let marked = case::mark_light(c, now, &cal);
-        if let Some((c, _, notes)) = &marked {
+        if let Some((c, event, notes)) = &marked {
             outbound
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .extend(OutboundMessage::for_case(c, notes));
+            changes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((c.clone(), event.action.clone()));
         }
         marked
     };
     for _ in 0..MAX_ROUNDS {
         let marked = service.store().mark_lights(now, MARK_BATCH, &mark).await;
         let committed = std::mem::take(&mut *outbound.lock().unwrap_or_else(|e| e.into_inner()));
+        let changed = std::mem::take(&mut *changes.lock().unwrap_or_else(|e| e.into_inner()));
         let n = marked?;
         service.publish(committed);
+        for (c, action) in &changed {
+            service.announce(c, action);
+        }
         if n == 0 {
             break;
         }

@@ -2221,3 +2221,206 @@ pub async fn case_import_history_then_create(store: &dyn Store) {
     );
     assert_eq!(stats_cases_events(store).await, before);
 }
+
+/// The work-queue filters of the console (工作台): the inspector assigned now, and the flags
+/// read from the case record — a pending request, a possible duplicate, a return, a passed
+/// check — each alone and with a status, in lists and counts alike.
+pub async fn case_queue_flags(store: &dyn Store) {
+    use cityops_store::CaseFlag;
+    let w = World::new(store).await;
+    let everything = CaseVisibility::everything();
+    let ev = &everything;
+    let report = |text: &'static str| {
+        new_report(
+            CaseSource::Inspector,
+            Some("01001"),
+            location("441302001001001", 114.405, 23.055, ""),
+            text,
+        )
+    };
+    // a: filed, dispatched, returned by the department → filed again with one return.
+    let a = w
+        .create(store, "inspector1", report("井盖一"), at_min(1))
+        .await;
+    let a = w.file(store, &a, "01001", at_min(2)).await;
+    let a = w
+        .dispatch(store, &a, w.dept("441300-municipal"), at_min(3))
+        .await;
+    let reason = ActionInput {
+        reason: Some("非本单位职责".into()),
+        ..ActionInput::default()
+    };
+    let a = w
+        .act(store, &a, "handler1", CaseAction::Return, reason, at_min(4))
+        .await;
+    assert_eq!((a.status, a.return_count), (CaseStatus::Filed, 1));
+    // b: signed, postponement requested → handling with a pending request.
+    let b = w
+        .create(store, "inspector1", report("井盖二"), at_min(5))
+        .await;
+    let b = w.file(store, &b, "01001", at_min(6)).await;
+    let b = w
+        .dispatch(store, &b, w.dept("441300-municipal"), at_min(7))
+        .await;
+    let b = w
+        .act(
+            store,
+            &b,
+            "handler1",
+            CaseAction::Sign,
+            ActionInput::default(),
+            at_min(8),
+        )
+        .await;
+    let postpone = ActionInput {
+        reason: Some("材料未到".into()),
+        ..ActionInput::default()
+    };
+    let b = w
+        .act(
+            store,
+            &b,
+            "handler1",
+            CaseAction::RequestPostpone,
+            postpone,
+            at_min(9),
+        )
+        .await;
+    assert!(b.pending.is_some());
+    // c: handled and sent to inspector1 to check; d: the same, and the check passed.
+    let mut checked = Vec::new();
+    for (n, text) in [(0, "井盖三"), (1, "井盖四")] {
+        let c = w
+            .create(store, "inspector1", report(text), at_min(10))
+            .await;
+        let c = w.file(store, &c, "01001", at_min(11)).await;
+        let c = w
+            .dispatch(store, &c, w.dept("441300-municipal"), at_min(12))
+            .await;
+        let c = w
+            .act(
+                store,
+                &c,
+                "handler1",
+                CaseAction::Sign,
+                ActionInput::default(),
+                at_min(13),
+            )
+            .await;
+        let photo = store
+            .create_attachment(&attachment(10 + n, w.uid("handler1"), at_min(13)))
+            .await
+            .expect("create_attachment");
+        let handled = ActionInput {
+            attachments: vec![photo.id],
+            ..ActionInput::default()
+        };
+        let c = w
+            .act(
+                store,
+                &c,
+                "handler1",
+                CaseAction::Handle,
+                handled,
+                at_min(14),
+            )
+            .await;
+        let send = ActionInput {
+            assignee_id: Some(w.uid("inspector1")),
+            ..ActionInput::default()
+        };
+        let c = w
+            .act(store, &c, "duty1", CaseAction::SendCheck, send, at_min(15))
+            .await;
+        checked.push(c);
+    }
+    let c = checked.remove(0);
+    let d = w
+        .act(
+            store,
+            &checked[0],
+            "inspector1",
+            CaseAction::CheckPass,
+            ActionInput::default(),
+            at_min(16),
+        )
+        .await;
+    assert!(d.check_passed && !c.check_passed);
+    // e: a new report flagged as a possible duplicate of a.
+    let (mut e, event, notify) = w.report("inspector1", report("井盖五"), at_min(17));
+    e.duplicate_of = Some(a.id);
+    let e = store
+        .create_case(&e, local_date(at_min(17)), &event, &notify)
+        .await
+        .expect("create_case");
+
+    let check = |name: &'static str, q: CaseQuery, want: Vec<i64>| async move {
+        assert_eq!(
+            listed_set(store, &q, ev).await,
+            set(want.clone()),
+            "{}: filter {name}",
+            store.backend()
+        );
+        let counts = store.count_cases(&q, ev).await.expect("count_cases");
+        assert_eq!(
+            counts.total,
+            want.len() as u64,
+            "{}: count of {name}",
+            store.backend()
+        );
+    };
+    let base = || CaseQuery::new(at_min(20));
+    let flag = |f: CaseFlag| CaseQuery {
+        flag: Some(f),
+        ..base()
+    };
+    check("returned", flag(CaseFlag::Returned), vec![a.id]).await;
+    check("pending", flag(CaseFlag::Pending), vec![b.id]).await;
+    check("check passed", flag(CaseFlag::CheckPassed), vec![d.id]).await;
+    check("duplicate", flag(CaseFlag::Duplicate), vec![e.id]).await;
+    check(
+        "checking and passed (to close)",
+        CaseQuery {
+            statuses: vec![CaseStatus::Checking],
+            ..flag(CaseFlag::CheckPassed)
+        },
+        vec![d.id],
+    )
+    .await;
+    check(
+        "handling with a request",
+        CaseQuery {
+            statuses: vec![CaseStatus::Handling],
+            ..flag(CaseFlag::Pending)
+        },
+        vec![b.id],
+    )
+    .await;
+    check(
+        "filed and returned, not a reported one",
+        CaseQuery {
+            statuses: vec![CaseStatus::Reported],
+            ..flag(CaseFlag::Returned)
+        },
+        vec![],
+    )
+    .await;
+    check(
+        "assigned to inspector1",
+        CaseQuery {
+            assignee_id: Some(w.uid("inspector1")),
+            ..base()
+        },
+        vec![c.id],
+    )
+    .await;
+    check(
+        "assigned to nobody of these",
+        CaseQuery {
+            assignee_id: Some(w.uid("handler1")),
+            ..base()
+        },
+        vec![],
+    )
+    .await;
+}

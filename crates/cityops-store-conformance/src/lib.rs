@@ -9,6 +9,7 @@
 pub mod cache_stories;
 pub mod case_fixtures;
 pub mod case_stories;
+pub mod dashboard_stories;
 pub mod drift_stories;
 pub mod fixtures;
 pub mod follow_stories;
@@ -72,6 +73,8 @@ macro_rules! for_each_story {
             calendar_versions_kept_and_restored,
             follow_tokens_answer_code_and_hash_together,
             followers_added_to_an_existing_case_see_it,
+            case_queue_flags,
+            dashboard_counts_within_visibility,
         }
     };
 }

@@ -14,6 +14,7 @@ use crate::fixtures::{self, new_user};
 /// The case workflow stories live in their own module; the backends reach them here.
 pub use crate::cache_stories::*;
 pub use crate::case_stories::*;
+pub use crate::dashboard_stories::*;
 pub use crate::drift_stories::*;
 pub use crate::follow_stories::*;
 pub use crate::search_stories::*;

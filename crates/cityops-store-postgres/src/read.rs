@@ -7,3 +7,6 @@ cityops_store_sql::shared_repos!(PgStore, read: pool, hot: hot, write: pool);
 // Cases, the responsibility matrix and the calendar: shared reads; the writes are the tuned
 // methods of `cases` (UNNEST statements under the chain lock, SKIP LOCKED).
 cityops_store_sql::shared_case_repos!(PgStore, read: pool, hot: hot);
+
+// The command centre's figures (领导大屏).
+cityops_store_sql::shared_dashboard_repo!(PgStore, read: pool);

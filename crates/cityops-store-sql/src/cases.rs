@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use cityops_domain::case::visibility::region_prefix;
 use cityops_store::{
-    Case, CaseCounts, CaseEvent, CaseQuery, CaseSort, CaseStatus, CaseVisibility, Light,
+    Case, CaseCounts, CaseEvent, CaseFlag, CaseQuery, CaseSort, CaseStatus, CaseVisibility, Light,
     NewCaseEvent, Page, PageRequest, Result, Role, StoreError,
 };
 use sqlx::{Pool, QueryBuilder};
@@ -337,9 +337,40 @@ pub fn push_filters<D: Dialect>(q: &mut QueryBuilder<D>, query: &CaseQuery, driv
     if let Some(supervised) = query.supervised {
         q.push(" AND c.supervised = ").bind(supervised);
     }
+    if let Some(a) = query.assignee_id {
+        q.push(" AND c.assignee_id = ").bind(a);
+    }
+    if let Some(flag) = query.flag {
+        push_flag(q, flag);
+    }
     if let Some(t) = query.suspended_until_before {
         q.push(" AND c.status = 'suspended' AND c.suspended_until <= ");
         D::push_ts(q, t);
+    }
+}
+
+/// `AND <the case carries flag>`, read from the case document (no projected column: the
+/// queues that use a flag also filter by status, whose index drives).
+fn push_flag<D: Dialect>(q: &mut QueryBuilder<D>, flag: CaseFlag) {
+    q.push(" AND ");
+    match flag {
+        CaseFlag::Pending => {
+            D::push_doc_field(q, "pending");
+            q.push(" IS NOT NULL");
+        }
+        CaseFlag::Duplicate => {
+            D::push_doc_field(q, "duplicate_of");
+            q.push(" IS NOT NULL");
+        }
+        CaseFlag::Returned => {
+            q.push("CAST(");
+            D::push_doc_field(q, "return_count");
+            q.push(" AS INTEGER) > 0");
+        }
+        CaseFlag::CheckPassed => {
+            D::push_doc_field(q, "check_passed");
+            q.push(" = '1'");
+        }
     }
 }
 

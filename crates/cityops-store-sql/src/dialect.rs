@@ -84,6 +84,10 @@ pub trait Dialect:
     fn push_in_ids(q: &mut QueryBuilder<Self>, column: &str, ids: &[i64]);
     /// `<the users row's role list holds role>`.
     fn push_has_role(q: &mut QueryBuilder<Self>, roles_column: &str, role: &str);
+    /// The top-level field `field` of case c's JSON document as SQL text (`NULL` when it is
+    /// JSON `null` or absent; `true`/`false` as `'1'`/`'0'`): for the work-queue flags that have
+    /// no projected column (`cases::push_flag`).
+    fn push_doc_field(q: &mut QueryBuilder<Self>, field: &'static str);
 
     /// Runs a query; all rows.
     fn fetch_all<'a>(
@@ -334,6 +338,13 @@ mod sqlite {
 
         /// SQLite's `LIKE` folds ASCII letters (and nothing else) unless `case_sensitive_like`
         /// is set, which this store never does.
+        fn push_doc_field(q: &mut QueryBuilder<Sqlite>, field: &'static str) {
+            // json_extract gives SQL NULL for JSON null and 1/0 for true/false.
+            q.push(format_args!(
+                "CAST(json_extract(c.doc, '$.{field}') AS TEXT)"
+            ));
+        }
+
         fn push_contains(q: &mut QueryBuilder<Sqlite>, expr: &str, text: &str) {
             q.push(format_args!("{expr} LIKE "))
                 .push_bind(crate::like_contains(text))
@@ -452,6 +463,15 @@ mod postgres {
             items: &[&str],
         ) -> Query<'q, Postgres, Args<Postgres>> {
             q.bind(items.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        }
+
+        fn push_doc_field(q: &mut QueryBuilder<Postgres>, field: &'static str) {
+            // `->>` gives SQL NULL for JSON null; booleans become '1'/'0' like SQLite's.
+            q.push(format_args!(
+                "(CASE jsonb_typeof(c.doc::jsonb -> '{field}') WHEN 'boolean' THEN \
+                 (CASE WHEN (c.doc::jsonb ->> '{field}')::boolean THEN '1' ELSE '0' END) \
+                 ELSE c.doc::jsonb ->> '{field}' END)"
+            ));
         }
 
         fn push_starts_with(q: &mut QueryBuilder<Postgres>, column: &str, prefix: &str) {

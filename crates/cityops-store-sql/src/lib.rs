@@ -44,6 +44,7 @@
 pub mod access_log;
 pub mod cases;
 pub mod changes;
+pub mod dashboard;
 mod dialect;
 pub mod follow;
 pub mod group;

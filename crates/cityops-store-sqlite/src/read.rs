@@ -8,3 +8,6 @@ cityops_store_sql::shared_repos!(SqliteStore, read: read, hot: hot, write: write
 // Cases, the responsibility matrix and the calendar: shared reads on the read pool; the writes
 // are the tuned methods of `cases` and `workflow` (group commit, `BEGIN IMMEDIATE`).
 cityops_store_sql::shared_case_repos!(SqliteStore, read: read, hot: hot);
+
+// The command centre's figures (领导大屏), on the read pool.
+cityops_store_sql::shared_dashboard_repo!(SqliteStore, read: read);

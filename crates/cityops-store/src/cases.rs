@@ -27,6 +27,20 @@ pub enum CaseSort {
     UpdatedDesc,
 }
 
+/// A work-queue condition read from the case record (工作台 queues).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseFlag {
+    /// 延期/挂账申请待批: a postpone or suspend request waits for the dispatcher.
+    Pending,
+    /// 疑似重复: intake found an open case of the same category nearby (`duplicate_of`).
+    Duplicate,
+    /// 被退回: returned at least once (`return_count > 0`).
+    Returned,
+    /// 核查通过: the check passed, the case waits for closing.
+    CheckPassed,
+}
+
 /// Filters of `GET /api/v1/cases`. All given filters must hold (AND).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseQuery {
@@ -51,6 +65,10 @@ pub struct CaseQuery {
     pub text: Option<String>,
     pub overdue: Option<bool>,
     pub supervised: Option<bool>,
+    /// The inspector who must verify or check now.
+    pub assignee_id: Option<i64>,
+    /// A work-queue condition of the case record.
+    pub flag: Option<CaseFlag>,
     /// Suspended cases whose suspension ends at or before this instant (the watcher's resume).
     pub suspended_until_before: Option<DateTime<Utc>>,
     pub sort: CaseSort,
@@ -73,6 +91,8 @@ impl CaseQuery {
             text: None,
             overdue: None,
             supervised: None,
+            assignee_id: None,
+            flag: None,
             suspended_until_before: None,
             sort: CaseSort::default(),
             now,

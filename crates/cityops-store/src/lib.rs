@@ -12,6 +12,7 @@ pub mod cases;
 pub mod changes;
 pub mod claims;
 pub mod follow;
+pub mod dashboard;
 pub mod versions;
 
 pub use audit::*;
@@ -19,6 +20,7 @@ pub use cases::*;
 pub use changes::*;
 pub use claims::*;
 pub use follow::*;
+pub use dashboard::*;
 pub use versions::*;
 
 use async_trait::async_trait;
@@ -437,6 +439,7 @@ pub trait Store:
     + AuditRepo
     + AccessLogRepo
     + FollowRepo
+    + DashboardRepo
 {
 }
 
@@ -457,6 +460,7 @@ impl<T> Store for T where
         + AuditRepo
         + AccessLogRepo
         + FollowRepo
+        + DashboardRepo
 {
 }
 

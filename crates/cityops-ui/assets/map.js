@@ -19,6 +19,10 @@
     attributionControl: false, scrollWheelZoom: full
   });
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+  // A basemap only where the city runs a tile server (server setting map_tile_url).
+  if (cfg.tile_url) L.tileLayer(cfg.tile_url, { maxZoom: 19 }).addTo(map);
+  // The case layer (screen_map.js) draws on this map.
+  if (full) window.cityopsMap = map;
   var renderer = L.canvas({ padding: 0.4, tolerance: 4 });
 
   function fit(b, maxZoom) {
@@ -57,7 +61,7 @@
   }
 
   var STYLE = {
-    district: { color: '#1e3a8a', weight: 2, opacity: 0.9, fillColor: '#ffffff', fillOpacity: 0.65, renderer: renderer },
+    district: { color: '#1e3a8a', weight: 2, opacity: 0.9, fillColor: '#ffffff', fillOpacity: cfg.tile_url ? 0.08 : 0.65, renderer: renderer },
     street: { color: '#52627a', weight: 1.2, opacity: 0.85, fill: false, interactive: false, renderer: renderer },
     community: { color: '#94a3b8', weight: 0.9, opacity: 0.95, fill: false, dashArray: '4 3', interactive: false, renderer: renderer },
     grid: { color: '#b9c3d1', weight: 0.7, opacity: 1, fill: false, interactive: false, renderer: renderer },

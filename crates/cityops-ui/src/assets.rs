@@ -28,15 +28,38 @@ macro_rules! asset {
     };
 }
 
-/// Every embedded file. Leaflet 1.9.4 (BSD-2-Clause, see `vendor/leaflet/LICENSE`).
+/// Every embedded file. Leaflet 1.9.4 (BSD-2-Clause, see `vendor/leaflet/LICENSE`); htmx 2.0.11
+/// (BSD Zero-Clause, `vendor/htmx/LICENSE`).
 pub static ASSETS: &[Asset] = &[
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("app.js", "text/javascript; charset=utf-8"),
     asset!("map.js", "text/javascript; charset=utf-8"),
+    asset!("cases.css", "text/css; charset=utf-8"),
+    asset!("cases.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/htmx/htmx.min.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/htmx/LICENSE", "text/plain; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),
     asset!("phone.css", "text/css; charset=utf-8"),
     asset!("phone.js", "text/javascript; charset=utf-8"),
     asset!("phone-sw.js", "text/javascript; charset=utf-8"),
+    // The big screen and the map's case layer; ECharts 5.6.0 (Apache-2.0, see
+    // `vendor/echarts/LICENSE`, `NOTICE`, `LICENSE-d3`), Leaflet.heat 1.0.0 with simpleheat
+    // (BSD-2-Clause, see `vendor/leaflet.heat/LICENSE`).
+    asset!("screen.css", "text/css; charset=utf-8"),
+    asset!("screen.js", "text/javascript; charset=utf-8"),
+    asset!("screen_map.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "vendor/echarts/echarts.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("vendor/echarts/LICENSE", "text/plain; charset=utf-8"),
+    asset!("vendor/echarts/NOTICE", "text/plain; charset=utf-8"),
+    asset!("vendor/echarts/LICENSE-d3", "text/plain; charset=utf-8"),
+    asset!(
+        "vendor/leaflet.heat/leaflet-heat.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("vendor/leaflet.heat/LICENSE", "text/plain; charset=utf-8"),
     asset!(
         "vendor/leaflet/leaflet.js",
         "text/javascript; charset=utf-8"

@@ -9,6 +9,8 @@ use crate::util::encode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
     Overview,
+    /// 案件: the case list, its queues and the case page.
+    Cases,
     Map,
     Regions,
     Components,
@@ -16,6 +18,8 @@ pub(crate) enum Section {
     Org,
     /// The change history of the matrix and the calendar (administrators).
     Versions,
+    /// 指挥大屏 (opens the full-screen page).
+    Screen,
 }
 
 /// One link of the navigation.
@@ -26,6 +30,10 @@ pub(crate) struct NavItem {
     /// SVG path data (24×24, stroked).
     pub icon: &'static str,
     pub active: bool,
+    /// The number of cases waiting in a queue link (案件 group).
+    pub count: Option<String>,
+    /// Shown in the phone tab bar too (queue links are not).
+    pub tab: bool,
 }
 
 /// A group of the navigation, with its heading.
@@ -36,6 +44,9 @@ pub(crate) struct NavGroup {
 }
 
 const ICON_OVERVIEW: &str = "M4 4h7v7H4zM13 4h7v4h-7zM13 11h7v9h-7zM4 14h7v6H4z";
+const ICON_CASES: &str = "M6 3h9l4 4v14H6zM14 3v5h5M9 12h7M9 16h7";
+const ICON_QUEUE: &str = "M5 12h14";
+const ICON_SCREEN: &str = "M3 4h18v12H3zM8 20h8M12 16v4M7 12l3-3 3 2 4-4";
 const ICON_MAP: &str = "M3 6.5 9 4l6 2.5L21 4v13.5L15 20l-6-2.5L3 20zM9 4v13.5M15 6.5V20";
 const ICON_REGIONS: &str =
     "M10 3h4v4h-4zM3 17h4v4H3zM10 17h4v4h-4zM17 17h4v4h-4zM12 7v10M5 17v-4h14v4";
@@ -90,14 +101,56 @@ impl Layout {
             label,
             icon,
             active: s == section,
+            count: None,
+            tab: true,
         };
+        // 案件: the case list and the user's queues with their counts (cached a few seconds).
+        let c = ctx.lang.cases();
+        let mut case_items = vec![item("/cases", c.nav_cases, ICON_CASES, Section::Cases)];
+        match crate::pages::cases::queue_counts(st, &ctx.user).await {
+            Ok(counts) => {
+                for (q, n) in counts {
+                    let here = section == Section::Cases
+                        && (ctx.path_and_query == q.href()
+                            || ctx.path_and_query.starts_with(&format!("{}&", q.href())));
+                    if here {
+                        case_items[0].active = false;
+                    }
+                    case_items.push(NavItem {
+                        href: q.href(),
+                        label: c.queue(q),
+                        icon: ICON_QUEUE,
+                        active: here,
+                        count: Some(crate::util::fmt_int(n)),
+                        tab: false,
+                    });
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "queue counts unavailable for the navigation"),
+        }
         let nav = vec![
             NavGroup {
                 label: None,
-                items: vec![
-                    item("/", t.nav_overview, ICON_OVERVIEW, Section::Overview),
-                    item("/map", t.nav_map, ICON_MAP, Section::Map),
-                ],
+                items: {
+                    let mut items = vec![
+                        item("/", t.nav_overview, ICON_OVERVIEW, Section::Overview),
+                        item("/map", t.nav_map, ICON_MAP, Section::Map),
+                    ];
+                    // 指挥大屏: for the roles that see the command centre's figures.
+                    if cityops_app::dashboard::may_view_dashboard(&ctx.user) {
+                        items.push(item(
+                            "/screen",
+                            ctx.lang.screen().nav_screen,
+                            ICON_SCREEN,
+                            Section::Screen,
+                        ));
+                    }
+                    items
+                },
+            },
+            NavGroup {
+                label: Some(c.nav_group_cases),
+                items: case_items,
             },
             NavGroup {
                 label: Some(t.nav_group_base),

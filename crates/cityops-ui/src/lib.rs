@@ -21,6 +21,8 @@ mod auth;
 mod error;
 pub mod i18n;
 pub mod i18n_phone;
+pub mod i18n_cases;
+pub mod i18n_screen;
 pub mod layers;
 mod layout;
 mod pages;
@@ -54,6 +56,8 @@ pub(crate) struct UiState {
 pub(crate) struct Caches {
     pub layers: layers::LayerCache,
     pub tree: tokio::sync::OnceCell<Arc<tree::RegionTree>>,
+    /// The navigation's queue counts per user, kept a few seconds.
+    pub queue_counts: pages::cases::QueueCounts,
 }
 
 /// The console's routes with the state applied. Merge it with `cityops_web::router(state)`; it
@@ -66,9 +70,15 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/", get(pages::overview::page))
+        .route("/cases", get(pages::cases::list))
+        .route("/cases/{id}", get(pages::cases_detail::page))
+        .route("/cases/{id}/act/{action}", post(pages::cases_detail::act))
         .route("/login", get(pages::login::page))
         .route("/logout", post(auth::logout))
         .route("/map", get(pages::map::page))
+        .route("/screen", get(pages::screen::page))
+        .route("/screen/data.json", get(pages::screen::data))
+        .route("/ui/cases.json", get(pages::screen::cases))
         .route("/regions", get(pages::regions::index))
         .route("/regions/{code}", get(pages::regions::detail))
         .route("/catalogue", get(pages::catalogue::index))

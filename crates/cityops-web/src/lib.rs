@@ -12,6 +12,7 @@ pub mod concurrency;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod live;
 mod metrics;
 mod middleware;
 pub mod net;
@@ -57,10 +58,16 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
     let (api, doc) = openapi::document(openapi::api_router());
     let routes = api
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
+        .merge(live_routes())
         .with_state(state.clone())
         .merge(pages)
         .fallback(fallback);
     with_middleware(routes, &state)
+}
+
+/// The routes outside the API document: the big screen's event stream ([`live`]).
+fn live_routes() -> Router<AppState> {
+    Router::new().route("/screen/events", axum::routing::get(live::stream_handler))
 }
 
 /// Wraps every route (and the fallback) in the middleware stack, outermost first: request id,

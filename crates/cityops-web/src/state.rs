@@ -93,6 +93,9 @@ pub struct WebConfig {
     /// Expensive requests (case text search, exports, counts) one user may have running at
     /// once; more answer 429 `too_many_concurrent`. Default 2; 0 = no limit.
     pub expensive_per_user: u32,
+    /// The map's basemap tiles (`https://tiles.city.example/{z}/{x}/{y}.png`), for cities that
+    /// run a tile server; `None` (default) = no basemap, boundaries only.
+    pub map_tile_url: Option<String>,
 }
 
 impl WebConfig {
@@ -171,6 +174,7 @@ impl Default for WebConfig {
             session_cache_millis: 1000,
             report_limits: ReportLimits::default(),
             expensive_per_user: 2,
+            map_tile_url: None,
         }
     }
 }

@@ -367,6 +367,7 @@ pub fn web_config(config: &Config) -> WebConfig {
             citizen_per_address_per_minute: config.citizen_report_rate_per_address,
         },
         expensive_per_user: config.expensive_per_user,
+        map_tile_url: config.map_tile_url.clone().filter(|u| !u.trim().is_empty()),
         ..defaults
     }
 }

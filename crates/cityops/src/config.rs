@@ -81,6 +81,10 @@ pub struct Config {
     /// Expensive requests (case text search, counts, exports) one user may run at once
     /// (CITYOPS_EXPENSIVE_PER_USER; 0 = no limit).
     pub expensive_per_user: u32,
+    /// Basemap tiles of the console's maps, for a city with a tile server
+    /// (CITYOPS_MAP_TILE_URL, e.g. `https://tiles.city.example/{z}/{x}/{y}.png`); unset = no
+    /// basemap (district, street, community and grid boundaries only).
+    pub map_tile_url: Option<String>,
 }
 
 impl Default for Config {
@@ -114,6 +118,7 @@ impl Default for Config {
             citizen_report_rate_per_minute: 10,
             citizen_report_rate_per_address: 30,
             expensive_per_user: 2,
+            map_tile_url: None,
         }
     }
 }
@@ -169,6 +174,17 @@ impl Config {
             self.duplicate_window_hours >= 0,
             "duplicate_window_hours must be ≥ 0"
         );
+        if let Some(url) = self
+            .map_tile_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+        {
+            anyhow::ensure!(
+                (url.starts_with("https://") || url.starts_with("http://"))
+                    && ["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)),
+                "map_tile_url must be an http(s) URL with {{z}}, {{x}} and {{y}}, got {url:?}"
+            );
+        }
         for code in &self.direct_file_categories {
             anyhow::ensure!(
                 code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()),
@@ -301,5 +317,33 @@ mod tests {
     #[test]
     fn missing_file_is_an_error() {
         assert!(Config::load(Some(Path::new("/nonexistent/cityops.toml"))).is_err());
+    }
+
+    #[test]
+    fn map_tile_url_is_checked_and_passed_on() {
+        let ok = Config {
+            map_tile_url: Some("https://tiles.city.example/{z}/{x}/{y}.png".into()),
+            ..Config::default()
+        };
+        ok.validate().expect("a tile URL");
+        assert_eq!(
+            crate::app::web_config(&ok).map_tile_url.as_deref(),
+            Some("https://tiles.city.example/{z}/{x}/{y}.png")
+        );
+        assert_eq!(
+            crate::app::web_config(&Config::default()).map_tile_url,
+            None,
+            "no basemap by default"
+        );
+        for bad in [
+            "tiles.city.example/{z}/{x}/{y}.png",
+            "https://tiles.city.example/a.png",
+        ] {
+            let c = Config {
+                map_tile_url: Some(bad.into()),
+                ..Config::default()
+            };
+            assert!(c.validate().is_err(), "{bad}");
+        }
     }
 }

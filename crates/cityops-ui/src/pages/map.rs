@@ -33,6 +33,12 @@ pub(crate) struct MapPage {
     pub l: Layout,
     pub layers: Vec<LayerRow>,
     pub config: String,
+    /// The case layer (`screen_map.js`): its strings, filter choices and settings.
+    pub s: &'static crate::i18n_screen::SliceTr,
+    pub case_classes: Vec<(String, String)>,
+    pub case_sources: Vec<(&'static str, &'static str)>,
+    pub case_config: String,
+    pub basemap: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +161,7 @@ pub(crate) async fn page(
     };
     let (categories, classes) = category_names(&st).await.lang(lang)?;
     let config = json!({
+        "tile_url": st.app.config.map_tile_url,
         "mode": "full",
         "bounds": bounds,
         "focus": focus,
@@ -199,13 +206,50 @@ pub(crate) async fn page(
     let l = Layout::new(&st, &ctx, Section::Map, t.map_title)
         .await
         .with_leaflet();
-    render(
+    let case_classes = case_classes(&st).await.lang(lang)?;
+    let mut resp = render(
         StatusCode::OK,
         &MapPage {
             l,
             layers,
             config: script_json(&config),
+            s: lang.screen(),
+            case_classes,
+            case_sources: cityops_domain::case::CaseSource::ALL
+                .iter()
+                .map(|s| (s.as_str(), lang.case_source(*s)))
+                .collect(),
+            case_config: script_json(&super::screen::case_filter_config(lang)),
+            basemap: st.app.config.map_tile_url.is_some(),
         },
         lang,
-    )
+    )?;
+    if let Some(csp) = super::screen::tile_csp(&st) {
+        resp.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(resp)
+}
+
+/// The class filter of the case layer: each 2-digit class code with the class names it has in
+/// the component (部件) and matter (事件) catalogues.
+async fn case_classes(st: &UiState) -> Result<Vec<(String, String)>, cityops_store::StoreError> {
+    let all = PageRequest {
+        page: 1,
+        page_size: 1000,
+    };
+    let mut names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in st.app.store.list_categories(None, all).await?.items {
+        let v = names.entry(c.class_code.clone()).or_default();
+        if !v.contains(&c.class_name) {
+            v.push(c.class_name);
+        }
+    }
+    Ok(names
+        .into_iter()
+        .map(|(code, names)| {
+            let label = format!("{code} {}", names.join(" / "));
+            (code, label)
+        })
+        .collect())
 }

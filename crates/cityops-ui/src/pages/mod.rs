@@ -1,4 +1,6 @@
 //! The pages of the console.
+pub(crate) mod cases;
+pub(crate) mod cases_detail;
 pub(crate) mod catalogue;
 pub(crate) mod components;
 pub(crate) mod login;
@@ -7,6 +9,7 @@ pub(crate) mod org;
 pub(crate) mod overview;
 pub(crate) mod phone;
 pub(crate) mod regions;
+pub(crate) mod screen;
 pub(crate) mod versions;
 
 use askama::Template;

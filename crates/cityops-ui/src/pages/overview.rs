@@ -1,4 +1,6 @@
-//! 工作台 (overview): the counts of the base data and the districts table.
+//! 工作台 (overview): the work queues of the user's roles first (案件待办, each a card with its
+//! count linking to the filtered list and its most urgent cases), then the counts of the base
+//! data and the districts table.
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -49,6 +51,9 @@ pub(crate) struct OverviewPage {
     pub account: Account,
     pub has_map: bool,
     pub config: String,
+    /// The work queues of the user's roles (案件待办), first on the page.
+    pub queues: Vec<super::cases::QueueCard>,
+    pub c: &'static crate::i18n_cases::SliceTr,
 }
 
 /// The boundary label of a region: official, synthetic or none.
@@ -185,6 +190,9 @@ pub(crate) async fn page(State(st): State<UiState>, ctx: Ctx) -> Result<Response
         })),
         _ => String::new(),
     };
+    let queues = super::cases::queue_cards(&st, lang, &ctx.user)
+        .await
+        .lang(lang)?;
     let l = Layout::new(&st, &ctx, Section::Overview, t.overview_title).await;
     let l = if has_map { l.with_leaflet() } else { l };
     render(
@@ -197,6 +205,8 @@ pub(crate) async fn page(State(st): State<UiState>, ctx: Ctx) -> Result<Response
             account,
             has_map,
             config,
+            queues,
+            c: lang.cases(),
         },
         lang,
     )
