@@ -329,8 +329,8 @@ impl Lang {
         }
     }
 
-    /// A case status in plain words.
-    pub fn case_status(self, s: CaseStatus) -> &'static str {
+    /// A case status in plain words (the phone pages, for citizens too).
+    pub fn phone_status(self, s: CaseStatus) -> &'static str {
         match self {
             Lang::Zh => s.name_zh(),
             Lang::En => match s {

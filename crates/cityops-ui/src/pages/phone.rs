@@ -307,7 +307,7 @@ pub(crate) async fn nearby(
                     .map(|(c, d)| NearbyCase {
                         id: c.id,
                         code: c.code.clone(),
-                        status: lang.case_status(c.status),
+                        status: lang.phone_status(c.status),
                         description: c.description.chars().take(60).collect(),
                         metres: d.round() as u32,
                     })
@@ -454,7 +454,7 @@ async fn task_cards(
         out.push(Task {
             id: c.id,
             code: c.code.clone(),
-            status: lang.case_status(c.status),
+            status: lang.phone_status(c.status),
             category,
             description: c.description.clone(),
             address: c.location.address.clone().unwrap_or_default(),
@@ -730,13 +730,13 @@ async fn follow_render(
                 (
                     Some(Followed {
                         code: v.code.clone(),
-                        status: lang.case_status(v.status),
+                        status: lang.phone_status(v.status),
                         steps: v
                             .timeline
                             .iter()
                             .map(|s| Step {
                                 at: s.at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
-                                status: lang.case_status(s.status),
+                                status: lang.phone_status(s.status),
                             })
                             .collect(),
                         before: v.before_photos.iter().map(with_token).collect(),
