@@ -11,16 +11,16 @@ pub mod audit;
 pub mod cases;
 pub mod changes;
 pub mod claims;
-pub mod follow;
 pub mod dashboard;
+pub mod follow;
 pub mod versions;
 
 pub use audit::*;
 pub use cases::*;
 pub use changes::*;
 pub use claims::*;
-pub use follow::*;
 pub use dashboard::*;
+pub use follow::*;
 pub use versions::*;
 
 use async_trait::async_trait;
