@@ -169,8 +169,19 @@ async fn anonymous_report_follow_and_rate(t: TestApp) {
         )
         .await;
     a.assert_error(404, "not_found");
+    // A fraction is no score.
     let a = t
-        .post_json(&format!("/api/v1/public/cases/{code}/rating"), &rate(4))
+        .post_json(
+            &format!("/api/v1/public/cases/{code}/rating"),
+            &json!({"token": token, "score": 4.5}),
+        )
+        .await;
+    a.assert_error(422, "invalid_value");
+    let a = t
+        .post_json(
+            &format!("/api/v1/public/cases/{code}/rating"),
+            &json!({"token": token, "score": 4.0}),
+        )
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.json()["rating"], 4);

@@ -408,11 +408,25 @@ pub struct PublicRatingBody {
         example = "3f1c9a0e5b7d2c4f8a6e1b0d9c7f5a3e"
     )]
     pub token: String,
-    /// 1 (very unsatisfied) to 5 (very satisfied).
+    /// 1 (very unsatisfied) to 5 (very satisfied). An integer; JSON's `2.0` is the integer 2.
     #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "whole_score")]
     pub score: u8,
     #[serde(default)]
     pub comment: Option<String>,
+}
+
+/// A score as JSON Schema reads an integer: `4` and `4.0` alike; anything else (a fraction,
+/// out of 0–255) is a deserialisation error (422 `invalid_value`).
+fn whole_score<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u8, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v.fract() == 0.0 && (0.0..=255.0).contains(&v) {
+        Ok(v as u8)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "score {v}: expected a whole number 1 to 5"
+        )))
+    }
 }
 
 /// 评价: rates a closed case with its follow token, once (the case machine's `rate`, appended to
