@@ -40,11 +40,27 @@ export async function context(browser, base, kind, extra = {}) {
   });
   ctx.setDefaultTimeout(20_000);
   const page = await ctx.newPage();
+  openPages.push(page);
   page.on('pageerror', (e) => {
     console.error(`[page error] ${page.url()}: ${e.message}`);
     pageErrors.push(`${page.url()}: ${e.message}`);
   });
   return { ctx, page };
+}
+
+/** Every page opened, for the screenshots taken when a step fails. */
+export const openPages = [];
+
+/** After a failure: a screenshot of every open page, named FAILED-<n>. */
+export async function shotsOnFailure() {
+  let n = 0;
+  for (const page of openPages) {
+    n += 1;
+    if (page.isClosed()) continue;
+    const file = join(shotDir, `FAILED-${n}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    console.error(`  failure screenshot ${file} (${page.url()})`);
+  }
 }
 
 /** JavaScript errors seen on any page; the run fails if there are any. */
