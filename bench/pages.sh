@@ -41,14 +41,19 @@ PAGES=$(cat <<LIST
 admin|/healthz|/healthz (baseline)
 intake|/|工作台 (intake)
 dispatcher|/|工作台 (dispatcher)
-supervisor|/cases|案件列表 (supervisor, all open)
+supervisor|/cases|案件列表 (supervisor, every case, default sort)
 supervisor|/cases?status=closed&sort=reported_desc&page=20|案件列表 (closed, page 20)
 dispatcher|/cases?q=%E4%BA%95%E7%9B%96|案件列表 (search 井盖)
 dispatcher|/cases/$CASE_ID|案件详情 (dispatcher)
 leader|/map|地图
+leader|/ui/cases.json?bbox=114.30,23.00,114.55,23.20&zoom=12|地图 案件层 (cells, city view)
+leader|/ui/cases.json?bbox=114.410,23.105,114.425,23.115&zoom=16|地图 案件层 (points, street view)
 leader|/screen|大屏
+leader|/screen/data.json|大屏 figures (30 days)
 inspector1|/m/report|手机 上报 (inspector)
 inspector1|/m/tasks|手机 任务 (inspector)
+handler_drainage|/m/tasks|手机 任务 (department handler)
+handler_drainage|/|工作台 (department handler)
 LIST
 )
 
