@@ -941,6 +941,13 @@ impl PgStore {
         .await
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
+        // A bulk history changes the tables' statistics at once: refresh them now, so the first
+        // queries after it are planned on them (autovacuum would get there a minute later; until
+        // then PostgreSQL plans the work queues of a 73k-case city as if the table were empty).
+        sqlx::query("ANALYZE cases, case_events, case_text, case_followers, attachments")
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
         tracing::debug!(
             cases = history.cases.len(),
             events = history.events.len(),

@@ -32,6 +32,24 @@ const BY_TIME: &str = "cases_created_at";
 const BY_POINT: &str = "cases_lng_lat";
 /// The index of the overdue statements (the running stages' due times).
 const BY_DUE: &str = "cases_stage_due";
+/// No index: a plain scan of the table (see `FigureSql::push_cases_by`).
+const BY_SCAN: &str = "";
+
+/// How the zoomed-out map reads its cases when only the box, the scope and a time window filter them:
+/// a box over the whole city selects most cases, so reading them through the point (or the scope's
+/// region) index costs a lookup per case — on the demo city (73k cases) 120–290 ms on SQLite, against
+/// 4 ms through the time index for a 30-day window and 30 ms for a plain scan of all of them.
+/// Other filters (status, text …) leave the choice to the planner.
+fn cells_source(query: &CaseQuery) -> Option<&'static str> {
+    if query.text.is_some() || !query.statuses.is_empty() {
+        return None;
+    }
+    Some(if query.from.is_some() {
+        BY_TIME
+    } else {
+        BY_SCAN
+    })
+}
 
 /// `AND c.created_at >= from AND c.created_at < to`.
 fn push_window<D: Dialect>(
@@ -282,14 +300,18 @@ pub async fn dashboard<D: FigureSql>(
 pub trait FigureSql: Dialect {
     fn push_cell_index(q: &mut QueryBuilder<Self>, expr: &str, origin: f64, size: f64);
     fn push_category_kind(q: &mut QueryBuilder<Self>);
-    /// `FROM cases c`, read through `index`.
+    /// `FROM cases c`, read through `index` (`""`: through none, a plain scan).
     fn push_cases_by(q: &mut QueryBuilder<Self>, index: &str);
 }
 
 #[cfg(feature = "sqlite")]
 impl FigureSql for sqlx::Sqlite {
     fn push_cases_by(q: &mut QueryBuilder<Self>, index: &str) {
-        q.push(format_args!(" FROM cases c INDEXED BY {index}"));
+        if index.is_empty() {
+            q.push(" FROM cases c NOT INDEXED");
+        } else {
+            q.push(format_args!(" FROM cases c INDEXED BY {index}"));
+        }
     }
 
     fn push_category_kind(q: &mut QueryBuilder<Self>) {
@@ -347,12 +369,8 @@ pub async fn case_map<D: FigureSql>(
     }
     let driving = text_drives(pool, query).await?;
     let now = query.now;
-    let mut q = QueryBuilder::<D>::new("SELECT count(*) AS n FROM cases c WHERE 1 = 1");
-    push_filters(&mut q, query, driving);
-    push_visibility(&mut q, vis);
-    let total = count(Cols::<D>(&D::fetch_one(pool, q.build()).await?).get("n")?);
     let mut map = CaseMap {
-        total,
+        total: 0,
         cells: Vec::new(),
         points: Vec::new(),
     };
@@ -364,6 +382,9 @@ pub async fn case_map<D: FigureSql>(
                     "cell size {size}: must be positive and give at most {MAX_CELLS} cells"
                 )));
             }
+            // The cells hold every case of the box once: their counts add up to the total (one
+            // statement, not a count and then the cells).
+            let source = cells_source(query);
             let mut q = QueryBuilder::<D>::new("SELECT ");
             D::push_cell_index(&mut q, "c.lng", min_lng, size);
             q.push(" AS gx, ");
@@ -376,7 +397,14 @@ pub async fn case_map<D: FigureSql>(
             D::push_ts(&mut q, now);
             q.push(" AND c.stage_yellow_at <= ");
             D::push_ts(&mut q, now);
-            q.push(" THEN 1 ELSE 0 END) AS yellow FROM cases c WHERE 1 = 1");
+            q.push(" THEN 1 ELSE 0 END) AS yellow");
+            match source {
+                Some(index) => D::push_cases_by(&mut q, index),
+                None => {
+                    q.push(" FROM cases c");
+                }
+            }
+            q.push(" WHERE 1 = 1");
             push_filters(&mut q, query, driving);
             push_visibility(&mut q, vis);
             q.push(" GROUP BY 1, 2 ORDER BY 2, 1");
@@ -390,6 +418,7 @@ pub async fn case_map<D: FigureSql>(
                     yellow: count(r.get("yellow")?),
                 });
             }
+            map.total = map.cells.iter().map(|c| c.count).sum();
         }
         CaseMapDetail::Points { limit } => {
             if limit == 0 || limit > MAX_POINTS {
@@ -397,6 +426,10 @@ pub async fn case_map<D: FigureSql>(
                     "point limit {limit}: 1 to {MAX_POINTS}"
                 )));
             }
+            let mut q = QueryBuilder::<D>::new("SELECT count(*) AS n FROM cases c WHERE 1 = 1");
+            push_filters(&mut q, query, driving);
+            push_visibility(&mut q, vis);
+            map.total = count(Cols::<D>(&D::fetch_one(pool, q.build()).await?).get("n")?);
             let mut q = QueryBuilder::<D>::new(
                 "SELECT c.id, c.code, c.lng, c.lat, c.status, c.category_code,                  CASE WHEN c.stage_due < ",
             );
