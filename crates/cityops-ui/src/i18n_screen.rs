@@ -233,21 +233,8 @@ impl Lang {
 
     /// 案件状态 in this language.
     pub fn case_status(self, s: CaseStatus) -> &'static str {
-        match self {
-            Lang::Zh => s.name_zh(),
-            Lang::En => match s {
-                CaseStatus::Reported => "Reported",
-                CaseStatus::Verifying => "Verifying",
-                CaseStatus::Filed => "Filed",
-                CaseStatus::Dispatched => "Dispatched",
-                CaseStatus::Handling => "Handling",
-                CaseStatus::Handled => "Handled",
-                CaseStatus::Checking => "Checking",
-                CaseStatus::Closed => "Closed",
-                CaseStatus::Cancelled => "Cancelled",
-                CaseStatus::Suspended => "Suspended",
-            },
-        }
+        // One table of status words for the console: the case pages' (`i18n_cases`).
+        self.cases().status(s)
     }
 
     /// 案件来源 in this language.
