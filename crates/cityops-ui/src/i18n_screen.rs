@@ -239,17 +239,7 @@ impl Lang {
 
     /// 案件来源 in this language.
     pub fn case_source(self, s: CaseSource) -> &'static str {
-        match self {
-            Lang::Zh => s.name_zh(),
-            Lang::En => match s {
-                CaseSource::Inspector => "Inspector",
-                CaseSource::Citizen => "Citizen",
-                CaseSource::Hotline => "Hotline",
-                CaseSource::VideoAi => "Video AI",
-                CaseSource::Iot => "IoT sensor",
-                CaseSource::Leader => "Leader's instruction",
-            },
-        }
+        self.cases().source(s)
     }
 
     /// The light (红黄绿灯) in this language.
