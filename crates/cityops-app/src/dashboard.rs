@@ -44,7 +44,7 @@ pub fn require_dashboard(user: &User) -> Result<()> {
 
 /// Where local day `day` starts in `tz` (the earliest instant of a repeated midnight; past a
 /// skipped midnight, the first instant that exists).
-fn day_start<Tz: TimeZone>(tz: &Tz, day: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn day_start<Tz: TimeZone>(tz: &Tz, day: NaiveDate) -> DateTime<Utc> {
     let mut t = day.and_hms_opt(0, 0, 0).expect("midnight exists");
     for _ in 0..24 * 4 {
         if let Some(local) = tz.from_local_datetime(&t).earliest() {

@@ -15,6 +15,7 @@ pub mod admin;
 pub mod caches;
 pub mod dashboard;
 pub mod error;
+pub mod evaluation;
 pub mod live;
 pub mod notify;
 pub mod report_limit;

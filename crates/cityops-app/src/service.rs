@@ -56,6 +56,8 @@ pub struct ServiceConfig {
     pub session_cache_ttl: StdDuration,
     /// Reports per minute per account (staff, citizens) and per client address (citizens).
     pub report_limits: ReportLimits,
+    /// 综合评价: weights, score bands, grades, intake send limits and the city index.
+    pub evaluation: crate::evaluation::EvaluationSettings,
 }
 
 impl Default for ServiceConfig {
@@ -69,6 +71,7 @@ impl Default for ServiceConfig {
             cache_check_interval: StdDuration::from_secs(2),
             session_cache_ttl: StdDuration::from_secs(1),
             report_limits: ReportLimits::default(),
+            evaluation: Default::default(),
         }
     }
 }
@@ -201,6 +204,11 @@ impl CaseService {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// The evaluation's configuration.
+    pub fn evaluation_settings(&self) -> &crate::evaluation::EvaluationSettings {
+        &self.config.evaluation
     }
 
     pub fn config(&self) -> &ServiceConfig {

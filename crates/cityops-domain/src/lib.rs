@@ -9,6 +9,7 @@ pub mod case;
 pub mod catalogue;
 pub mod component;
 pub mod error;
+pub mod evaluation;
 pub mod limits;
 pub mod org;
 pub mod page;

@@ -53,7 +53,7 @@ pub(crate) fn new_queue() -> Queue {
 const IMPORT_CHUNK: usize = 5000;
 
 /// The case columns in bind order, and their array types.
-const CASE_COLUMNS: [(&str, &str); 26] = [
+const CASE_COLUMNS: [(&str, &str); 27] = [
     ("id", "int8"),
     ("code", "text"),
     ("doc", "text"),
@@ -79,6 +79,7 @@ const CASE_COLUMNS: [(&str, &str); 26] = [
     ("supervised", "bool"),
     ("suspended_until", "timestamptz"),
     ("merged_into", "int8"),
+    ("facts", "text"),
     ("version", "int8"),
 ];
 const EVENT_COLUMNS: [(&str, &str); 13] = [
@@ -261,6 +262,7 @@ struct Batch<'a> {
     c_supervised: Vec<bool>,
     c_suspended: Vec<Option<DateTime<Utc>>>,
     c_merged: Vec<Option<i64>>,
+    c_facts: Vec<String>,
     c_version: Vec<i64>,
     // events
     e_seq: Vec<i64>,
@@ -327,6 +329,7 @@ impl<'a> Batch<'a> {
         self.c_supervised.push(p.supervised);
         self.c_suspended.push(p.suspended_until);
         self.c_merged.push(p.merged_into);
+        self.c_facts.push(p.facts);
         self.c_version.push(c.version);
         Ok(())
     }
@@ -414,6 +417,7 @@ impl<'a> Batch<'a> {
             .bind(self.c_supervised)
             .bind(self.c_suspended)
             .bind(self.c_merged)
+            .bind(self.c_facts)
             .bind(self.c_version)
             .bind(self.e_seq)
             .bind(self.e_case)

@@ -78,13 +78,15 @@ pub struct Projection<'a> {
     pub supervised: bool,
     pub suspended_until: Option<DateTime<Utc>>,
     pub merged_into: Option<i64>,
+    /// The evaluation's record of the case (`EvalRecord` as JSON).
+    pub facts: String,
 }
 
 /// The projected columns, in [`Projection`] order.
 pub const PROJECTED: &str = "doc, status, source, category_code, region_code, district_code, \
      street_code, community_code, grid_code, department_id, assignee_id, reporter_id, lng, lat, \
      created_at, updated_at, stage_due, stage_yellow_at, light, overdue, supervised, \
-     suspended_until, merged_into";
+     suspended_until, merged_into, facts";
 
 /// Serialises a record for a JSON text column.
 pub fn json<T: serde::Serialize + ?Sized>(what: &str, v: &T) -> Result<String> {
@@ -121,6 +123,10 @@ pub fn project(case: &Case) -> Result<Projection<'_>> {
         supervised: case.supervised,
         suspended_until: case.suspended_until,
         merged_into: case.merged_into,
+        facts: json(
+            "evaluation facts",
+            &cityops_domain::evaluation::EvalRecord::of(case),
+        )?,
     })
 }
 

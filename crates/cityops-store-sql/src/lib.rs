@@ -46,6 +46,7 @@ pub mod cases;
 pub mod changes;
 pub mod dashboard;
 mod dialect;
+pub mod evaluation;
 pub mod follow;
 pub mod group;
 pub mod import;

@@ -13,7 +13,7 @@ pub(crate) const PROJECTED_SET: &str = "doc = ?, status = ?, source = ?, categor
      region_code = ?, district_code = ?, street_code = ?, community_code = ?, grid_code = ?, \
      department_id = ?, assignee_id = ?, reporter_id = ?, lng = ?, lat = ?, created_at = ?, \
      updated_at = ?, stage_due = ?, stage_yellow_at = ?, light = ?, overdue = ?, supervised = ?, \
-     suspended_until = ?, merged_into = ?";
+     suspended_until = ?, merged_into = ?, facts = ?";
 
 /// Binds the projection in [`PROJECTED`] order.
 pub(crate) fn bind_projection<'q>(
@@ -43,6 +43,7 @@ pub(crate) fn bind_projection<'q>(
         .bind(p.supervised)
         .bind(p.suspended_until.map(ts))
         .bind(p.merged_into)
+        .bind(p.facts.as_str())
 }
 
 /// Pushes the projection as bound values of a multi-row INSERT (after id, code and version).
@@ -72,7 +73,8 @@ pub(crate) fn push_projection(
         .push_bind(p.overdue)
         .push_bind(p.supervised)
         .push_bind(p.suspended_until.map(ts))
-        .push_bind(p.merged_into);
+        .push_bind(p.merged_into)
+        .push_bind(p.facts);
 }
 
 /// An event's column values.

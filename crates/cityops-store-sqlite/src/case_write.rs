@@ -469,7 +469,7 @@ pub(crate) async fn bulk_code_seq(
 /// stay bit-exact, so they are bound, not parsed from text); the next chunk's statement is built
 /// while SQLite inserts the current one.
 pub(crate) async fn bulk_cases(conn: &mut SqliteConnection, cases: &[Case]) -> Result<()> {
-    const CHUNK: usize = 1000; // 26 values a row; SQLite allows 32,766
+    const CHUNK: usize = 1000; // 27 values a row; SQLite allows 32,766
     let build = |chunk: &[Case]| -> Result<QueryBuilder<Sqlite>> {
         let projections = chunk.iter().map(project).collect::<Result<Vec<_>>>()?;
         let mut qb = QueryBuilder::<Sqlite>::new(format!(

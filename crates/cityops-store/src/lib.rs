@@ -12,6 +12,7 @@ pub mod cases;
 pub mod changes;
 pub mod claims;
 pub mod dashboard;
+pub mod evaluation;
 pub mod follow;
 pub mod versions;
 
@@ -20,6 +21,7 @@ pub use cases::*;
 pub use changes::*;
 pub use claims::*;
 pub use dashboard::*;
+pub use evaluation::*;
 pub use follow::*;
 pub use versions::*;
 
@@ -440,6 +442,7 @@ pub trait Store:
     + AccessLogRepo
     + FollowRepo
     + DashboardRepo
+    + EvaluationRepo
 {
 }
 
@@ -461,6 +464,7 @@ impl<T> Store for T where
         + AccessLogRepo
         + FollowRepo
         + DashboardRepo
+        + EvaluationRepo
 {
 }
 

@@ -96,6 +96,8 @@ pub struct WebConfig {
     /// The map's basemap tiles (`https://tiles.city.example/{z}/{x}/{y}.png`), for cities that
     /// run a tile server; `None` (default) = no basemap, boundaries only.
     pub map_tile_url: Option<String>,
+    /// 综合评价 and 城市管理指数 settings.
+    pub evaluation: cityops_app::evaluation::EvaluationSettings,
 }
 
 impl WebConfig {
@@ -110,6 +112,7 @@ impl WebConfig {
             cache_check_interval: std::time::Duration::from_millis(self.cache_check_millis),
             session_cache_ttl: std::time::Duration::from_millis(self.session_cache_millis),
             report_limits: self.report_limits,
+            evaluation: self.evaluation.clone(),
         }
     }
 
@@ -175,6 +178,7 @@ impl Default for WebConfig {
             report_limits: ReportLimits::default(),
             expensive_per_user: 2,
             map_tile_url: None,
+            evaluation: Default::default(),
         }
     }
 }

@@ -368,6 +368,10 @@ pub fn web_config(config: &Config) -> WebConfig {
         },
         expensive_per_user: config.expensive_per_user,
         map_tile_url: config.map_tile_url.clone().filter(|u| !u.trim().is_empty()),
+        evaluation: cityops_app::evaluation::EvaluationSettings {
+            evaluation: config.evaluation.clone(),
+            city_index: config.city_index.clone(),
+        },
         ..defaults
     }
 }

@@ -85,6 +85,12 @@ pub struct Config {
     /// (CITYOPS_MAP_TILE_URL, e.g. `https://tiles.city.example/{z}/{x}/{y}.png`); unset = no
     /// basemap (district, street, community and grid boundaries only).
     pub map_tile_url: Option<String>,
+    /// 综合评价 (`[evaluation]` in the TOML file): weights per kind (percent, summing to 100),
+    /// score bands of the count indicators, grade thresholds, intake send limits. Defaults from
+    /// STANDARDS.md §5.3; see docs/EVALUATION.md.
+    pub evaluation: cityops_domain::evaluation::EvaluationConfig,
+    /// 城市管理指数 (`[city_index]`): indicator weights and the overdue density that scores 0.
+    pub city_index: cityops_domain::evaluation::CityIndexConfig,
 }
 
 impl Default for Config {
@@ -119,6 +125,8 @@ impl Default for Config {
             citizen_report_rate_per_address: 30,
             expensive_per_user: 2,
             map_tile_url: None,
+            evaluation: Default::default(),
+            city_index: Default::default(),
         }
     }
 }
@@ -155,6 +163,12 @@ impl Config {
     /// Checks values the types cannot.
     pub fn validate(&self) -> anyhow::Result<()> {
         self.trusted_proxies()?;
+        self.evaluation
+            .validate()
+            .map_err(|e| anyhow::anyhow!("[evaluation]: {e}"))?;
+        self.city_index
+            .validate()
+            .map_err(|e| anyhow::anyhow!("[city_index]: {e}"))?;
         if let Some(origin) = &self.public_origin {
             anyhow::ensure!(
                 origin.starts_with("https://") || origin.starts_with("http://"),

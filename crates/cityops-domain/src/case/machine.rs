@@ -294,6 +294,7 @@ pub fn report(
         updated_at: now,
         closed_at: None,
         version: 0,
+        facts: Default::default(),
     };
     let event = NewCaseEvent {
         case_id: 0,
@@ -1032,6 +1033,9 @@ pub fn apply(
     if action != A::ApproveSuspend && action != A::Resume {
         c.light = current_light(&c, now, cal);
     }
+    let mut facts = std::mem::take(&mut c.facts);
+    facts.record(action, actor.user_id, role, case, &c, now, cal);
+    c.facts = facts;
     if let Some(r) = &reason {
         data.entry("reason").or_insert_with(|| r.clone().into());
     }

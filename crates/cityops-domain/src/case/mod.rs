@@ -6,6 +6,7 @@
 pub mod assign;
 pub mod duplicate;
 pub mod event;
+pub mod facts;
 pub mod machine;
 pub mod routing;
 pub mod types;
@@ -15,6 +16,7 @@ pub use event::{
     BrokenLink, CaseEvent, GENESIS_HASH, NewCaseEvent, NewNotification, Notification, Recipient,
     chain_hash, verify_chain,
 };
+pub use facts::{CancelKind, CaseFacts};
 pub use machine::{
     ActionInput, Actor, CaseError, Context, NewReport, Transition, WorkflowConfig, allowed_actions,
     apply, current_light, effective_handle_limit, light_recipient, mark_light, report,

@@ -299,6 +299,9 @@ pub struct Case {
     pub closed_at: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version, incremented by every stored transition.
     pub version: i64,
+    /// 考核事实: who took each step and whether in time (for the evaluation).
+    #[serde(default)]
+    pub facts: super::facts::CaseFacts,
 }
 
 impl Case {

@@ -1,0 +1,502 @@
+//! 综合评价 (comprehensive evaluation) as a service: who may see it, which local days a period
+//! covers, the previous period beside it, subjects' names, and the drill-down — every figure's
+//! list of cases, computed by the same predicate as the figure (`cityops_domain::evaluation`).
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use cityops_domain::case::Case;
+use cityops_domain::case::CaseVisibility;
+use cityops_domain::evaluation::{
+    CityIndexConfig, CityIndexInput, CityIndexRow, Component, Env, EvalCase, EvaluationConfig,
+    Figure, Grade, Kind, Row, Subject, city_index, evaluate, matching,
+};
+use cityops_domain::{Page, PageRequest, RegionLevel, Role, User};
+use cityops_store::RegionQuery;
+use serde::Serialize;
+
+use crate::error::{Result, ServiceError};
+use crate::service::CaseService;
+
+/// The roles that see evaluations: the command centre and leaders (every subject within their
+/// region), and department staff (their own department's cases only, by their visibility).
+pub const EVALUATION_ROLES: [Role; 7] = [
+    Role::Leader,
+    Role::Admin,
+    Role::Supervisor,
+    Role::Dispatcher,
+    Role::Intake,
+    Role::Handler,
+    Role::Reviewer,
+];
+
+/// The longest period one evaluation covers (a year and a day).
+pub const MAX_PERIOD_DAYS: i64 = 367;
+
+/// `Forbidden` unless `user` may see evaluations.
+pub fn require_evaluation(user: &User) -> Result<()> {
+    if EVALUATION_ROLES.iter().any(|r| user.has_role(*r)) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "evaluations are for leaders, the command centre and departments".into(),
+        ))
+    }
+}
+
+/// A period of local days: `from` inclusive, `to` exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    /// Exclusive.
+    pub to: NaiveDate,
+}
+
+fn first_of_month(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).expect("day 1 exists")
+}
+
+fn next_month(d: NaiveDate) -> NaiveDate {
+    let first = first_of_month(d);
+    (first + Duration::days(32))
+        .with_day(1)
+        .expect("day 1 exists")
+}
+
+impl Period {
+    /// `Invalid` unless `from < to` and the period is at most [`MAX_PERIOD_DAYS`] long.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self> {
+        if from >= to {
+            return Err(ServiceError::Invalid(
+                "the period must end after it starts (to is exclusive)".into(),
+            ));
+        }
+        if (to - from).num_days() > MAX_PERIOD_DAYS {
+            return Err(ServiceError::Invalid(format!(
+                "a period is at most {MAX_PERIOD_DAYS} days"
+            )));
+        }
+        Ok(Period { from, to })
+    }
+
+    /// The calendar month holding `day`.
+    pub fn month_of(day: NaiveDate) -> Self {
+        Period {
+            from: first_of_month(day),
+            to: next_month(day),
+        }
+    }
+
+    /// Whether the period is whole calendar months.
+    fn is_months(&self) -> bool {
+        self.from.day() == 1 && self.to.day() == 1
+    }
+
+    /// The period before: as many calendar months before when the period is whole months,
+    /// otherwise as many days.
+    pub fn previous(&self) -> Self {
+        if self.is_months() {
+            let months = (self.to.year() - self.from.year()) * 12 + self.to.month() as i32
+                - self.from.month() as i32;
+            let mut from = self.from;
+            for _ in 0..months {
+                from = first_of_month(from - Duration::days(1));
+            }
+            Period {
+                from,
+                to: self.from,
+            }
+        } else {
+            let len = self.to - self.from;
+            Period {
+                from: self.from - len,
+                to: self.from,
+            }
+        }
+    }
+
+    /// Its instants in `tz`: where `from` starts and where `to` starts.
+    pub fn bounds<Tz: TimeZone>(&self, tz: &Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        (
+            crate::dashboard::day_start(tz, self.from),
+            crate::dashboard::day_start(tz, self.to),
+        )
+    }
+}
+
+/// What to evaluate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvaluationQuery {
+    pub kind: Kind,
+    pub period: Period,
+    /// The level of region rows (grid, community, street or district).
+    pub level: RegionLevel,
+}
+
+/// The previous period's result of a subject.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Previous {
+    pub counts: Vec<u64>,
+    pub score: f64,
+    pub grade: Grade,
+    pub rank: u32,
+}
+
+/// One subject with its name and its previous period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamedRow {
+    pub name: String,
+    #[serde(flatten)]
+    pub row: Row,
+    pub previous: Option<Previous>,
+}
+
+/// An evaluation: the kind's figures and components, and one row per subject, ranked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    pub kind: Kind,
+    pub level: RegionLevel,
+    pub period: Period,
+    pub previous_period: Period,
+    /// The evaluation instant: deadlines before it have passed.
+    pub as_of: DateTime<Utc>,
+    pub figures: &'static [Figure],
+    pub components: &'static [Component],
+    pub rows: Vec<NamedRow>,
+}
+
+/// The settings the service evaluates with (validated when the server starts).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EvaluationSettings {
+    pub evaluation: EvaluationConfig,
+    pub city_index: CityIndexConfig,
+}
+
+/// Lookups the figures need besides the cases: who is responsible for each grid, every subject
+/// that should get a row, and their names.
+struct Subjects {
+    inspectors_of_grid: HashMap<String, Vec<i64>>,
+    include: Vec<Subject>,
+    names: HashMap<Subject, String>,
+}
+
+const LOOKUP_PAGE: u32 = 1000;
+
+impl CaseService {
+    async fn all_users(&self, role: Role) -> Result<Vec<User>> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let p = self
+                .store()
+                .list_users(
+                    Some(role),
+                    None,
+                    PageRequest {
+                        page,
+                        page_size: LOOKUP_PAGE,
+                    },
+                )
+                .await?;
+            let n = p.items.len();
+            out.extend(p.items);
+            if n < LOOKUP_PAGE as usize {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn subjects(
+        &self,
+        kind: Kind,
+        level: RegionLevel,
+        vis: &CaseVisibility,
+    ) -> Result<Subjects> {
+        let mut s = Subjects {
+            inspectors_of_grid: HashMap::new(),
+            include: Vec::new(),
+            names: HashMap::new(),
+        };
+        let in_scope = |code: Option<&str>| {
+            vis.all
+                || code.is_some_and(|c| {
+                    vis.region_prefixes
+                        .iter()
+                        .any(|p| c.starts_with(p.as_str()))
+                })
+        };
+        let people = |s: &mut Subjects, users: Vec<User>| {
+            for u in users {
+                let subject = Subject::Id(u.id);
+                if in_scope(u.scope.region_code.as_deref()) || vis.all {
+                    s.include.push(subject.clone());
+                }
+                s.names.insert(subject, u.display_name);
+            }
+        };
+        match kind {
+            Kind::Inspectors => {
+                let users = self.all_users(Role::Inspector).await?;
+                for u in &users {
+                    for g in &u.grids {
+                        s.inspectors_of_grid
+                            .entry(g.clone())
+                            .or_default()
+                            .push(u.id);
+                    }
+                }
+                people(&mut s, users);
+            }
+            Kind::Operators => people(&mut s, self.all_users(Role::Intake).await?),
+            Kind::Supervisors => people(&mut s, self.all_users(Role::Supervisor).await?),
+            Kind::Dispatchers => people(&mut s, self.all_users(Role::Dispatcher).await?),
+            Kind::Departments => {
+                for page in 1.. {
+                    let p = self
+                        .store()
+                        .list_departments(
+                            None,
+                            PageRequest {
+                                page,
+                                page_size: LOOKUP_PAGE,
+                            },
+                        )
+                        .await?;
+                    let n = p.items.len();
+                    for d in p.items {
+                        let subject = Subject::Id(d.id);
+                        let handles = d.kind != cityops_domain::DepartmentKind::CommandCentre;
+                        let visible = vis.all
+                            || vis.department_id == Some(d.id)
+                            || (vis.department_id.is_none()
+                                && in_scope(Some(d.region_code.as_str())));
+                        if handles && visible {
+                            s.include.push(subject.clone());
+                        }
+                        s.names.insert(subject, d.name);
+                    }
+                    if n < LOOKUP_PAGE as usize {
+                        break;
+                    }
+                }
+            }
+            Kind::Regions => {
+                for page in 1.. {
+                    let p = self
+                        .store()
+                        .list_regions(
+                            &RegionQuery {
+                                level: Some(level),
+                                ..Default::default()
+                            },
+                            PageRequest {
+                                page,
+                                page_size: LOOKUP_PAGE,
+                            },
+                        )
+                        .await?;
+                    let n = p.items.len();
+                    for r in p.items {
+                        let subject = Subject::Code(r.code.clone());
+                        if in_scope(Some(&r.code)) {
+                            s.include.push(subject.clone());
+                        }
+                        s.names.insert(subject, r.name);
+                    }
+                    if n < LOOKUP_PAGE as usize {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(s)
+    }
+
+    /// The cases of a period visible to `user`, and the instants of the period.
+    async fn period_cases(&self, user: &User, period: Period) -> Result<Vec<EvalCase>> {
+        let tz = self.calendar().config().tz;
+        let (from, to) = period.bounds(&tz);
+        Ok(self
+            .store()
+            .evaluation_cases(from, to, &CaseVisibility::for_user(user))
+            .await?)
+    }
+
+    /// The third-party review's mean score per department for a period (empty until reviews
+    /// are stored).
+    async fn review_means(&self, _period: Period) -> Result<HashMap<i64, (u64, f64)>> {
+        Ok(HashMap::new())
+    }
+
+    /// Evaluates a kind of subject for a period, with the previous period beside each row.
+    pub async fn evaluate(&self, user: &User, q: &EvaluationQuery) -> Result<Evaluation> {
+        require_evaluation(user)?;
+        let vis = CaseVisibility::for_user(user);
+        let settings = self.evaluation_settings();
+        let as_of = self.clock().now();
+        let subjects = self.subjects(q.kind, q.level, &vis).await?;
+        let previous_period = q.period.previous();
+        let (cases, before) = tokio::try_join!(
+            self.period_cases(user, q.period),
+            self.period_cases(user, previous_period)
+        )?;
+        let (reviews, reviews_before) = tokio::try_join!(
+            self.review_means(q.period),
+            self.review_means(previous_period)
+        )?;
+        let env = |reviews| Env {
+            as_of: as_of.timestamp(),
+            level: q.level,
+            inspectors_of_grid: &subjects.inspectors_of_grid,
+            reviews,
+            config: &settings.evaluation,
+        };
+        let rows = evaluate(q.kind, &cases, &env(&reviews), &subjects.include);
+        let prev: BTreeMap<Subject, Previous> =
+            evaluate(q.kind, &before, &env(&reviews_before), &subjects.include)
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.subject,
+                        Previous {
+                            counts: r.counts,
+                            score: r.score,
+                            grade: r.grade,
+                            rank: r.rank,
+                        },
+                    )
+                })
+                .collect();
+        let rows = rows
+            .into_iter()
+            .map(|row| NamedRow {
+                name: subjects
+                    .names
+                    .get(&row.subject)
+                    .cloned()
+                    .unwrap_or_else(|| row.subject.to_string()),
+                previous: prev.get(&row.subject).cloned(),
+                row,
+            })
+            .collect();
+        Ok(Evaluation {
+            kind: q.kind,
+            level: q.level,
+            period: q.period,
+            previous_period,
+            as_of,
+            figures: q.kind.figures(),
+            components: q.kind.components(),
+            rows,
+        })
+    }
+
+    /// The cases behind one figure of one subject (the drill-down): their total equals the
+    /// figure, newest report first.
+    pub async fn evaluation_drill_down(
+        &self,
+        user: &User,
+        q: &EvaluationQuery,
+        subject: &Subject,
+        figure: &str,
+        page: PageRequest,
+    ) -> Result<Page<Case>> {
+        require_evaluation(user)?;
+        let figure = q.kind.figure(figure).ok_or_else(|| {
+            ServiceError::Invalid(format!(
+                "unknown figure {figure:?} of {}: one of {}",
+                q.kind,
+                q.kind
+                    .figures()
+                    .iter()
+                    .map(|f| f.key)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        let vis = CaseVisibility::for_user(user);
+        let settings = self.evaluation_settings();
+        let subjects = if q.kind == Kind::Inspectors {
+            self.subjects(q.kind, q.level, &vis)
+                .await?
+                .inspectors_of_grid
+        } else {
+            HashMap::new()
+        };
+        let cases = self.period_cases(user, q.period).await?;
+        let reviews = HashMap::new();
+        let env = Env {
+            as_of: self.clock().now().timestamp(),
+            level: q.level,
+            inspectors_of_grid: &subjects,
+            reviews: &reviews,
+            config: &settings.evaluation,
+        };
+        let mut ids = matching(q.kind, figure, subject, &cases, &env);
+        ids.reverse();
+        let total = ids.len() as u64;
+        let start = ((page.page - 1) as usize).saturating_mul(page.page_size as usize);
+        let slice: Vec<i64> = ids
+            .iter()
+            .skip(start)
+            .take(page.page_size as usize)
+            .copied()
+            .collect();
+        let items = self.store().cases_by_ids(&slice, &vis).await?;
+        Ok(Page::new(items, total, page))
+    }
+
+    /// 城市管理指数: every district's index for a period, ranked.
+    pub async fn city_index(
+        &self,
+        user: &User,
+        period: Period,
+    ) -> Result<Vec<(String, CityIndexRow)>> {
+        require_evaluation(user)?;
+        let settings = self.evaluation_settings();
+        let vis = CaseVisibility::for_user(user);
+        let cases = self.period_cases(user, period).await?;
+        let districts = self
+            .store()
+            .list_regions(
+                &RegionQuery {
+                    level: Some(RegionLevel::District),
+                    ..Default::default()
+                },
+                PageRequest {
+                    page: 1,
+                    page_size: LOOKUP_PAGE,
+                },
+            )
+            .await?
+            .items;
+        let names: HashMap<String, String> = districts
+            .iter()
+            .map(|d| (d.code.clone(), d.name.clone()))
+            .collect();
+        let inputs: Vec<CityIndexInput> = districts
+            .iter()
+            .filter(|d| {
+                vis.all
+                    || vis
+                        .region_prefixes
+                        .iter()
+                        .any(|p| d.code.starts_with(p.as_str()) || p.starts_with(d.code.as_str()))
+            })
+            .map(|d| CityIndexInput {
+                district_code: d.code.clone(),
+                area_km2: d.area_m2.unwrap_or(0.0) / 1e6,
+                review_mean: None,
+            })
+            .collect();
+        let rows = city_index(
+            &cases,
+            &inputs,
+            self.clock().now().timestamp(),
+            &settings.city_index,
+        );
+        Ok(rows
+            .into_iter()
+            .map(|r| (names.get(&r.district_code).cloned().unwrap_or_default(), r))
+            .collect())
+    }
+}

@@ -1,0 +1,118 @@
+//! `EvaluationRepo`, written once for both stores: a period's cases with their evaluation
+//! records (one statement through `cases_created_at`), and a drill-down page of cases by id.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use cityops_domain::evaluation::{EvalCase, EvalRecord};
+use cityops_store::{Case, CaseSource, CaseStatus, CaseVisibility, Result, StoreError};
+use sqlx::{Pool, QueryBuilder};
+
+use crate::cases::{CASE_SELECT, case, push_visibility};
+use crate::{Cols, Dialect, parse};
+
+/// The most ids one drill-down page may ask for.
+pub const MAX_IDS: usize = 1000;
+
+/// The visible cases reported in `[from, to)`, by report time then id.
+pub async fn evaluation_cases<D: Dialect>(
+    pool: &Pool<D>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    vis: &CaseVisibility,
+) -> Result<Vec<EvalCase>> {
+    if from > to {
+        return Err(StoreError::Invalid(
+            "evaluation period: it ends before it starts".into(),
+        ));
+    }
+    let mut q = QueryBuilder::<D>::new(
+        "SELECT c.id, c.code, c.created_at, c.source, c.status, c.category_code, c.grid_code, \
+         c.community_code, c.street_code, c.district_code, c.department_id, c.reporter_id, \
+         c.facts FROM cases c WHERE c.created_at >= ",
+    );
+    D::push_ts(&mut q, from);
+    q.push(" AND c.created_at < ");
+    D::push_ts(&mut q, to);
+    push_visibility(&mut q, vis);
+    q.push(" ORDER BY c.created_at, c.id");
+    let rows = D::fetch_all(pool, q.build()).await?;
+    rows.iter()
+        .map(|row| {
+            let r = Cols::<D>(row);
+            let source: String = r.get("source")?;
+            let status: String = r.get("status")?;
+            let facts: String = r.get("facts")?;
+            let rec: EvalRecord = serde_json::from_str(&facts)
+                .map_err(|e| StoreError::Database(format!("unreadable evaluation record: {e}")))?;
+            Ok(EvalCase {
+                id: r.get("id")?,
+                code: r.get("code")?,
+                created_at: D::ts(row, "created_at")?.timestamp(),
+                source: parse::<CaseSource>("case source", &source)?,
+                status: parse::<CaseStatus>("case status", &status)?,
+                category_code: r.get("category_code")?,
+                grid_code: r.get("grid_code")?,
+                community_code: r.get("community_code")?,
+                street_code: r.get("street_code")?,
+                district_code: r.get("district_code")?,
+                department_id: r.get("department_id")?,
+                reporter_id: r.get("reporter_id")?,
+                rec,
+            })
+        })
+        .collect()
+}
+
+/// The visible cases among `ids`, in the order of `ids`.
+pub async fn cases_by_ids<D: Dialect>(
+    pool: &Pool<D>,
+    ids: &[i64],
+    vis: &CaseVisibility,
+) -> Result<Vec<Case>> {
+    if ids.len() > MAX_IDS {
+        return Err(StoreError::Invalid(format!(
+            "at most {MAX_IDS} cases at once ({} asked)",
+            ids.len()
+        )));
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<D>::new(CASE_SELECT);
+    q.push(" WHERE ");
+    D::push_in_ids(&mut q, "c.id", ids);
+    push_visibility(&mut q, vis);
+    let rows = D::fetch_all(pool, q.build()).await?;
+    let mut by_id: HashMap<i64, Case> = rows
+        .iter()
+        .map(|row| case::<D>(row).map(|c| (c.id, c)))
+        .collect::<Result<_>>()?;
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// Implements `EvaluationRepo` for a store type, reading from the pool field `$read`. Expanded
+/// once in each store crate.
+#[macro_export]
+macro_rules! shared_evaluation_repo {
+    ($store:ty, read: $read:ident) => {
+        #[$crate::__async_trait]
+        impl ::cityops_store::EvaluationRepo for $store {
+            async fn evaluation_cases(
+                &self,
+                from: ::chrono::DateTime<::chrono::Utc>,
+                to: ::chrono::DateTime<::chrono::Utc>,
+                vis: &::cityops_store::CaseVisibility,
+            ) -> ::cityops_store::Result<Vec<::cityops_domain::evaluation::EvalCase>> {
+                $crate::evaluation::evaluation_cases(&self.$read, from, to, vis).await
+            }
+
+            async fn cases_by_ids(
+                &self,
+                ids: &[i64],
+                vis: &::cityops_store::CaseVisibility,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::Case>> {
+                $crate::evaluation::cases_by_ids(&self.$read, ids, vis).await
+            }
+        }
+    };
+}
