@@ -84,6 +84,7 @@ pub async fn ensure_demo(
     store: &dyn Store,
     city: DemoCity,
     seed: u64,
+    cases_per_day: u32,
     evidence_dir: &std::path::Path,
     accounts_file: &std::path::Path,
 ) -> anyhow::Result<()> {
@@ -119,7 +120,7 @@ pub async fn ensure_demo(
         .await
         .context("writing the demo city")?;
     let written = started.elapsed();
-    let history = demo_history(store, city, seed, batch, evidence_dir)
+    let history = demo_history(store, city, seed, cases_per_day, batch, evidence_dir)
         .await
         .context("writing the demo case history")?;
     store.set_meta(DEMO_CITY_KEY, &city.to_string()).await?;
@@ -155,6 +156,7 @@ async fn demo_history(
     store: &dyn Store,
     city: DemoCity,
     seed: u64,
+    cases_per_day: u32,
     batch: ImportBatch,
     evidence_dir: &std::path::Path,
 ) -> anyhow::Result<DemoHistorySummary> {
@@ -212,7 +214,10 @@ async fn demo_history(
         .or(users.first())
         .map(|u| u.id)
         .context("the demo city has no users")?;
-    let opts = history::HistoryOptions::new(seed, now);
+    let opts = history::HistoryOptions {
+        cases_per_day,
+        ..history::HistoryOptions::new(seed, now)
+    };
     let photos_at = now - chrono::Duration::days(i64::from(opts.days));
     let evidence =
         cityops_evidence::EvidenceStore::new(cityops_evidence::EvidenceConfig::new(evidence_dir))

@@ -86,6 +86,10 @@ struct DemoArgs {
     /// Build and load the demo data, then exit without serving.
     #[arg(long)]
     no_serve: bool,
+    /// Average reports a day in the generated year of history (default 200, about 73,000 cases;
+    /// 2,740 gives about a million, as the evaluation benchmark uses).
+    #[arg(long, default_value_t = cityops_seed::history::DEFAULT_CASES_PER_DAY)]
+    cases_per_day: u32,
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +198,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
                 store.as_ref(),
                 args.city,
                 args.seed,
+                args.cases_per_day,
                 std::path::Path::new(&config.evidence_dir),
                 &cityops_seed::accounts::accounts_file(&config.database_url),
             )
