@@ -13,6 +13,7 @@ pub mod dashboard_stories;
 pub mod drift_stories;
 pub mod fixtures;
 pub mod follow_stories;
+pub mod review_stories;
 pub mod search_stories;
 pub mod security_stories;
 pub mod stories;
@@ -75,6 +76,10 @@ macro_rules! for_each_story {
             followers_added_to_an_existing_case_see_it,
             case_queue_flags,
             dashboard_counts_within_visibility,
+            review_candidates_are_the_period_closed_cases,
+            review_samples_are_kept_once,
+            reviews_are_one_per_sampled_case_and_scored,
+            reviewers_see_closed_cases_only,
         }
     };
 }

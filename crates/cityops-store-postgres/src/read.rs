@@ -10,3 +10,6 @@ cityops_store_sql::shared_case_repos!(PgStore, read: pool, hot: hot);
 
 // The command centre's figures (领导大屏).
 cityops_store_sql::shared_dashboard_repo!(PgStore, read: pool);
+
+// Third-party review (第三方评价).
+cityops_store_sql::shared_review_repo!(PgStore, read: pool, write: pool);

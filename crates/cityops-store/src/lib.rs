@@ -13,6 +13,7 @@ pub mod changes;
 pub mod claims;
 pub mod dashboard;
 pub mod follow;
+pub mod review;
 pub mod versions;
 
 pub use audit::*;
@@ -21,6 +22,7 @@ pub use changes::*;
 pub use claims::*;
 pub use dashboard::*;
 pub use follow::*;
+pub use review::*;
 pub use versions::*;
 
 use async_trait::async_trait;
@@ -440,6 +442,7 @@ pub trait Store:
     + AccessLogRepo
     + FollowRepo
     + DashboardRepo
+    + ReviewRepo
 {
 }
 
@@ -461,6 +464,7 @@ impl<T> Store for T where
         + AccessLogRepo
         + FollowRepo
         + DashboardRepo
+        + ReviewRepo
 {
 }
 
