@@ -375,9 +375,17 @@ mod tests {
         assert_eq!(base.len(), 20);
         assert_eq!(base, draw_sample(&c("惠州"), &p, 12, &ids));
         assert_ne!(base, draw_sample(&c("厦门"), &p, 12, &ids), "another salt");
-        assert_ne!(base, draw_sample(&c("惠州"), &p, 13, &ids), "another department");
+        assert_ne!(
+            base,
+            draw_sample(&c("惠州"), &p, 13, &ids),
+            "another department"
+        );
         let later = ReviewPeriod::new(p.from, p.to + Duration::days(1)).unwrap();
-        assert_ne!(base, draw_sample(&c("惠州"), &later, 12, &ids), "another period");
+        assert_ne!(
+            base,
+            draw_sample(&c("惠州"), &later, 12, &ids),
+            "another period"
+        );
         // Field boundaries count: salt "a" + department 12 ≠ salt "a1" + department 2.
         assert_ne!(seed("a", &p, 12), seed("a1", &p, 2));
     }
@@ -426,7 +434,11 @@ mod tests {
         assert_eq!(ok.validate(), Ok(()));
         for score in [0, 6] {
             assert_eq!(
-                NewReview { score, ..ok.clone() }.validate(),
+                NewReview {
+                    score,
+                    ..ok.clone()
+                }
+                .validate(),
                 Err(ReviewError::Score(i64::from(score)))
             );
         }

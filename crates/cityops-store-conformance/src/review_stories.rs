@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use cityops_domain::case::{ActionInput, CaseAction, CaseSource, CaseStatus};
 use cityops_domain::review::{NewReview, ReviewPeriod};
 use cityops_store::{
-    Case, CaseQuery, CaseVisibility, DepartmentReviewScore, DepartmentSample, PageRequest, Role, Store,
-    StoreError, User,
+    Case, CaseQuery, CaseVisibility, DepartmentReviewScore, DepartmentSample, PageRequest, Role,
+    Store, StoreError, User,
 };
 
 use crate::case_fixtures::{World, attachment, location, new_report};
@@ -183,7 +183,15 @@ async fn review_world(store: &dyn Store) -> ReviewWorld {
     let p = march();
     let mut municipal = Vec::new();
     // Closes exactly at the start of the period.
-    let c = report(&w, store, "inspector1", grid_a, "首日结案", p.from - Duration::hours(1)).await;
+    let c = report(
+        &w,
+        store,
+        "inspector1",
+        grid_a,
+        "首日结案",
+        p.from - Duration::hours(1),
+    )
+    .await;
     municipal.push(
         close_by(
             &w,
@@ -197,7 +205,15 @@ async fn review_world(store: &dyn Store) -> ReviewWorld {
         .await,
     );
     // Reported in February, closed in March.
-    let c = report(&w, store, "inspector1", grid_a, "二月上报", local(2, 20, 9, 0)).await;
+    let c = report(
+        &w,
+        store,
+        "inspector1",
+        grid_a,
+        "二月上报",
+        local(2, 20, 9, 0),
+    )
+    .await;
     municipal.push(
         close_by(
             &w,
@@ -211,7 +227,15 @@ async fn review_world(store: &dyn Store) -> ReviewWorld {
         .await,
     );
     for day in 4..=6 {
-        let c = report(&w, store, "inspector1", grid_a, "三月案件", local(3, day, 9, 0)).await;
+        let c = report(
+            &w,
+            store,
+            "inspector1",
+            grid_a,
+            "三月案件",
+            local(3, day, 9, 0),
+        )
+        .await;
         municipal.push(
             close_by(
                 &w,
@@ -242,7 +266,15 @@ async fn review_world(store: &dyn Store) -> ReviewWorld {
         .await;
     *municipal.last_mut().expect("a case") = rated;
 
-    let c = report(&w, store, "inspector2", grid_b, "惠阳垃圾", local(3, 10, 9, 0)).await;
+    let c = report(
+        &w,
+        store,
+        "inspector2",
+        grid_b,
+        "惠阳垃圾",
+        local(3, 10, 9, 0),
+    )
+    .await;
     let sanitation = close_by(
         &w,
         store,
@@ -254,7 +286,15 @@ async fn review_world(store: &dyn Store) -> ReviewWorld {
     )
     .await;
     // Closed on the first instant of April: not March's.
-    let c = report(&w, store, "inspector1", grid_a, "四月结案", local(3, 31, 22, 0)).await;
+    let c = report(
+        &w,
+        store,
+        "inspector1",
+        grid_a,
+        "四月结案",
+        local(3, 31, 22, 0),
+    )
+    .await;
     let april = close_by(
         &w,
         store,
@@ -266,11 +306,32 @@ async fn review_world(store: &dyn Store) -> ReviewWorld {
     )
     .await;
     // Open and cancelled cases of March are never candidates.
-    let open = report(&w, store, "inspector1", grid_a, "未结案", local(3, 12, 9, 0)).await;
+    let open = report(
+        &w,
+        store,
+        "inspector1",
+        grid_a,
+        "未结案",
+        local(3, 12, 9, 0),
+    )
+    .await;
     let open = w.file(store, &open, "01001", local(3, 12, 10, 0)).await;
-    w.dispatch(store, &open, w.dept("441300-municipal"), local(3, 12, 11, 0))
-        .await;
-    let cancelled = report(&w, store, "inspector1", grid_a, "不予受理", local(3, 13, 9, 0)).await;
+    w.dispatch(
+        store,
+        &open,
+        w.dept("441300-municipal"),
+        local(3, 12, 11, 0),
+    )
+    .await;
+    let cancelled = report(
+        &w,
+        store,
+        "inspector1",
+        grid_a,
+        "不予受理",
+        local(3, 13, 9, 0),
+    )
+    .await;
     w.act(
         store,
         &cancelled,
@@ -530,13 +591,13 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
     let reviewer_b_id = user_of(store, "reviewer_b").await.id;
     let reviewer_b = CaseVisibility::for_user(&user_of(store, "reviewer_b").await);
     let tasks = |vis: CaseVisibility, page: PageRequest| async move {
-        store
-            .review_tasks(&vis, page)
-            .await
-            .expect("review_tasks")
+        store.review_tasks(&vis, page).await.expect("review_tasks")
     };
     let a = tasks(reviewer_a.clone(), all()).await;
-    assert_eq!(a.total, 4, "{backend}: district 441302's sampled cases, per period");
+    assert_eq!(
+        a.total, 4,
+        "{backend}: district 441302's sampled cases, per period"
+    );
     assert_eq!(
         a.items
             .iter()
@@ -545,7 +606,11 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
         vec![(spring, m[0]), (p, m[0]), (p, m[1]), (p, m[2])],
         "{backend}: newest period first, then by case"
     );
-    assert!(a.items.iter().all(|t| t.review.is_none() && t.photo.is_none()));
+    assert!(
+        a.items
+            .iter()
+            .all(|t| t.review.is_none() && t.photo.is_none())
+    );
     assert_eq!(a.items[1].case_code, rw.municipal[0].code);
     let b = tasks(reviewer_b.clone(), all()).await;
     assert_eq!(
@@ -567,7 +632,11 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
     )
     .await;
     assert_eq!(
-        (second.total, second.items.len(), second.items[0].sample.case_id),
+        (
+            second.total,
+            second.items.len(),
+            second.items[0].sample.case_id
+        ),
         (4, 1, m[2]),
         "{backend}: paged"
     );
@@ -575,7 +644,12 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
     // Photos: the reviewer's own, someone else's, one already on a case.
     let up = |n: u32, user: i64| {
         let a = attachment(900 + n, user, local(4, 3, 9, 0));
-        async move { store.create_attachment(&a).await.expect("create_attachment") }
+        async move {
+            store
+                .create_attachment(&a)
+                .await
+                .expect("create_attachment")
+        }
     };
     let mine = up(1, rw.reviewer_a).await;
     let theirs = up(2, rw.w.uid("citizen1")).await;
@@ -591,10 +665,7 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
             review_of(rw.sanitation.id, rw.reviewer_a, 4, None),
             "another region's sampled case",
         ),
-        (
-            review_of(999_999, rw.reviewer_a, 4, None),
-            "no such case",
-        ),
+        (review_of(999_999, rw.reviewer_a, 4, None), "no such case"),
     ];
     for (r, why) in &refused {
         assert!(
@@ -608,7 +679,10 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
     assert!(
         matches!(
             store
-                .save_review(&review_of(m[0], rw.reviewer_a, 4, Some(theirs.id)), &reviewer_a)
+                .save_review(
+                    &review_of(m[0], rw.reviewer_a, 4, Some(theirs.id)),
+                    &reviewer_a
+                )
                 .await,
             Err(StoreError::Invalid(_))
         ),
@@ -642,7 +716,10 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
 
     // The review: for the earliest sample holding the case, the photo linked to the case.
     let saved = store
-        .save_review(&review_of(m[0], rw.reviewer_a, 4, Some(mine.id)), &reviewer_a)
+        .save_review(
+            &review_of(m[0], rw.reviewer_a, 4, Some(mine.id)),
+            &reviewer_a,
+        )
         .await
         .expect("save_review");
     assert_eq!(
@@ -692,7 +769,10 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
     );
     // A photo already on a case cannot be a review's.
     let linked = store
-        .save_review(&review_of(m[1], rw.reviewer_a, 3, Some(mine.id)), &reviewer_a)
+        .save_review(
+            &review_of(m[1], rw.reviewer_a, 3, Some(mine.id)),
+            &reviewer_a,
+        )
         .await;
     assert!(
         matches!(linked, Err(StoreError::Invalid(_))),
@@ -703,7 +783,10 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
         .await
         .expect("second review");
     store
-        .save_review(&review_of(rw.sanitation.id, reviewer_b_id, 5, None), &reviewer_b)
+        .save_review(
+            &review_of(rw.sanitation.id, reviewer_b_id, 5, None),
+            &reviewer_b,
+        )
         .await
         .expect("review in district 441303");
 
@@ -711,7 +794,11 @@ pub async fn reviews_are_one_per_sampled_case_and_scored(store: &dyn Store) {
     assert_eq!(
         a.items
             .iter()
-            .map(|t| (t.sample.period, t.sample.case_id, t.review.as_ref().map(|r| r.score)))
+            .map(|t| (
+                t.sample.period,
+                t.sample.case_id,
+                t.review.as_ref().map(|r| r.score)
+            ))
             .collect::<Vec<_>>(),
         vec![
             (p, m[2], None),
@@ -776,7 +863,13 @@ pub async fn reviewers_see_closed_cases_only(store: &dyn Store) {
     let rw = review_world(store).await;
     let backend = store.backend();
     store
-        .create_user(&new_user("reviewer_city", &[Role::Reviewer], None, None, &[]))
+        .create_user(&new_user(
+            "reviewer_city",
+            &[Role::Reviewer],
+            None,
+            None,
+            &[],
+        ))
         .await
         .expect("create_user");
     let district = CaseVisibility::for_user(&user_of(store, "reviewer_a").await);
@@ -815,17 +908,22 @@ pub async fn reviewers_see_closed_cases_only(store: &dyn Store) {
             .map(|c| (c.id, c.status))
             .collect()
     };
-    assert_eq!(all.len(), 9, "{backend}: seven closed, one open, one cancelled");
+    assert_eq!(
+        all.len(),
+        9,
+        "{backend}: seven closed, one open, one cancelled"
+    );
     let want_district = closed_in("441302");
     assert_eq!(want_district.len(), 6);
-    assert_eq!(ids(district.clone()).await, want_district, "{backend}: district");
+    assert_eq!(
+        ids(district.clone()).await,
+        want_district,
+        "{backend}: district"
+    );
     let want_city = closed_in("4413");
     assert_eq!(want_city.len(), 7);
     assert_eq!(ids(city.clone()).await, want_city, "{backend}: city");
-    let counts = store
-        .count_cases(&q, &district)
-        .await
-        .expect("count_cases");
+    let counts = store.count_cases(&q, &district).await.expect("count_cases");
     assert_eq!(
         (counts.total, counts.closed, counts.open, counts.cancelled),
         (6, 6, 0, 0),

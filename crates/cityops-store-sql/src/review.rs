@@ -94,24 +94,20 @@ pub async fn save_review_sample<D: Dialect>(
         D::push_ts(&mut q, drawn_at);
         q.push(" FROM cases c WHERE ");
         D::push_in_ids(&mut q, "c.id", &ids);
-        q.push(
-            " AND NOT EXISTS (SELECT 1 FROM review_samples s WHERE s.period_from = ",
-        );
+        q.push(" AND NOT EXISTS (SELECT 1 FROM review_samples s WHERE s.period_from = ");
         D::push_ts(&mut q, period.from);
         q.push(" AND s.period_to = ");
         D::push_ts(&mut q, period.to);
         q.push(" AND s.department_id = ")
             .bind(sample.department_id)
             .push(") ON CONFLICT DO NOTHING");
-        added += D::execute(pool, q.build())
-            .await
-            .map_err(|e| match e {
-                StoreError::Invalid(_) => StoreError::Invalid(format!(
-                    "no department {} (or a case of its sample is missing)",
-                    sample.department_id
-                )),
-                other => other,
-            })?;
+        added += D::execute(pool, q.build()).await.map_err(|e| match e {
+            StoreError::Invalid(_) => StoreError::Invalid(format!(
+                "no department {} (or a case of its sample is missing)",
+                sample.department_id
+            )),
+            other => other,
+        })?;
     }
     Ok(added)
 }
@@ -250,10 +246,9 @@ pub async fn save_review<D: Dialect>(
     let rows = D::fetch_all_on(&mut *tx, q.build())
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => StoreError::Conflict(format!(
-                "case {} has been reviewed already",
-                new.case_id
-            )),
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("case {} has been reviewed already", new.case_id))
+            }
             other => other,
         })?;
     let Some(saved) = rows.first().map(review::<D>).transpose()?.flatten() else {

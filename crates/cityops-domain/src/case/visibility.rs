@@ -69,11 +69,9 @@ impl CaseVisibility {
         };
         for role in &user.roles {
             match role {
-                Role::Intake
-                | Role::Supervisor
-                | Role::Dispatcher
-                | Role::Leader
-                | Role::Admin => add_region(&mut v),
+                Role::Intake | Role::Supervisor | Role::Dispatcher | Role::Leader | Role::Admin => {
+                    add_region(&mut v)
+                }
                 Role::Reviewer => match region {
                     None => v.closed_all = true,
                     Some(r) => {
@@ -179,8 +177,17 @@ mod tests {
         assert!(!r.all && r.region_prefixes.is_empty() && !r.closed_all);
         assert_eq!(r.closed_region_prefixes, vec!["441302".to_string()]);
         assert!(r.admits(S::Closed, Some("441302001001001"), None, &[]));
-        for open in [S::Reported, S::Handling, S::Checking, S::Suspended, S::Cancelled] {
-            assert!(!r.admits(open, Some("441302001001001"), None, &[]), "{open}");
+        for open in [
+            S::Reported,
+            S::Handling,
+            S::Checking,
+            S::Suspended,
+            S::Cancelled,
+        ] {
+            assert!(
+                !r.admits(open, Some("441302001001001"), None, &[]),
+                "{open}"
+            );
         }
         assert!(!r.admits(S::Closed, Some("441303001"), None, &[]));
         // What they reported stays theirs.
