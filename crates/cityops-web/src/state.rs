@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use cityops_app::{CaseService, ReportLimits, ServiceConfig};
+use cityops_app::{CaseService, ReportLimits, ReviewService, ServiceConfig};
 use cityops_domain::calendar::{CalendarConfig, WorkingCalendar};
 use cityops_domain::case::WorkflowConfig;
 use cityops_domain::case::duplicate::DuplicateRule;
 use cityops_domain::case::routing::RoutingMatrix;
+use cityops_domain::review::ReviewConfig;
 use cityops_domain::{Clock, PageRequest, RegionLevel};
 use cityops_evidence::{EvidenceConfig, EvidenceError, EvidenceStore};
 use cityops_geo::RegionIndex;
@@ -96,6 +97,9 @@ pub struct WebConfig {
     /// The map's basemap tiles (`https://tiles.city.example/{z}/{x}/{y}.png`), for cities that
     /// run a tile server; `None` (default) = no basemap, boundaries only.
     pub map_tile_url: Option<String>,
+    /// Third-party review (第三方评价): the sample size per department and period (default 5),
+    /// the minimum share (default 10 %) and the city's salt of the reproducible draw.
+    pub review: ReviewConfig,
 }
 
 impl WebConfig {
@@ -175,6 +179,7 @@ impl Default for WebConfig {
             report_limits: ReportLimits::default(),
             expensive_per_user: 2,
             map_tile_url: None,
+            review: ReviewConfig::default(),
         }
     }
 }
@@ -189,6 +194,8 @@ pub struct AppState {
     pub demo_mode: bool,
     /// The case service (cityops-app): every case read and write goes through it.
     pub app: Arc<CaseService>,
+    /// The third-party review service (第三方评价), over the case service.
+    pub reviews: Arc<ReviewService>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -323,6 +330,7 @@ impl AppState {
                 config.evidence_dir.display()
             ),
         };
+        let reviews = Arc::new(ReviewService::new(app.clone(), config.review.clone()));
         let shared = Shared {
             metrics,
             login_limiter,
@@ -339,6 +347,7 @@ impl AppState {
             config,
             demo_mode,
             app,
+            reviews,
             shared: Arc::new(shared),
         }
     }
