@@ -368,6 +368,7 @@ pub fn web_config(config: &Config) -> WebConfig {
         },
         expensive_per_user: config.expensive_per_user,
         map_tile_url: config.map_tile_url.clone().filter(|u| !u.trim().is_empty()),
+        review: config.review(),
         ..defaults
     }
 }
