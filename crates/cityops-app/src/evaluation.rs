@@ -321,10 +321,17 @@ impl CaseService {
             .await?)
     }
 
-    /// The third-party review's mean score per department for a period (empty until reviews
-    /// are stored).
-    async fn review_means(&self, _period: Period) -> Result<HashMap<i64, (u64, f64)>> {
-        Ok(HashMap::new())
+    /// The third-party review (第三方评价) per department for a period: reviews made and their
+    /// mean score 1–5 (departments without a review are absent).
+    async fn review_means(&self, period: Period) -> Result<HashMap<i64, (u64, f64)>> {
+        let (from, to) = period.bounds(&self.calendar().config().tz);
+        Ok(self
+            .store()
+            .review_scores(from, to)
+            .await?
+            .into_iter()
+            .filter_map(|s| s.mean.map(|m| (s.department_id, (s.reviewed, m))))
+            .collect())
     }
 
     /// Evaluates a kind of subject for a period, with the previous period beside each row.
@@ -423,7 +430,7 @@ impl CaseService {
             HashMap::new()
         };
         let cases = self.period_cases(user, q.period).await?;
-        let reviews = HashMap::new();
+        let reviews = self.review_means(q.period).await?;
         let env = Env {
             as_of: self.clock().now().timestamp(),
             level: q.level,
@@ -455,6 +462,35 @@ impl CaseService {
         let settings = self.evaluation_settings();
         let vis = CaseVisibility::for_user(user);
         let cases = self.period_cases(user, period).await?;
+        let reviews = self.review_means(period).await?;
+        let mut departments = Vec::new();
+        for page in 1.. {
+            let p = self
+                .store()
+                .list_departments(
+                    None,
+                    PageRequest {
+                        page,
+                        page_size: LOOKUP_PAGE,
+                    },
+                )
+                .await?;
+            let n = p.items.len();
+            departments.extend(p.items);
+            if n < LOOKUP_PAGE as usize {
+                break;
+            }
+        }
+        // A district's review score: the mean of its departments' reviews, weighted by how many
+        // each had (departments whose scope lies within the district).
+        let review_of = |district: &str| {
+            let (n, sum) = departments
+                .iter()
+                .filter(|d| d.region_code.starts_with(district))
+                .filter_map(|d| reviews.get(&d.id))
+                .fold((0u64, 0.0), |(n, s), (k, m)| (n + k, s + *k as f64 * m));
+            (n > 0).then(|| sum / n as f64)
+        };
         let districts = self
             .store()
             .list_regions(
@@ -485,7 +521,7 @@ impl CaseService {
             .map(|d| CityIndexInput {
                 district_code: d.code.clone(),
                 area_km2: d.area_m2.unwrap_or(0.0) / 1e6,
-                review_mean: None,
+                review_mean: review_of(&d.code),
             })
             .collect();
         let rows = city_index(

@@ -4,7 +4,8 @@
 //! `cityops-ui`), later Open311, MQTT alarms and the scheduler — calls the [`CaseService`]: it
 //! looks up what the pure state machine of `cityops-domain` cannot know, applies it and stores
 //! exactly what it decided. Beside it: the deadline [`watcher`] and the outbound [`notify`]
-//! queue, and the [`caches`] that stay true across processes.
+//! queue, the [`caches`] that stay true across processes, and the third-party [`review`]
+//! service (第三方评价) over the same store and clock.
 //!
 //! Invariants: no HTTP, no SQL, no driver types — storage only through `Arc<dyn Store>`, errors as
 //! [`ServiceError`] (each front end maps them onto its own codes); every "now" from the injected
@@ -19,6 +20,7 @@ pub mod evaluation;
 pub mod live;
 pub mod notify;
 pub mod report_limit;
+pub mod review;
 pub mod service;
 pub mod sessions;
 pub mod watcher;
@@ -30,6 +32,7 @@ pub use caches::Catalogue;
 pub use error::{Result, ServiceError};
 pub use live::{CaseChange, LiveChanges};
 pub use report_limit::{ReportLimiter, ReportLimits};
+pub use review::ReviewService;
 pub use service::{
     CaseService, PUBLIC_REPORTER, PublicReceipt, ReportRequest, ServiceConfig, StoredCase,
     follow_token_hash, report_source,

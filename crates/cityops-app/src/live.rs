@@ -62,10 +62,15 @@ impl CaseChange {
     }
 
     /// Whether a viewer with `vis` may hear of it: the case's region or department is theirs
-    /// (the people of a case are not carried, so a case seen only as its reporter or assignee
-    /// is not announced).
+    /// (or, for a closed-only scope, the case is closed there; the people of a case are not
+    /// carried, so a case seen only as its reporter or assignee is not announced).
     pub fn visible_to(&self, vis: &CaseVisibility) -> bool {
-        vis.admits(self.region_code.as_deref(), self.department_id, &[])
+        vis.admits(
+            self.status,
+            self.region_code.as_deref(),
+            self.department_id,
+            &[],
+        )
     }
 }
 

@@ -65,7 +65,7 @@ pub const PHONE: TextLimit = limit("phone", 20);
 /// A reporter's contact (联系方式): a name and a phone in one field — [`PERSON_NAME`] and
 /// [`PHONE`] with room for separators and a label (`王先生 电话 138…`).
 pub const CONTACT: TextLimit = limit("contact", 128);
-/// The comment of a case action (处理意见).
+/// The comment of a case action (处理意见), and of a third-party review (评价意见).
 pub const COMMENT: TextLimit = limit("comment", 1_000);
 /// The reason of a case action (退回/驳回/延期/挂账原因).
 pub const REASON: TextLimit = limit("reason", 1_000);

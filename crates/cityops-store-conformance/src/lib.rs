@@ -14,6 +14,7 @@ pub mod drift_stories;
 pub mod evaluation_stories;
 pub mod fixtures;
 pub mod follow_stories;
+pub mod review_stories;
 pub mod search_stories;
 pub mod security_stories;
 pub mod stories;
@@ -77,6 +78,10 @@ macro_rules! for_each_story {
             case_queue_flags,
             dashboard_counts_within_visibility,
             evaluation_cases_carry_the_facts_within_visibility,
+            review_candidates_are_the_period_closed_cases,
+            review_samples_are_kept_once,
+            reviews_are_one_per_sampled_case_and_scored,
+            reviewers_see_closed_cases_only,
         }
     };
 }

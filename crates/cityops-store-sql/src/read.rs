@@ -248,7 +248,7 @@ pub async fn filing_standards<D: Dialect>(
 /// `AND <column> lies within region <scope>`, the SQL twin of `cityops_domain::region::covers`:
 /// the code starts with the scope, or the scope is a city code `xxxx00` and the code is at least
 /// 6 digits starting with `xxxx`.
-fn push_covers<D: Dialect>(q: &mut QueryBuilder<D>, column: &str, scope: &str) {
+pub(crate) fn push_covers<D: Dialect>(q: &mut QueryBuilder<D>, column: &str, scope: &str) {
     q.push(" AND (");
     push_prefix(q, column, scope);
     if scope.len() == 6 && scope.is_ascii() && scope.ends_with("00") {

@@ -12,3 +12,6 @@ cityops_store_sql::shared_case_repos!(SqliteStore, read: read, hot: hot);
 // The command centre's figures (领导大屏), on the read pool.
 cityops_store_sql::shared_dashboard_repo!(SqliteStore, read: read);
 cityops_store_sql::shared_evaluation_repo!(SqliteStore, read: read);
+
+// Third-party review (第三方评价): reads on the read pool, writes on the single writer.
+cityops_store_sql::shared_review_repo!(SqliteStore, read: read, write: write);

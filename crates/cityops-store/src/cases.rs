@@ -292,7 +292,7 @@ pub struct Attachment {
     pub public_id: String,
     #[serde(flatten)]
     pub attachment: NewAttachment,
-    /// The case it was attached to by a report or transition.
+    /// The case it was attached to by a report, a transition or a third-party review.
     pub case_id: Option<i64>,
 }
 

@@ -14,6 +14,7 @@ pub mod claims;
 pub mod dashboard;
 pub mod evaluation;
 pub mod follow;
+pub mod review;
 pub mod versions;
 
 pub use audit::*;
@@ -23,6 +24,7 @@ pub use claims::*;
 pub use dashboard::*;
 pub use evaluation::*;
 pub use follow::*;
+pub use review::*;
 pub use versions::*;
 
 use async_trait::async_trait;
@@ -443,6 +445,7 @@ pub trait Store:
     + FollowRepo
     + DashboardRepo
     + EvaluationRepo
+    + ReviewRepo
 {
 }
 
@@ -465,6 +468,7 @@ impl<T> Store for T where
         + FollowRepo
         + DashboardRepo
         + EvaluationRepo
+        + ReviewRepo
 {
 }
 

@@ -1,6 +1,6 @@
 /* CityOps console: the case pages — row click opens the case, the photo viewer, photo upload
-   for actions (to the API, which strips metadata; the form then names the photos), the small
-   case map. Everything works without it except the photo upload. */
+   for actions and reviews (to the API, which strips metadata; the form then names the photos),
+   the small case map. Everything works without it except the photo upload. */
 (function () {
   'use strict';
   var csrf = (document.querySelector('meta[name=csrf-token]') || {}).content || '';
@@ -29,14 +29,19 @@
   });
 
   // Photo upload: each chosen photo goes to POST /api/v1/attachments at once; its id becomes a
-  // hidden `photos` field of the form.
+  // hidden `photos` field of the form (a single-photo input keeps only the last one chosen).
+  // The texts come from the nearest container that carries them (the case page, the reviews).
   document.addEventListener('change', function (ev) {
     var input = ev.target;
     if (!input.matches || !input.matches('input[type=file][data-upload]')) return;
     var box = input.parentNode.querySelector('[data-photo-ids]');
     var form = input.form;
-    var d = document.getElementById('case-main');
+    var d = input.closest('[data-uploading]') || document.getElementById('case-main');
     var texts = d ? d.dataset : {};
+    if (!input.multiple) {
+      Array.prototype.forEach.call(form.querySelectorAll('input[type=hidden][name=photos]'), function (h) { h.remove(); });
+      box.textContent = '';
+    }
     Array.prototype.forEach.call(input.files, function (file) {
       var status = document.createElement('span');
       status.textContent = (texts.uploading || '…') + ' ' + file.name;

@@ -18,6 +18,8 @@ pub(crate) enum Section {
     Org,
     /// The change history of the matrix and the calendar (administrators).
     Versions,
+    /// 第三方评价 (reviewers, leaders, administrators).
+    Reviews,
     /// 指挥大屏 (opens the full-screen page).
     Screen,
 }
@@ -54,6 +56,8 @@ const ICON_COMPONENTS: &str = "M12 21s-6.5-6.2-6.5-11.5a6.5 6.5 0 0 1 13 0C18.5 
 const ICON_CATALOGUE: &str =
     "M9 6h11M9 12h11M9 18h11M4 5.5h1.5v1.5H4zM4 11.5h1.5v1.5H4zM4 17.5h1.5v1.5H4z";
 const ICON_VERSIONS: &str = "M12 7.5V12l3 2M3.5 12a8.5 8.5 0 1 0 2.6-6.1M3.5 3.5v4h4";
+const ICON_REVIEWS: &str =
+    "M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8-5.2-2.7-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z";
 const ICON_ORG: &str =
     "M4 21V6l8-3 8 3v15M2.5 21h19M8.5 9h2M13.5 9h2M8.5 13h2M13.5 13h2M10 21v-4h4v4";
 
@@ -128,7 +132,7 @@ impl Layout {
             }
             Err(e) => tracing::warn!(error = %e, "queue counts unavailable for the navigation"),
         }
-        let nav = vec![
+        let mut nav = vec![
             NavGroup {
                 label: None,
                 items: {
@@ -152,6 +156,24 @@ impl Layout {
                 label: Some(c.nav_group_cases),
                 items: case_items,
             },
+        ];
+        // 评价: third-party review, for reviewers and for the leaders and administrators who draw
+        // its samples and read its scores.
+        if cityops_app::review::may_review(&ctx.user)
+            || cityops_app::review::may_manage_reviews(&ctx.user)
+        {
+            let r = ctx.lang.reviews();
+            nav.push(NavGroup {
+                label: Some(r.nav_group),
+                items: vec![item(
+                    "/reviews",
+                    r.nav_reviews,
+                    ICON_REVIEWS,
+                    Section::Reviews,
+                )],
+            });
+        }
+        nav.extend([
             NavGroup {
                 label: Some(t.nav_group_base),
                 items: vec![
@@ -185,7 +207,7 @@ impl Layout {
                     items
                 },
             },
-        ];
+        ]);
         let name = if ctx.user.display_name.trim().is_empty() {
             &ctx.user.username
         } else {

@@ -1,6 +1,7 @@
 //! cityops-ui: the CityOps web console (管理控制台) — server-rendered HTML pages for what the
 //! foundation holds today: the overview (工作台), the map (地图), the region tree (区域), components
-//! (部件), the category catalogue (部件事项目录), the organisation (组织机构) and, for
+//! (部件), the category catalogue (部件事项目录), the organisation (组织机构), third-party review
+//! (第三方评价: the reviewer's sampled cases and forms; the leaders' scores and draw) and, for
 //! administrators, the change history of the responsibility matrix and the calendar (变更记录) with
 //! a restore button per version.
 //!
@@ -22,6 +23,7 @@ mod error;
 pub mod i18n;
 pub mod i18n_cases;
 pub mod i18n_phone;
+pub mod i18n_reviews;
 pub mod i18n_screen;
 pub mod layers;
 mod layout;
@@ -86,6 +88,9 @@ pub fn router(state: AppState) -> Router {
         .route("/components", get(pages::components::page))
         .route("/org", get(pages::org::departments))
         .route("/org/users", get(pages::org::users))
+        .route("/reviews", get(pages::reviews::page))
+        .route("/reviews/samples", post(pages::reviews::draw))
+        .route("/reviews/{case_id}", post(pages::reviews::submit))
         .route("/versions", get(pages::versions::page))
         .route(
             "/versions/{kind}/{id}/restore",

@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use crate::api::{
     attachments, audit, auth, calendar, cases, catalogue, components, geo, inbox, org, public,
-    routing, sessions, system,
+    reviews, routing, sessions, system,
 };
 use crate::error::ErrorBody;
 
@@ -48,6 +48,7 @@ use crate::state::AppState;
         (name = "routing", description = "权责清单 (responsibility matrix)"),
         (name = "calendar", description = "工作日历 (working calendar)"),
         (name = "public", description = "公众：匿名上报、进度查询、评价 (citizens without an account: report, follow, rate)"),
+        (name = "reviews", description = "第三方评价：抽样、评价任务、评分 (third-party review: samples, tasks, scores)"),
         (name = "system", description = "健康检查、指标 (health, metrics)"),
     ),
     components(schemas(ErrorBody))
@@ -264,6 +265,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(routing::router())
         .merge(calendar::router())
         .merge(public::router())
+        .merge(reviews::router())
 }
 
 /// The whole document: the routes' operations with the [`CommonResponses`] added.

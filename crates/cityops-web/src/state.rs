@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
-use cityops_app::{CaseService, ReportLimits, ServiceConfig};
+use cityops_app::{CaseService, ReportLimits, ReviewService, ServiceConfig};
 use cityops_domain::calendar::{CalendarConfig, WorkingCalendar};
 use cityops_domain::case::WorkflowConfig;
 use cityops_domain::case::duplicate::DuplicateRule;
 use cityops_domain::case::routing::RoutingMatrix;
+use cityops_domain::review::ReviewConfig;
 use cityops_domain::{Clock, PageRequest, RegionLevel};
 use cityops_evidence::{EvidenceConfig, EvidenceError, EvidenceStore};
 use cityops_geo::RegionIndex;
@@ -98,6 +99,9 @@ pub struct WebConfig {
     pub map_tile_url: Option<String>,
     /// 综合评价 and 城市管理指数 settings.
     pub evaluation: cityops_app::evaluation::EvaluationSettings,
+    /// Third-party review (第三方评价): the sample size per department and period (default 5),
+    /// the minimum share (default 10 %) and the city's salt of the reproducible draw.
+    pub review: ReviewConfig,
 }
 
 impl WebConfig {
@@ -179,6 +183,7 @@ impl Default for WebConfig {
             expensive_per_user: 2,
             map_tile_url: None,
             evaluation: Default::default(),
+            review: ReviewConfig::default(),
         }
     }
 }
@@ -193,6 +198,8 @@ pub struct AppState {
     pub demo_mode: bool,
     /// The case service (cityops-app): every case read and write goes through it.
     pub app: Arc<CaseService>,
+    /// The third-party review service (第三方评价), over the case service.
+    pub reviews: Arc<ReviewService>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -327,6 +334,7 @@ impl AppState {
                 config.evidence_dir.display()
             ),
         };
+        let reviews = Arc::new(ReviewService::new(app.clone(), config.review.clone()));
         let shared = Shared {
             metrics,
             login_limiter,
@@ -343,6 +351,7 @@ impl AppState {
             config,
             demo_mode,
             app,
+            reviews,
             shared: Arc::new(shared),
         }
     }

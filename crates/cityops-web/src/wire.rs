@@ -403,7 +403,7 @@ impl Crs {
 /// The longest text each free-text field of a request takes, from the domain's limits
 /// ([`cityops_domain::limits`]): `(schema, property, limit)`. The document declares them as
 /// `maxLength` (see `openapi::TextLimits`); the server enforces the same constants.
-pub const TEXT_LIMITS: [(&str, &str, TextLimit); 12] = [
+pub const TEXT_LIMITS: [(&str, &str, TextLimit); 13] = [
     ("NewCaseRequest", "description", limits::DESCRIPTION),
     ("NewCaseRequest", "address", limits::ADDRESS),
     ("NewCaseRequest", "contact", limits::CONTACT),
@@ -416,6 +416,7 @@ pub const TEXT_LIMITS: [(&str, &str, TextLimit); 12] = [
     ("PublicReportRequest", "name", limits::PERSON_NAME),
     ("PublicReportRequest", "phone", limits::PHONE),
     ("PublicRatingBody", "comment", limits::COMMENT),
+    ("ReviewBody", "comment", limits::COMMENT),
 ];
 
 /// Query parameters with a text limit: `(path, parameter, limit)`.

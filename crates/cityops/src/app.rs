@@ -377,6 +377,7 @@ pub fn web_config(config: &Config) -> WebConfig {
             evaluation: config.evaluation.clone(),
             city_index: config.city_index.clone(),
         },
+        review: config.review(),
         ..defaults
     }
 }

@@ -91,6 +91,15 @@ pub struct Config {
     pub evaluation: cityops_domain::evaluation::EvaluationConfig,
     /// 城市管理指数 (`[city_index]`): indicator weights and the overdue density that scores 0.
     pub city_index: cityops_domain::evaluation::CityIndexConfig,
+    /// Third-party review (第三方评价): cases drawn per department and period at least
+    /// (CITYOPS_REVIEW_SAMPLE_SIZE, 1–1000).
+    pub review_sample_size: u32,
+    /// … and at least this share of its closed cases, in percent
+    /// (CITYOPS_REVIEW_MIN_SHARE_PERCENT, 0–100).
+    pub review_min_share_percent: u32,
+    /// The city's salt of the reproducible draw (CITYOPS_REVIEW_SALT): set one per deployment
+    /// and keep it from the departments until a period is over.
+    pub review_salt: String,
 }
 
 impl Default for Config {
@@ -127,6 +136,9 @@ impl Default for Config {
             map_tile_url: None,
             evaluation: Default::default(),
             city_index: Default::default(),
+            review_sample_size: cityops_domain::review::DEFAULT_SAMPLE_SIZE,
+            review_min_share_percent: cityops_domain::review::DEFAULT_MIN_SHARE_PERCENT,
+            review_salt: cityops_domain::review::ReviewConfig::default().salt,
         }
     }
 }
@@ -160,6 +172,15 @@ impl Config {
             .collect()
     }
 
+    /// The third-party review's part of the configuration.
+    pub fn review(&self) -> cityops_domain::review::ReviewConfig {
+        cityops_domain::review::ReviewConfig {
+            sample_size: self.review_sample_size,
+            min_share_percent: self.review_min_share_percent,
+            salt: self.review_salt.clone(),
+        }
+    }
+
     /// Checks values the types cannot.
     pub fn validate(&self) -> anyhow::Result<()> {
         self.trusted_proxies()?;
@@ -169,6 +190,7 @@ impl Config {
         self.city_index
             .validate()
             .map_err(|e| anyhow::anyhow!("[city_index]: {e}"))?;
+        self.review().validate()?;
         if let Some(origin) = &self.public_origin {
             anyhow::ensure!(
                 origin.starts_with("https://") || origin.starts_with("http://"),
@@ -324,6 +346,30 @@ mod tests {
             assert_eq!(c.trusted_proxies, ["127.0.0.1", "192.168.0.0/16"]);
             jail.set_env("CITYOPS_TRUSTED_PROXIES", "my-proxy");
             assert!(Config::load(Some(Path::new("c.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Error is what Jail's closure returns
+    fn review_keys() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.review(), cityops_domain::review::ReviewConfig::default());
+            jail.set_env("CITYOPS_REVIEW_SAMPLE_SIZE", "8");
+            jail.set_env("CITYOPS_REVIEW_MIN_SHARE_PERCENT", "20");
+            jail.set_env("CITYOPS_REVIEW_SALT", "惠州-2026");
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            let r = crate::app::web_config(&c).review;
+            assert_eq!(
+                (r.sample_size, r.min_share_percent, r.salt.as_str()),
+                (8, 20, "惠州-2026")
+            );
+            jail.set_env("CITYOPS_REVIEW_MIN_SHARE_PERCENT", "101");
+            assert!(Config::load(None).is_err());
+            jail.set_env("CITYOPS_REVIEW_MIN_SHARE_PERCENT", "10");
+            jail.set_env("CITYOPS_REVIEW_SAMPLE_SIZE", "0");
+            assert!(Config::load(None).is_err());
             Ok(())
         });
     }

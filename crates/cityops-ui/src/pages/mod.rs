@@ -9,6 +9,7 @@ pub(crate) mod org;
 pub(crate) mod overview;
 pub(crate) mod phone;
 pub(crate) mod regions;
+pub(crate) mod reviews;
 pub(crate) mod screen;
 pub(crate) mod versions;
 

@@ -74,7 +74,7 @@ pub(crate) struct AttachmentView {
     /// Where to download the JPEG thumbnail (at most 320 px).
     #[schema(example = "/api/v1/attachments/0193a4c2-5f10-7c3e-9a41-3f2d8e6b1c07/thumb")]
     pub thumb_url: String,
-    /// The case it is linked to (by a report or an action), if any.
+    /// The case it is linked to (by a report, an action or a third-party review), if any.
     pub case_id: Option<i64>,
     pub file_name: Option<String>,
     pub uploaded_by: i64,

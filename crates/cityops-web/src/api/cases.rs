@@ -131,7 +131,12 @@ fn non_empty(s: &Option<String>) -> Option<&str> {
 
 /// A date (local midnight in the calendar's zone; `end` = the next midnight) or an RFC 3339
 /// instant.
-fn instant(state: &AppState, name: &str, v: &str, end: bool) -> Result<DateTime<Utc>, ApiError> {
+pub(crate) fn instant(
+    state: &AppState,
+    name: &str,
+    v: &str,
+    end: bool,
+) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(t.with_timezone(&Utc));
     }

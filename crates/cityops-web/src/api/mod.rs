@@ -10,6 +10,7 @@ pub(crate) mod geo;
 pub(crate) mod inbox;
 pub(crate) mod org;
 pub mod public;
+pub(crate) mod reviews;
 pub(crate) mod routing;
 pub(crate) mod sessions;
 pub(crate) mod system;
