@@ -11,3 +11,4 @@ cityops_store_sql::shared_case_repos!(PgStore, read: pool, hot: hot);
 // The command centre's figures (领导大屏).
 cityops_store_sql::shared_dashboard_repo!(PgStore, read: pool);
 cityops_store_sql::shared_evaluation_repo!(PgStore, read: pool);
+cityops_store_sql::shared_export_repo!(PgStore, read: pool, write: pool);

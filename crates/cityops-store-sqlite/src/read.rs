@@ -12,3 +12,4 @@ cityops_store_sql::shared_case_repos!(SqliteStore, read: read, hot: hot);
 // The command centre's figures (领导大屏), on the read pool.
 cityops_store_sql::shared_dashboard_repo!(SqliteStore, read: read);
 cityops_store_sql::shared_evaluation_repo!(SqliteStore, read: read);
+cityops_store_sql::shared_export_repo!(SqliteStore, read: read, write: write);

@@ -13,6 +13,7 @@ pub mod changes;
 pub mod claims;
 pub mod dashboard;
 pub mod evaluation;
+pub mod export;
 pub mod follow;
 pub mod versions;
 
@@ -22,6 +23,7 @@ pub use changes::*;
 pub use claims::*;
 pub use dashboard::*;
 pub use evaluation::*;
+pub use export::*;
 pub use follow::*;
 pub use versions::*;
 
@@ -443,6 +445,7 @@ pub trait Store:
     + FollowRepo
     + DashboardRepo
     + EvaluationRepo
+    + ExportRepo
 {
 }
 
@@ -465,6 +468,7 @@ impl<T> Store for T where
         + FollowRepo
         + DashboardRepo
         + EvaluationRepo
+        + ExportRepo
 {
 }
 
