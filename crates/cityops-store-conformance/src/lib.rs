@@ -11,6 +11,7 @@ pub mod case_fixtures;
 pub mod case_stories;
 pub mod dashboard_stories;
 pub mod drift_stories;
+pub mod export_stories;
 pub mod fixtures;
 pub mod follow_stories;
 pub mod search_stories;
@@ -75,6 +76,8 @@ macro_rules! for_each_story {
             followers_added_to_an_existing_case_see_it,
             case_queue_flags,
             dashboard_counts_within_visibility,
+            export_pages_equal_the_list,
+            export_contact_log_in_one_statement,
         }
     };
 }

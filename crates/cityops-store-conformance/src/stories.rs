@@ -16,6 +16,7 @@ pub use crate::cache_stories::*;
 pub use crate::case_stories::*;
 pub use crate::dashboard_stories::*;
 pub use crate::drift_stories::*;
+pub use crate::export_stories::*;
 pub use crate::follow_stories::*;
 pub use crate::search_stories::*;
 pub use crate::security_stories::*;
