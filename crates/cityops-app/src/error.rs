@@ -40,6 +40,12 @@ pub enum ServiceError {
     /// Too many reports from this account or address; retry after this many seconds.
     #[error("too many reports; retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// A capped export (XLSX) would hold more rows than its cap: narrow the filters.
+    #[error(
+        "the export would hold {rows} cases; at most {max} fit one file: narrow the filters \
+         (or export CSV, which has no cap)"
+    )]
+    ExportTooLarge { rows: u64, max: u64 },
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),

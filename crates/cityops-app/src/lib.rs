@@ -17,6 +17,7 @@ pub mod caches;
 pub mod dashboard;
 pub mod error;
 pub mod evaluation;
+pub mod export;
 pub mod live;
 pub mod notify;
 pub mod report_limit;

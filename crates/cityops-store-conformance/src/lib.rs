@@ -12,6 +12,7 @@ pub mod case_stories;
 pub mod dashboard_stories;
 pub mod drift_stories;
 pub mod evaluation_stories;
+pub mod export_stories;
 pub mod fixtures;
 pub mod follow_stories;
 pub mod review_stories;
@@ -82,6 +83,8 @@ macro_rules! for_each_story {
             review_samples_are_kept_once,
             reviews_are_one_per_sampled_case_and_scored,
             reviewers_see_closed_cases_only,
+            export_pages_equal_the_list,
+            export_contact_log_in_one_statement,
         }
     };
 }

@@ -17,6 +17,7 @@ pub use crate::case_stories::*;
 pub use crate::dashboard_stories::*;
 pub use crate::drift_stories::*;
 pub use crate::evaluation_stories::*;
+pub use crate::export_stories::*;
 pub use crate::follow_stories::*;
 pub use crate::review_stories::*;
 pub use crate::search_stories::*;

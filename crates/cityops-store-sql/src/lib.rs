@@ -48,6 +48,7 @@ pub mod changes;
 pub mod dashboard;
 mod dialect;
 pub mod evaluation;
+pub mod export;
 pub mod follow;
 pub mod group;
 pub mod import;

@@ -34,13 +34,16 @@ pub enum ContactAccessVia {
     List,
     /// The answer to a case action.
     Action,
+    /// A case export (CSV or XLSX): one entry per case whose contact the file holds in full.
+    Export,
 }
 
 impl ContactAccessVia {
-    pub const ALL: [ContactAccessVia; 3] = [
+    pub const ALL: [ContactAccessVia; 4] = [
         ContactAccessVia::Case,
         ContactAccessVia::List,
         ContactAccessVia::Action,
+        ContactAccessVia::Export,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl ContactAccessVia {
             ContactAccessVia::Case => "case",
             ContactAccessVia::List => "list",
             ContactAccessVia::Action => "action",
+            ContactAccessVia::Export => "export",
         }
     }
 }

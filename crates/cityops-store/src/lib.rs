@@ -13,6 +13,7 @@ pub mod changes;
 pub mod claims;
 pub mod dashboard;
 pub mod evaluation;
+pub mod export;
 pub mod follow;
 pub mod review;
 pub mod versions;
@@ -23,6 +24,7 @@ pub use changes::*;
 pub use claims::*;
 pub use dashboard::*;
 pub use evaluation::*;
+pub use export::*;
 pub use follow::*;
 pub use review::*;
 pub use versions::*;
@@ -446,6 +448,7 @@ pub trait Store:
     + DashboardRepo
     + EvaluationRepo
     + ReviewRepo
+    + ExportRepo
 {
 }
 
@@ -469,6 +472,7 @@ impl<T> Store for T where
         + DashboardRepo
         + EvaluationRepo
         + ReviewRepo
+        + ExportRepo
 {
 }
 

@@ -73,6 +73,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::overview::page))
         .route("/cases", get(pages::cases::list))
+        .route("/cases/export.csv", get(pages::cases::export_csv))
+        .route("/cases/export.xlsx", get(pages::cases::export_xlsx))
         .route("/cases/{id}", get(pages::cases_detail::page))
         .route("/cases/{id}/act/{action}", post(pages::cases_detail::act))
         .route("/login", get(pages::login::page))

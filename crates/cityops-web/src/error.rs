@@ -62,6 +62,8 @@ pub enum ErrorCode {
     /// Too many expensive requests (text search, exports, counts) of one user at the same
     /// time; see `Retry-After`.
     TooManyConcurrent,
+    /// An export with a row cap (XLSX) would hold more cases than the cap: narrow the filters.
+    ExportTooLarge,
 }
 
 /// One row of the error table.
@@ -74,7 +76,7 @@ pub struct ErrorSpec {
 }
 
 /// The error table: every code the API can return, its HTTP status and its default message.
-pub const ERROR_TABLE: [ErrorSpec; 22] = [
+pub const ERROR_TABLE: [ErrorSpec; 23] = [
     spec(
         ErrorCode::BadRequest,
         "bad_request",
@@ -206,6 +208,12 @@ pub const ERROR_TABLE: [ErrorSpec; 22] = [
         "too_many_concurrent",
         StatusCode::TOO_MANY_REQUESTS,
         "Too many requests of this kind at once; wait for one to finish.",
+    ),
+    spec(
+        ErrorCode::ExportTooLarge,
+        "export_too_large",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The export would hold more cases than one file may; narrow the filters.",
     ),
 ];
 
@@ -423,6 +431,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooLong(t) => ApiError::too_long(&t),
             ServiceError::RateLimited { retry_after_secs } => {
                 ApiError::rate_limited(retry_after_secs)
+            }
+            e @ ServiceError::ExportTooLarge { .. } => {
+                ApiError::new(ErrorCode::ExportTooLarge, e.to_string())
             }
             ServiceError::Store(e) => e.into(),
         }

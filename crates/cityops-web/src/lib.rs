@@ -11,6 +11,7 @@ mod api;
 pub mod concurrency;
 pub mod csrf;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod live;
 mod metrics;

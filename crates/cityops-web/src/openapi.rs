@@ -25,8 +25,8 @@ use crate::state::AppState;
             not_found, outside_city (404; 422 for a reported point), evidence_missing (404: a photo's file \
             is gone), method_not_allowed (405), conflict, invalid_transition (409; its body also lists \
             `allowed_actions`), payload_too_large (413), invalid_value, empty_matrix, too_long (422: a text \
-            over its field's `maxLength`, counted in characters), rate_limited, too_many_concurrent (429, with \
-            `Retry-After`), internal (500), service_unavailable, timeout (503).\n\n\
+            over its field's `maxLength`, counted in characters), export_too_large (422: an XLSX export over its \
+            row cap), rate_limited, too_many_concurrent (429, with `Retry-After`), internal (500), service_unavailable, timeout (503).\n\n\
             Cross-site requests: a `POST`, `PUT`, `PATCH` or `DELETE` without an `Authorization` header must come \
             from this site (`Sec-Fetch-Site`, `Origin`), and one authenticated by the session cookie must also \
             send the session's CSRF token as `X-CSRF-Token` (the `csrf_token` of the login answer); otherwise \

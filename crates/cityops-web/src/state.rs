@@ -94,6 +94,10 @@ pub struct WebConfig {
     /// Expensive requests (case text search, exports, counts) one user may have running at
     /// once; more answer 429 `too_many_concurrent`. Default 2; 0 = no limit.
     pub expensive_per_user: u32,
+    /// The most cases an XLSX export holds (default
+    /// [`cityops_app::export::XLSX_MAX_ROWS`], 200,000); a larger one answers 422
+    /// `export_too_large`. Not a setting of the binary: the documented cap; tests lower it.
+    pub xlsx_max_rows: u64,
     /// The map's basemap tiles (`https://tiles.city.example/{z}/{x}/{y}.png`), for cities that
     /// run a tile server; `None` (default) = no basemap, boundaries only.
     pub map_tile_url: Option<String>,
@@ -181,6 +185,7 @@ impl Default for WebConfig {
             session_cache_millis: 1000,
             report_limits: ReportLimits::default(),
             expensive_per_user: 2,
+            xlsx_max_rows: cityops_app::export::XLSX_MAX_ROWS,
             map_tile_url: None,
             evaluation: Default::default(),
             review: ReviewConfig::default(),

@@ -420,9 +420,11 @@ pub const TEXT_LIMITS: [(&str, &str, TextLimit); 13] = [
 ];
 
 /// Query parameters with a text limit: `(path, parameter, limit)`.
-pub const PARAM_LIMITS: [(&str, &str, TextLimit); 2] = [
+pub const PARAM_LIMITS: [(&str, &str, TextLimit); 4] = [
     ("/api/v1/cases", "q", limits::SEARCH_QUERY),
     ("/api/v1/cases/stats", "q", limits::SEARCH_QUERY),
+    ("/api/v1/cases/export.csv", "q", limits::SEARCH_QUERY),
+    ("/api/v1/cases/export.xlsx", "q", limits::SEARCH_QUERY),
 ];
 
 /// Every schema of this module, for the document's components.

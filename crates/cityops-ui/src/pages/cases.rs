@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cityops_app::Catalogue;
 use cityops_domain::calendar::{Light, WorkingCalendar};
@@ -776,6 +776,9 @@ pub(crate) struct ListPage {
     pub sort_updated: SortLink,
     pub clear_url: String,
     pub explain: bool,
+    /// The export links with the current filters (none while the filters are malformed).
+    pub export_csv: Option<String>,
+    pub export_xlsx: Option<String>,
 }
 
 /// The current values of the list's text filters, for the form.
@@ -870,6 +873,20 @@ pub(crate) async fn list(
     };
     let explain = matches!(queue, Some(Queue::ToDispatch | Queue::Returned));
     let pairs = p.pairs();
+    // The exports take the filters and sort, not the page.
+    let export_pairs: Vec<(&str, String)> = pairs
+        .iter()
+        .filter(|(k, _)| *k != "page_size")
+        .cloned()
+        .collect();
+    let (export_csv, export_xlsx) = if error.is_none() {
+        (
+            Some(url_with("/cases/export.csv", &export_pairs)),
+            Some(url_with("/cases/export.xlsx", &export_pairs)),
+        )
+    } else {
+        (None, None)
+    };
     let pager = Pager::new("/cases", &pairs, page_no, page_size, total);
     // A column's link: its first sort, or (for the reported time, when active) the other
     // direction.
@@ -1007,9 +1024,90 @@ pub(crate) async fn list(
             sort_updated,
             clear_url: "/cases".to_string(),
             explain,
+            export_csv,
+            export_xlsx,
         },
         lang,
     )
+}
+
+/// `GET /cases/export.csv`: every case of the list's current filters (work queue included), as
+/// the API's CSV export ([`cityops_web::export`]).
+pub(crate) async fn export_csv(
+    State(st): State<UiState>,
+    ctx: Ctx,
+    Query(p): Query<ListParams>,
+) -> Response {
+    export(st, ctx, p, false).await
+}
+
+/// `GET /cases/export.xlsx`: the same as an Excel workbook.
+pub(crate) async fn export_xlsx(
+    State(st): State<UiState>,
+    ctx: Ctx,
+    Query(p): Query<ListParams>,
+) -> Response {
+    export(st, ctx, p, true).await
+}
+
+async fn export(st: UiState, ctx: Ctx, p: ListParams, xlsx: bool) -> Response {
+    let lang = ctx.lang;
+    let t = lang.cases();
+    let now = st.app.clock.now();
+    let cal = st.app.calendar();
+    let query = match p.query(t, &ctx.user, now, &cal) {
+        Ok((_, q)) => q,
+        Err(msg) => return export_failed(lang, StatusCode::BAD_REQUEST, &msg),
+    };
+    let got = if xlsx {
+        cityops_web::export::xlsx_response(&st.app, &ctx.user, query).await
+    } else {
+        cityops_web::export::csv_response(&st.app, &ctx.user, query).await
+    };
+    got.unwrap_or_else(|e| {
+        use cityops_web::ErrorCode;
+        let message = match e.code {
+            ErrorCode::TooManyConcurrent => t.too_many,
+            ErrorCode::ExportTooLarge => t.export_too_large,
+            _ => {
+                tracing::error!(error = %e, "console export failed");
+                lang.tr().error_text
+            }
+        };
+        let mut resp = export_failed(lang, e.status(), message);
+        if let Some(secs) = e.retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
+    })
+}
+
+/// A plain page saying why an export could not be made, with a way back to the list.
+fn export_failed(lang: Lang, status: StatusCode, message: &str) -> Response {
+    let t = lang.cases();
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let body = format!(
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{} · {}</title><link rel=\"stylesheet\" href=\"{}\"></head><body class=\"bare\"><main class=\"error-box\"><h1>{}</h1><p role=\"alert\">{}</p><p><a href=\"/cases\">{}</a></p></main></body></html>",
+        lang.html(),
+        t.export_failed,
+        lang.tr().platform,
+        crate::assets::url("app.css"),
+        t.export_failed,
+        escape(message),
+        t.list_title,
+    );
+    let mut resp = (status, axum::response::Html(body)).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    resp
 }
 
 /// A service error as a page error (store failures keep their kind).

@@ -31,6 +31,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(report_case, list_cases))
         .routes(routes!(case_stats))
+        .routes(routes!(export_cases_csv))
+        .routes(routes!(export_cases_xlsx))
         .routes(routes!(get_case))
         .routes(routes!(case_action))
         .routes(routes!(case_events))
@@ -312,6 +314,65 @@ pub(crate) async fn case_stats(
         .count_cases(&query, &CaseVisibility::for_user(&user))
         .await?;
     Ok(axum::Json(counts.into()))
+}
+
+/// 案件导出 (CSV): every case of the list's filters and sort (no paging) within the caller's
+/// scope, one row per case with its stage times, deadlines, in-time flags, who took each step,
+/// counts and the reporter's contact (masked by the privacy rules; a full view is written to
+/// the contact access log). UTF-8 with a byte order mark, RFC 4180, a header row of stable
+/// English keys; streamed. The columns are described in `docs/EXPORT.md`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/export.csv",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    params(CaseFilter),
+    responses(
+        (status = 200, description = "The cases as CSV (`attachment; filename=\"cases-YYYYMMDD-HHMMSS.csv\"`)", body = String, content_type = "text/csv",
+            headers(("Content-Disposition" = String, description = "`attachment` with the file name"))),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 429, description = "`too_many_concurrent`: too many exports, counts and searches of this user at once", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1)"))),
+    )
+)]
+pub(crate) async fn export_cases_csv(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(f): ApiQuery<CaseFilter>,
+) -> ApiResult<axum::response::Response> {
+    let query = f.query(&state)?;
+    crate::export::csv_response(&state, &user, query).await
+}
+
+/// 案件导出 (Excel): the same cases and columns as the CSV export as an XLSX workbook — a
+/// header row in Chinese and one in English (frozen), times as Excel date-times in the working
+/// calendar's zone. At most 200,000 cases: a larger export is refused with 422
+/// `export_too_large` before anything is read; narrow the filters (or export CSV).
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/export.xlsx",
+    tag = "cases",
+    security(("bearer" = []), ("cookie" = [])),
+    params(CaseFilter),
+    responses(
+        (status = 200, description = "The cases as an XLSX workbook (`attachment; filename=\"cases-YYYYMMDD-HHMMSS.xlsx\"`)",
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers(("Content-Disposition" = String, description = "`attachment` with the file name"))),
+        (status = 400, description = "`invalid_query`", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 422, description = "`export_too_large`: more than 200,000 cases match; narrow the filters", body = ErrorBody),
+        (status = 429, description = "`too_many_concurrent`: too many exports, counts and searches of this user at once", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait (1)"))),
+    )
+)]
+pub(crate) async fn export_cases_xlsx(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(f): ApiQuery<CaseFilter>,
+) -> ApiResult<axum::response::Response> {
+    let query = f.query(&state)?;
+    crate::export::xlsx_response(&state, &user, query).await
 }
 
 /// 案件详情: one case with its photos and the actions the caller may take now. 404 when it does
