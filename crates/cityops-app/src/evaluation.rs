@@ -181,28 +181,35 @@ struct Subjects {
 
 const LOOKUP_PAGE: u32 = 1000;
 
+/// Every item of a paged store list, read a page of [`LOOKUP_PAGE`] at a time.
+async fn all_pages<T, F, Fut>(read: F) -> Result<Vec<T>>
+where
+    F: Fn(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = cityops_store::Result<Page<T>>>,
+{
+    let mut out = Vec::new();
+    for page in 1.. {
+        let p = read(PageRequest {
+            page,
+            page_size: LOOKUP_PAGE,
+        })
+        .await?;
+        let n = p.items.len();
+        out.extend(p.items);
+        if n < LOOKUP_PAGE as usize {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 impl CaseService {
     async fn all_users(&self, role: Role) -> Result<Vec<User>> {
-        let mut out = Vec::new();
-        for page in 1.. {
-            let p = self
-                .store()
-                .list_users(
-                    Some(role),
-                    None,
-                    PageRequest {
-                        page,
-                        page_size: LOOKUP_PAGE,
-                    },
-                )
-                .await?;
-            let n = p.items.len();
-            out.extend(p.items);
-            if n < LOOKUP_PAGE as usize {
-                break;
-            }
-        }
-        Ok(out)
+        all_pages(|page| self.store().list_users(Some(role), None, page)).await
+    }
+
+    async fn all_departments(&self) -> Result<Vec<cityops_domain::Department>> {
+        all_pages(|page| self.store().list_departments(None, page)).await
     }
 
     async fn subjects(
@@ -250,61 +257,29 @@ impl CaseService {
             Kind::Supervisors => people(&mut s, self.all_users(Role::Supervisor).await?),
             Kind::Dispatchers => people(&mut s, self.all_users(Role::Dispatcher).await?),
             Kind::Departments => {
-                for page in 1.. {
-                    let p = self
-                        .store()
-                        .list_departments(
-                            None,
-                            PageRequest {
-                                page,
-                                page_size: LOOKUP_PAGE,
-                            },
-                        )
-                        .await?;
-                    let n = p.items.len();
-                    for d in p.items {
-                        let subject = Subject::Id(d.id);
-                        let handles = d.kind != cityops_domain::DepartmentKind::CommandCentre;
-                        let visible = vis.all
-                            || vis.department_id == Some(d.id)
-                            || (vis.department_id.is_none()
-                                && in_scope(Some(d.region_code.as_str())));
-                        if handles && visible {
-                            s.include.push(subject.clone());
-                        }
-                        s.names.insert(subject, d.name);
+                for d in self.all_departments().await? {
+                    let subject = Subject::Id(d.id);
+                    let handles = d.kind != cityops_domain::DepartmentKind::CommandCentre;
+                    let visible = vis.all
+                        || vis.department_id == Some(d.id)
+                        || (vis.department_id.is_none() && in_scope(Some(d.region_code.as_str())));
+                    if handles && visible {
+                        s.include.push(subject.clone());
                     }
-                    if n < LOOKUP_PAGE as usize {
-                        break;
-                    }
+                    s.names.insert(subject, d.name);
                 }
             }
             Kind::Regions => {
-                for page in 1.. {
-                    let p = self
-                        .store()
-                        .list_regions(
-                            &RegionQuery {
-                                level: Some(level),
-                                ..Default::default()
-                            },
-                            PageRequest {
-                                page,
-                                page_size: LOOKUP_PAGE,
-                            },
-                        )
-                        .await?;
-                    let n = p.items.len();
-                    for r in p.items {
-                        let subject = Subject::Code(r.code.clone());
-                        if in_scope(Some(&r.code)) {
-                            s.include.push(subject.clone());
-                        }
-                        s.names.insert(subject, r.name);
+                let query = RegionQuery {
+                    level: Some(level),
+                    ..Default::default()
+                };
+                for r in all_pages(|page| self.store().list_regions(&query, page)).await? {
+                    let subject = Subject::Code(r.code.clone());
+                    if in_scope(Some(&r.code)) {
+                        s.include.push(subject.clone());
                     }
-                    if n < LOOKUP_PAGE as usize {
-                        break;
-                    }
+                    s.names.insert(subject, r.name);
                 }
             }
         }
@@ -463,24 +438,7 @@ impl CaseService {
         let vis = CaseVisibility::for_user(user);
         let cases = self.period_cases(user, period).await?;
         let reviews = self.review_means(period).await?;
-        let mut departments = Vec::new();
-        for page in 1.. {
-            let p = self
-                .store()
-                .list_departments(
-                    None,
-                    PageRequest {
-                        page,
-                        page_size: LOOKUP_PAGE,
-                    },
-                )
-                .await?;
-            let n = p.items.len();
-            departments.extend(p.items);
-            if n < LOOKUP_PAGE as usize {
-                break;
-            }
-        }
+        let departments = self.all_departments().await?;
         // A district's review score: the mean of its departments' reviews, weighted by how many
         // each had (departments whose scope lies within the district).
         let review_of = |district: &str| {

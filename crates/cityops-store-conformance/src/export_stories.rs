@@ -199,7 +199,7 @@ pub async fn export_contact_log_in_one_statement(store: &dyn Store) {
                 let users: Vec<i64> = c.reporter_id.into_iter().chain(c.assignee_id).collect();
                 c.contact.is_some()
                     && c.reporter_id != Some(not_by)
-                    && vis.admits(c.location.region_code(), c.department_id, &users)
+                    && vis.admits(c.status, c.location.region_code(), c.department_id, &users)
             })
             .filter(|c| region.is_none_or(|r| c.location.region_code().is_some_and(|x| x.starts_with(r))))
             .map(|c| c.id)
