@@ -332,3 +332,55 @@ fn export_error(e: &ServiceError) -> String {
     tracing::error!(error = %e, "XLSX export failed midway");
     e.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, TimeZone};
+
+    #[test]
+    fn csv_fields() {
+        let t = FixedOffset::east_opt(8 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(2026, 3, 2, 9, 15, 0)
+            .unwrap();
+        assert_eq!(csv_field(&Cell::Time(t)), "2026-03-02T09:15:00+08:00");
+        assert_eq!(csv_field(&Cell::Bool(true)), "true");
+        assert_eq!(csv_field(&Cell::Bool(false)), "false");
+        assert_eq!(csv_field(&Cell::Int(-3)), "-3");
+        assert_eq!(csv_field(&Cell::Empty), "");
+        assert_eq!(csv_field(&Cell::Text("井盖".into())), "井盖");
+        // A formula a spreadsheet would run is made text; numbers stay numbers.
+        for f in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(csv_field(&Cell::Text(f.into())), format!("'{f}"));
+        }
+    }
+
+    #[test]
+    fn rows_are_rfc_4180_and_the_head_starts_with_the_mark() {
+        let head = csv_head().unwrap();
+        assert!(head.starts_with(BOM));
+        let head = std::str::from_utf8(&head[BOM.len()..]).unwrap();
+        assert!(head.starts_with("id,code,source,"));
+        assert!(head.ends_with("\r\n"));
+        let rows = csv_rows(&[vec![
+            Cell::Text("a,b".into()),
+            Cell::Text("say \"hi\"".into()),
+            Cell::Text("two\nlines".into()),
+        ]])
+        .unwrap();
+        assert_eq!(
+            std::str::from_utf8(&rows).unwrap(),
+            "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n"
+        );
+    }
+
+    #[test]
+    fn widths_fit_the_headers() {
+        for c in COLUMNS {
+            let w = column_width(c.zh, c.en, c.ty);
+            assert!((8.0..=40.0).contains(&w), "{}: {w}", c.key);
+        }
+        assert_eq!(column_width("上报时间", "Reported at", ColumnType::Time), 21.0);
+    }
+}

@@ -196,7 +196,7 @@ pub(crate) struct ContactAccessParams {
 }
 
 /// 个人信息访问记录: who saw which reporter's name and phone in full, when and how (`case`
-/// detail, `list` page, `action` answer), newest first. Every full view by an intake operator,
+/// detail, `list` page, `action` answer, case `export`), newest first. Every full view by an intake operator,
 /// supervisor or dispatcher is written here before it is answered; the log cannot be changed.
 /// Administrators and leaders only.
 #[utoipa::path(
