@@ -7,7 +7,7 @@ use crate::org::{Role, User};
 /// A case is visible when `all` is set, or its located region code starts with one of
 /// `region_prefixes`, or its current department is `department_id`, or `user_id` reported it,
 /// follows it or is assigned to it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CaseVisibility {
     pub all: bool,
     pub region_prefixes: Vec<String>,
