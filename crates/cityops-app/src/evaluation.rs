@@ -594,7 +594,12 @@ impl CityIndexCache {
         now >= at && now - at < Duration::seconds(CITY_INDEX_TTL_SECS)
     }
 
-    fn get(&self, vis: &CaseVisibility, period: Period, now: DateTime<Utc>) -> Option<CityIndexRows> {
+    fn get(
+        &self,
+        vis: &CaseVisibility,
+        period: Period,
+        now: DateTime<Utc>,
+    ) -> Option<CityIndexRows> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         // A visibility is small; cloning it for the key costs less than the store read it saves.
         match entries.get(&(vis.clone(), period)) {
@@ -664,7 +669,12 @@ mod tests {
         let mut month = p.previous();
         let mut last = month;
         for i in 1..=(CITY_INDEX_CACHE_ENTRIES as i64 + 10) {
-            cache.put(vis.clone(), month, t0 + Duration::milliseconds(i), rows.clone());
+            cache.put(
+                vis.clone(),
+                month,
+                t0 + Duration::milliseconds(i),
+                rows.clone(),
+            );
             last = month;
             month = month.previous();
         }

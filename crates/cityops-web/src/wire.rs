@@ -192,8 +192,7 @@ pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
     let shape = b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b
-            .iter()
+        && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape || &s[..4] == "0000" {
@@ -602,13 +601,28 @@ mod tests {
             parse_date("2026-11-01"),
             chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
         );
-        for bad in ["2026-1-01", "2026-11-1", "0000-01-01", "2026-02-30", "2026/11/01", " 2026-11-01", "+2026-11-0"] {
+        for bad in [
+            "2026-1-01",
+            "2026-11-1",
+            "0000-01-01",
+            "2026-02-30",
+            "2026/11/01",
+            " 2026-11-01",
+            "+2026-11-0",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
         assert!(is_evaluation_subject("441302001") && is_evaluation_subject("7"));
-        assert!(!is_evaluation_subject("") && !is_evaluation_subject("-1") && !is_evaluation_subject(&"1".repeat(19)));
+        assert!(
+            !is_evaluation_subject("")
+                && !is_evaluation_subject("-1")
+                && !is_evaluation_subject(&"1".repeat(19))
+        );
         let keys = evaluation_figure_keys();
         assert!(keys.contains(&"filed") && keys.contains(&"dispatched_on_time"));
-        assert_eq!(keys.len(), keys.iter().collect::<std::collections::BTreeSet<_>>().len());
+        assert_eq!(
+            keys.len(),
+            keys.iter().collect::<std::collections::BTreeSet<_>>().len()
+        );
     }
 }

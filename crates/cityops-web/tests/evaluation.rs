@@ -67,10 +67,7 @@ async fn the_loop(t: &TestApp) -> Vec<i64> {
     t.act_ok(&supervisor, closed, "close", json!({})).await;
 
     let handling = id(&t
-        .report(
-            &citizen,
-            at(A_SE, json!({"description": "污水井盖破损"})),
-        )
+        .report(&citizen, at(A_SE, json!({"description": "污水井盖破损"})))
         .await);
     t.act_ok(&intake, handling, "send_verify", json!({})).await;
     t.act_ok(&inspector2, handling, "verify", json!({"comment": "属实"}))
@@ -88,14 +85,27 @@ async fn the_loop(t: &TestApp) -> Vec<i64> {
     let cancelled = hotline(t, &intake, A_SE).await;
     t.act_ok(&supervisor, cancelled, "file", json!({"filing_seq": 1}))
         .await;
-    t.act_ok(&supervisor, cancelled, "cancel", json!({"reason": "重复受理"}))
-        .await;
+    t.act_ok(
+        &supervisor,
+        cancelled,
+        "cancel",
+        json!({"reason": "重复受理"}),
+    )
+    .await;
 
     let rejected = id(&t
-        .report(&citizen, at(A_NW, json!({"description": "不是城市管理问题"})))
+        .report(
+            &citizen,
+            at(A_NW, json!({"description": "不是城市管理问题"})),
+        )
         .await);
-    t.act_ok(&intake, rejected, "reject", json!({"reason": "非城市管理问题"}))
-        .await;
+    t.act_ok(
+        &intake,
+        rejected,
+        "reject",
+        json!({"reason": "非城市管理问题"}),
+    )
+    .await;
 
     let b = hotline(t, &b_intake, B_PT).await;
     t.act_ok(&b_supervisor, b, "file", json!({"filing_seq": 1}))
@@ -276,12 +286,7 @@ async fn every_kind_and_every_figure_drills_down_to_its_cases(t: TestApp) {
     assert_eq!(one["rows"].as_array().unwrap().len(), 1);
     assert_eq!(one["rows"][0], all["rows"][1]);
     assert_eq!(one["total"], all["total"]);
-    let e = evaluation(
-        &t,
-        &admin,
-        "departments?from=2026-11-01&to=2026-11-30",
-    )
-    .await;
+    let e = evaluation(&t, &admin, "departments?from=2026-11-01&to=2026-11-30").await;
     assert_eq!(e["previous_from"], "2026-10-01");
     assert_eq!(e["previous_to"], "2026-10-31");
     for row in e["rows"].as_array().unwrap() {
@@ -294,7 +299,10 @@ async fn every_kind_and_every_figure_drills_down_to_its_cases(t: TestApp) {
         assert_eq!(row["counts"][0]["value"], 0);
     }
     let e = evaluation(&t, &admin, "departments?to=2026-10-31").await;
-    assert_eq!(e["from"], "2026-10-01", "from defaults to the first of to's month");
+    assert_eq!(
+        e["from"], "2026-10-01",
+        "from defaults to the first of to's month"
+    );
 }
 
 async fn the_city_index_and_its_trend(t: TestApp) {
@@ -306,20 +314,33 @@ async fn the_city_index_and_its_trend(t: TestApp) {
     let v = a.json();
     assert_eq!(v["from"], "2026-11-01");
     assert_eq!(v["to"], "2026-11-23");
-    let weights: f64 = ["closure", "on_time", "rework", "overdue_density", "satisfaction", "review"]
-        .iter()
-        .map(|k| v["weights"][k].as_f64().unwrap())
-        .sum();
+    let weights: f64 = [
+        "closure",
+        "on_time",
+        "rework",
+        "overdue_density",
+        "satisfaction",
+        "review",
+    ]
+    .iter()
+    .map(|k| v["weights"][k].as_f64().unwrap())
+    .sum();
     assert!((weights - 100.0).abs() < 1e-9);
     let districts = v["districts"].as_array().unwrap();
-    let codes: Vec<&str> = districts.iter().map(|d| d["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> = districts
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes.len(), 2, "{v}");
     assert!(codes.contains(&common::DISTRICT) && codes.contains(&common::cases::DISTRICT_B));
     for d in districts {
         let i = d["index"].as_f64().unwrap();
         assert!((0.0..=100.0).contains(&i), "{d}");
     }
-    let a_row = districts.iter().find(|d| d["code"] == common::DISTRICT).unwrap();
+    let a_row = districts
+        .iter()
+        .find(|d| d["code"] == common::DISTRICT)
+        .unwrap();
     assert_eq!(a_row["closed"], 1);
     assert_eq!(a_row["name"], "惠城区");
     // The leader of district A sees district A only.
@@ -425,8 +446,13 @@ async fn the_city_index_and_its_trend(t: TestApp) {
     assert_eq!(cached, again);
     let handler = t.token("handler").await;
     let photo = t.upload(&handler, 9).await;
-    t.act_ok(&handler, handling, "handle", json!({"attachments": [photo]}))
-        .await;
+    t.act_ok(
+        &handler,
+        handling,
+        "handle",
+        json!({"attachments": [photo]}),
+    )
+    .await;
     t.clock.advance(Duration::seconds(30));
     let cached = t
         .get_auth("/api/v1/evaluation/city-index/trend?months=3", &admin)
@@ -438,7 +464,10 @@ async fn the_city_index_and_its_trend(t: TestApp) {
         .get_auth("/api/v1/evaluation/city-index/trend?months=3", &admin)
         .await
         .json();
-    assert_ne!(fresh["months"][1], again["months"][1], "recomputed after a minute");
+    assert_ne!(
+        fresh["months"][1], again["months"][1],
+        "recomputed after a minute"
+    );
 }
 
 async fn who_may_see_evaluations_and_bad_parameters(t: TestApp) {
@@ -467,27 +496,103 @@ async fn who_may_see_evaluations_and_bad_parameters(t: TestApp) {
 
     for (uri, status, code) in [
         ("/api/v1/evaluation/nope", 400, "bad_request"),
-        ("/api/v1/evaluation/nope/cases?subject=1&figure=filed", 400, "bad_request"),
-        ("/api/v1/evaluation/departments?from=2026-13-01", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments?from=2026-11-1", 400, "invalid_query"),
+        (
+            "/api/v1/evaluation/nope/cases?subject=1&figure=filed",
+            400,
+            "bad_request",
+        ),
+        (
+            "/api/v1/evaluation/departments?from=2026-13-01",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/departments?from=2026-11-1",
+            400,
+            "invalid_query",
+        ),
         ("/api/v1/evaluation/departments?to=", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments?from=0000-01-01", 400, "invalid_query"),
-        ("/api/v1/evaluation/regions?level=city", 400, "invalid_query"),
+        (
+            "/api/v1/evaluation/departments?from=0000-01-01",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/regions?level=city",
+            400,
+            "invalid_query",
+        ),
         ("/api/v1/evaluation/regions?level=", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments?page=0", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments?page_size=1001", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments?from=2026-11-30&to=2026-11-01", 422, "invalid_value"),
-        ("/api/v1/evaluation/departments?from=2025-01-01&to=2026-11-01", 422, "invalid_value"),
-        ("/api/v1/evaluation/departments/cases?figure=filed", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments/cases?subject=1", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments/cases?subject=x1&figure=filed", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments/cases?subject=1&figure=nope", 400, "invalid_query"),
-        ("/api/v1/evaluation/departments/cases?subject=1&figure=dispatched_on_time", 422, "invalid_value"),
-        ("/api/v1/evaluation/city-index?from=2026-11-30&to=2026-11-01", 422, "invalid_value"),
-        ("/api/v1/evaluation/city-index?to=20261101", 400, "invalid_query"),
-        ("/api/v1/evaluation/city-index/trend?months=0", 400, "invalid_query"),
-        ("/api/v1/evaluation/city-index/trend?months=37", 400, "invalid_query"),
-        ("/api/v1/evaluation/city-index/trend?months=x", 400, "invalid_query"),
+        (
+            "/api/v1/evaluation/departments?page=0",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/departments?page_size=1001",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/departments?from=2026-11-30&to=2026-11-01",
+            422,
+            "invalid_value",
+        ),
+        (
+            "/api/v1/evaluation/departments?from=2025-01-01&to=2026-11-01",
+            422,
+            "invalid_value",
+        ),
+        (
+            "/api/v1/evaluation/departments/cases?figure=filed",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/departments/cases?subject=1",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/departments/cases?subject=x1&figure=filed",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/departments/cases?subject=1&figure=nope",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/departments/cases?subject=1&figure=dispatched_on_time",
+            422,
+            "invalid_value",
+        ),
+        (
+            "/api/v1/evaluation/city-index?from=2026-11-30&to=2026-11-01",
+            422,
+            "invalid_value",
+        ),
+        (
+            "/api/v1/evaluation/city-index?to=20261101",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/city-index/trend?months=0",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/city-index/trend?months=37",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/evaluation/city-index/trend?months=x",
+            400,
+            "invalid_query",
+        ),
     ] {
         let a = t.get_auth(uri, &admin).await;
         assert_eq!(a.status.as_u16(), status, "{uri}: {}", a.text());
@@ -536,7 +641,14 @@ fn the_document_declares_the_evaluation_operations_exactly() {
     let kinds = &doc["components"]["schemas"]["EvaluationKindName"]["enum"];
     assert_eq!(
         kinds,
-        &json!(["departments", "regions", "inspectors", "operators", "supervisors", "dispatchers"])
+        &json!([
+            "departments",
+            "regions",
+            "inspectors",
+            "operators",
+            "supervisors",
+            "dispatchers"
+        ])
     );
     assert_eq!(
         doc["components"]["schemas"]["EvaluationLevelName"]["enum"],
@@ -555,7 +667,10 @@ fn the_document_declares_the_evaluation_operations_exactly() {
     assert_eq!(subject["schema"]["pattern"], "^[0-9]{1,18}$");
     let trend = &doc["paths"]["/api/v1/evaluation/city-index/trend"]["get"];
     let months = &trend["parameters"][0]["schema"];
-    assert_eq!((months["minimum"].as_u64(), months["maximum"].as_u64()), (Some(1), Some(36)));
+    assert_eq!(
+        (months["minimum"].as_u64(), months["maximum"].as_u64()),
+        (Some(1), Some(36))
+    );
     assert!(doc["paths"]["/api/v1/evaluation/city-index"]["get"]["responses"]["422"].is_object());
     let grades = &doc["components"]["schemas"]["GradeName"]["enum"];
     assert_eq!(grades, &json!(["A", "B", "C", "D", "E"]));

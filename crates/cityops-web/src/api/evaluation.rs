@@ -162,7 +162,9 @@ pub struct EvaluationCountView {
     pub key: String,
     pub value: u64,
     /// `GET` it for the cases behind the figure (its `total` equals `value`).
-    #[schema(example = "/api/v1/evaluation/departments/cases?from=2026-11-01&to=2026-11-30&subject=3&figure=closed")]
+    #[schema(
+        example = "/api/v1/evaluation/departments/cases?from=2026-11-01&to=2026-11-30&subject=3&figure=closed"
+    )]
     pub cases_url: String,
 }
 
@@ -586,7 +588,10 @@ pub struct CityIndexTrendView {
     pub months: Vec<CityIndexMonthView>,
 }
 
-fn district_view(name: &str, r: &cityops_domain::evaluation::CityIndexRow) -> CityIndexDistrictView {
+fn district_view(
+    name: &str,
+    r: &cityops_domain::evaluation::CityIndexRow,
+) -> CityIndexDistrictView {
     CityIndexDistrictView {
         code: r.district_code.clone(),
         name: name.to_string(),
