@@ -20,6 +20,8 @@ pub(crate) enum Section {
     Versions,
     /// 指挥大屏 (opens the full-screen page).
     Screen,
+    /// 综合评价: the rankings and their drill-downs.
+    Evaluation,
 }
 
 /// One link of the navigation.
@@ -54,6 +56,7 @@ const ICON_COMPONENTS: &str = "M12 21s-6.5-6.2-6.5-11.5a6.5 6.5 0 0 1 13 0C18.5 
 const ICON_CATALOGUE: &str =
     "M9 6h11M9 12h11M9 18h11M4 5.5h1.5v1.5H4zM4 11.5h1.5v1.5H4zM4 17.5h1.5v1.5H4z";
 const ICON_VERSIONS: &str = "M12 7.5V12l3 2M3.5 12a8.5 8.5 0 1 0 2.6-6.1M3.5 3.5v4h4";
+const ICON_EVALUATION: &str = "M3 20h18M6 20v-7M11 20V8M16 20v-5M20 4l-5 5-3-2-4 4";
 const ICON_ORG: &str =
     "M4 21V6l8-3 8 3v15M2.5 21h19M8.5 9h2M13.5 9h2M8.5 13h2M13.5 13h2M10 21v-4h4v4";
 
@@ -128,7 +131,7 @@ impl Layout {
             }
             Err(e) => tracing::warn!(error = %e, "queue counts unavailable for the navigation"),
         }
-        let nav = vec![
+        let mut nav = vec![
             NavGroup {
                 label: None,
                 items: {
@@ -152,6 +155,21 @@ impl Layout {
                 label: Some(c.nav_group_cases),
                 items: case_items,
             },
+        ];
+        // 评价: for the roles that see evaluations.
+        if cityops_app::evaluation::may_evaluate(&ctx.user) {
+            let e = ctx.lang.eval();
+            nav.push(NavGroup {
+                label: Some(e.nav_group),
+                items: vec![item(
+                    "/evaluation",
+                    e.nav_evaluation,
+                    ICON_EVALUATION,
+                    Section::Evaluation,
+                )],
+            });
+        }
+        nav.extend([
             NavGroup {
                 label: Some(t.nav_group_base),
                 items: vec![
@@ -185,7 +203,7 @@ impl Layout {
                     items
                 },
             },
-        ];
+        ]);
         let name = if ctx.user.display_name.trim().is_empty() {
             &ctx.user.username
         } else {
