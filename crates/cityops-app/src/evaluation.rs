@@ -3,6 +3,8 @@
 //! list of cases, computed by the same predicate as the figure (`cityops_domain::evaluation`).
 use std::collections::{BTreeMap, HashMap};
 
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use cityops_domain::case::Case;
 use cityops_domain::case::CaseVisibility;
@@ -32,9 +34,14 @@ pub const EVALUATION_ROLES: [Role; 7] = [
 /// The longest period one evaluation covers (a year and a day).
 pub const MAX_PERIOD_DAYS: i64 = 367;
 
+/// Whether `user` may see evaluations (the navigation shows 综合评价 to them).
+pub fn may_evaluate(user: &User) -> bool {
+    EVALUATION_ROLES.iter().any(|r| user.has_role(*r))
+}
+
 /// `Forbidden` unless `user` may see evaluations.
 pub fn require_evaluation(user: &User) -> Result<()> {
-    if EVALUATION_ROLES.iter().any(|r| user.has_role(*r)) {
+    if may_evaluate(user) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden(
@@ -44,7 +51,7 @@ pub fn require_evaluation(user: &User) -> Result<()> {
 }
 
 /// A period of local days: `from` inclusive, `to` exclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Period {
     pub from: NaiveDate,
     /// Exclusive.
@@ -84,6 +91,19 @@ impl Period {
             from: first_of_month(day),
             to: next_month(day),
         }
+    }
+
+    /// The month of `today` so far: its first day to `today`, inclusive.
+    pub fn month_so_far(today: NaiveDate) -> Self {
+        Period {
+            from: first_of_month(today),
+            to: today + Duration::days(1),
+        }
+    }
+
+    /// The last day of the period (`to` is exclusive).
+    pub fn last_day(&self) -> NaiveDate {
+        self.to - Duration::days(1)
     }
 
     /// Whether the period is whole calendar months.
@@ -427,6 +447,47 @@ impl CaseService {
         Ok(Page::new(items, total, page))
     }
 
+    /// The local date of "now" in the calendar's zone.
+    pub fn today(&self) -> NaiveDate {
+        let tz = self.calendar().config().tz;
+        self.clock().now().with_timezone(&tz).date_naive()
+    }
+
+    /// 城市管理指数 of each of the last `months` calendar months (the current month so far
+    /// last), oldest first. Each month is computed by [`CaseService::city_index`] and kept
+    /// [`CITY_INDEX_TTL_SECS`] seconds per visibility, so that a big screen re-reading the trend
+    /// does not recompute a year of months each time.
+    pub async fn city_index_trend(&self, user: &User, months: u32) -> Result<Vec<MonthIndex>> {
+        require_evaluation(user)?;
+        if !(1..=MAX_TREND_MONTHS).contains(&months) {
+            return Err(ServiceError::Invalid(format!(
+                "a trend covers 1 to {MAX_TREND_MONTHS} months"
+            )));
+        }
+        let mut periods = Vec::with_capacity(months as usize);
+        let mut p = Period::month_of(self.today());
+        for _ in 0..months {
+            periods.push(p);
+            p = p.previous();
+        }
+        periods.reverse();
+        let vis = CaseVisibility::for_user(user);
+        let mut out = Vec::with_capacity(periods.len());
+        for period in periods {
+            let now = self.clock().now();
+            let rows = match self.index_cache.get(&vis, period, now) {
+                Some(rows) => rows,
+                None => {
+                    let rows = Arc::new(self.city_index(user, period).await?);
+                    self.index_cache.put(vis.clone(), period, now, rows.clone());
+                    rows
+                }
+            };
+            out.push(MonthIndex { period, rows });
+        }
+        Ok(out)
+    }
+
     /// 城市管理指数: every district's index for a period, ranked.
     pub async fn city_index(
         &self,
@@ -492,5 +553,128 @@ impl CaseService {
             .into_iter()
             .map(|r| (names.get(&r.district_code).cloned().unwrap_or_default(), r))
             .collect())
+    }
+}
+
+/// How long a computed month of the city index trend is reused (seconds on the injected clock).
+pub const CITY_INDEX_TTL_SECS: i64 = 60;
+/// The most months one trend covers.
+pub const MAX_TREND_MONTHS: u32 = 36;
+/// The most (visibility, month) entries the trend cache keeps.
+const CITY_INDEX_CACHE_ENTRIES: usize = 512;
+
+/// Districts with their names and index rows, ranked.
+pub type CityIndexRows = Arc<Vec<(String, CityIndexRow)>>;
+
+/// One month of the city index trend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthIndex {
+    /// The whole calendar month (the current one is counted so far).
+    pub period: Period,
+    pub rows: CityIndexRows,
+}
+
+type IndexEntries = HashMap<(CaseVisibility, Period), (DateTime<Utc>, CityIndexRows)>;
+
+/// The city index per visibility and period, each kept [`CITY_INDEX_TTL_SECS`] seconds and at
+/// most [`CITY_INDEX_CACHE_ENTRIES`] of them (the oldest goes first).
+#[derive(Debug, Default)]
+pub(crate) struct CityIndexCache {
+    entries: Mutex<IndexEntries>,
+}
+
+impl CityIndexCache {
+    fn fresh(at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        now >= at && now - at < Duration::seconds(CITY_INDEX_TTL_SECS)
+    }
+
+    fn get(
+        &self,
+        vis: &CaseVisibility,
+        period: Period,
+        now: DateTime<Utc>,
+    ) -> Option<CityIndexRows> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // A visibility is small; cloning it for the key costs less than the store read it saves.
+        match entries.get(&(vis.clone(), period)) {
+            Some((at, rows)) if Self::fresh(*at, now) => Some(rows.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, vis: CaseVisibility, period: Period, now: DateTime<Utc>, rows: CityIndexRows) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, (at, _)| Self::fresh(*at, now));
+        while entries.len() >= CITY_INDEX_CACHE_ENTRIES {
+            let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            entries.remove(&oldest);
+        }
+        entries.insert((vis, period), (now, rows));
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn month_so_far_and_last_day() {
+        let p = Period::month_so_far(d(2026, 11, 23));
+        assert_eq!((p.from, p.to), (d(2026, 11, 1), d(2026, 11, 24)));
+        assert_eq!(p.last_day(), d(2026, 11, 23));
+        assert_eq!(Period::month_of(d(2026, 2, 10)).last_day(), d(2026, 2, 28));
+        // Not whole months: the previous period is as many days before.
+        assert_eq!(p.previous().from, d(2026, 10, 9));
+    }
+
+    #[test]
+    fn the_index_cache_expires_and_stays_bounded() {
+        let cache = CityIndexCache::default();
+        let t0 = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let vis = CaseVisibility::everything();
+        let p = Period::month_of(d(2026, 11, 1));
+        let rows: CityIndexRows = Arc::new(Vec::new());
+        cache.put(vis.clone(), p, t0, rows.clone());
+        assert!(cache.get(&vis, p, t0 + Duration::seconds(59)).is_some());
+        assert!(cache.get(&vis, p, t0 + Duration::seconds(60)).is_none());
+        // Another visibility is another entry.
+        let other = CaseVisibility {
+            all: false,
+            region_prefixes: vec!["441302".into()],
+            ..Default::default()
+        };
+        assert!(cache.get(&other, p, t0).is_none());
+        // Never more than the bound, the oldest dropped first.
+        let mut month = p.previous();
+        let mut last = month;
+        for i in 1..=(CITY_INDEX_CACHE_ENTRIES as i64 + 10) {
+            cache.put(
+                vis.clone(),
+                month,
+                t0 + Duration::milliseconds(i),
+                rows.clone(),
+            );
+            last = month;
+            month = month.previous();
+        }
+        assert_eq!(cache.len(), CITY_INDEX_CACHE_ENTRIES);
+        let later = t0 + Duration::seconds(1);
+        assert!(cache.get(&vis, p, later).is_none(), "the oldest went");
+        assert!(cache.get(&vis, last, later).is_some(), "the newest stayed");
     }
 }

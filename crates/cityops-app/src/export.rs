@@ -16,10 +16,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use cityops_domain::User;
 use cityops_domain::calendar::WorkingCalendar;
 use cityops_domain::case::{Case, CaseStatus, CaseVisibility};
 use cityops_domain::privacy::ContactDisclosure;
-use cityops_domain::User;
 use cityops_store::{CaseCursor, CaseQuery, ContactAccessVia, ContactExport, Store};
 
 use crate::caches::Catalogue;
@@ -548,12 +548,14 @@ impl CaseExport {
     /// The contact of `case` as this export shows it.
     fn contact(&self, case: &Case) -> Option<String> {
         let contact = case.contact.as_deref()?;
-        Some(match ContactDisclosure::for_user(&self.user, case.reporter_id) {
-            ContactDisclosure::Full if !self.full_contacts.contains(&case.id) => {
-                ContactDisclosure::Masked.show(contact)
-            }
-            d => d.show(contact),
-        })
+        Some(
+            match ContactDisclosure::for_user(&self.user, case.reporter_id) {
+                ContactDisclosure::Full if !self.full_contacts.contains(&case.id) => {
+                    ContactDisclosure::Masked.show(contact)
+                }
+                d => d.show(contact),
+            },
+        )
     }
 
     /// One case's row.

@@ -139,6 +139,8 @@ pub struct CaseService {
     notifier: Mutex<NotifierSlot>,
     /// Durable case changes for live listeners (the big screen's event stream).
     live: crate::live::LiveChanges,
+    /// 城市管理指数 of recent months, kept briefly (the big screen's trend).
+    pub(crate) index_cache: crate::evaluation::CityIndexCache,
 }
 
 impl std::fmt::Debug for CaseService {
@@ -176,6 +178,7 @@ impl CaseService {
             report_limiter,
             notifier: Mutex::new(NotifierSlot::default()),
             live: crate::live::LiveChanges::default(),
+            index_cache: Default::default(),
         }
     }
 

@@ -26,7 +26,10 @@ async fn exported(store: &dyn Store, q: &CaseQuery, vis: &CaseVisibility, limit:
             .export_cases(q, vis, after, limit)
             .await
             .expect("export_cases");
-        assert!(page.cases.len() <= limit as usize, "a page holds at most its limit");
+        assert!(
+            page.cases.len() <= limit as usize,
+            "a page holds at most its limit"
+        );
         out.extend(page.cases.iter().map(|c| c.id));
         match page.next {
             Some(next) => {
@@ -72,19 +75,34 @@ async fn export_world(store: &dyn Store) -> (World, Vec<Case>) {
     };
     for _ in 0..3 {
         let c = w
-            .create(store, "citizen1", report("441302001001001", 114.405, Some("王先生 13800000000")), at_min(0))
+            .create(
+                store,
+                "citizen1",
+                report("441302001001001", 114.405, Some("王先生 13800000000")),
+                at_min(0),
+            )
             .await;
         cases.push(w.file(store, &c, "01001", at_min(5)).await);
     }
     for m in 1..=4 {
         let contact = (m % 2 == 0).then_some("李女士 13900000000");
         cases.push(
-            w.create(store, "citizen2", report("441303001001001", 114.455, contact), at_min(10 * m))
-                .await,
+            w.create(
+                store,
+                "citizen2",
+                report("441303001001001", 114.455, contact),
+                at_min(10 * m),
+            )
+            .await,
         );
     }
     let c = w
-        .create(store, "duty1", report("441302001001001", 114.405, Some("热线来电 13700000000")), at_min(50))
+        .create(
+            store,
+            "duty1",
+            report("441302001001001", 114.405, Some("热线来电 13700000000")),
+            at_min(50),
+        )
         .await;
     cases.push(c);
     let filed = w.file(store, &cases[3], "01001", at_min(60)).await;
@@ -104,8 +122,13 @@ async fn export_world(store: &dyn Store) -> (World, Vec<Case>) {
         .await;
     cases[4] = rejected;
     cases.push(
-        w.create(store, "citizen1", report("441302001001001", 114.405, None), at_min(70))
-            .await,
+        w.create(
+            store,
+            "citizen1",
+            report("441302001001001", 114.405, None),
+            at_min(70),
+        )
+        .await,
     );
     (w, cases)
 }
@@ -201,7 +224,9 @@ pub async fn export_contact_log_in_one_statement(store: &dyn Store) {
                     && c.reporter_id != Some(not_by)
                     && vis.admits(c.status, c.location.region_code(), c.department_id, &users)
             })
-            .filter(|c| region.is_none_or(|r| c.location.region_code().is_some_and(|x| x.starts_with(r))))
+            .filter(|c| {
+                region.is_none_or(|r| c.location.region_code().is_some_and(|x| x.starts_with(r)))
+            })
             .map(|c| c.id)
             .collect();
         ids.sort_unstable();
@@ -217,8 +242,16 @@ pub async fn export_contact_log_in_one_statement(store: &dyn Store) {
         .log_contacts_matching(&all, &w.vis("duty1"), who(duty))
         .await
         .expect("log");
-    assert_eq!(sorted(got.clone()), with_contact(&w.vis("duty1"), None, duty));
-    assert_eq!(got.len(), 5, "{}: three plus two, not the own call", store.backend());
+    assert_eq!(
+        sorted(got.clone()),
+        with_contact(&w.vis("duty1"), None, duty)
+    );
+    assert_eq!(
+        got.len(),
+        5,
+        "{}: three plus two, not the own call",
+        store.backend()
+    );
     let log = store
         .contact_access_log(
             &ContactAccessQuery {
@@ -233,9 +266,13 @@ pub async fn export_contact_log_in_one_statement(store: &dyn Store) {
         .await
         .expect("log read");
     assert_eq!(log.total, 5);
-    assert!(log.items.iter().all(|e| e.access.via == ContactAccessVia::Export
-        && e.access.at == at_min(121)
-        && e.access.user_id == duty));
+    assert!(
+        log.items
+            .iter()
+            .all(|e| e.access.via == ContactAccessVia::Export
+                && e.access.at == at_min(121)
+                && e.access.user_id == duty)
+    );
     // The filters and the visibility hold.
     let district = CaseQuery {
         region_code: Some("441302".into()),
@@ -245,7 +282,10 @@ pub async fn export_contact_log_in_one_statement(store: &dyn Store) {
         .log_contacts_matching(&district, &w.vis("duty1"), who(duty))
         .await
         .expect("log");
-    assert_eq!(sorted(got), with_contact(&w.vis("duty1"), Some("441302"), duty));
+    assert_eq!(
+        sorted(got),
+        with_contact(&w.vis("duty1"), Some("441302"), duty)
+    );
     let scoped = w.vis("inspector2");
     let inspector = w.uid("inspector2");
     let got = store
@@ -258,9 +298,11 @@ pub async fn export_contact_log_in_one_statement(store: &dyn Store) {
         statuses: vec![CaseStatus::Closed],
         ..all.clone()
     };
-    assert!(store
-        .log_contacts_matching(&none, &w.vis("duty1"), who(duty))
-        .await
-        .expect("log")
-        .is_empty());
+    assert!(
+        store
+            .log_contacts_matching(&none, &w.vis("duty1"), who(duty))
+            .await
+            .expect("log")
+            .is_empty()
+    );
 }

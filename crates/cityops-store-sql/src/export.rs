@@ -33,7 +33,8 @@ fn push_after<D: Dialect>(q: &mut QueryBuilder<D>, sort: CaseSort, after: CaseCu
     };
     match (sort, after.key) {
         (CaseSort::DueAsc, None) => {
-            q.push(" AND c.stage_due IS NULL AND c.id > ").bind(after.id);
+            q.push(" AND c.stage_due IS NULL AND c.id > ")
+                .bind(after.id);
         }
         (_, Some(key)) => {
             q.push(format_args!(" AND ({col} {cmp} "));
@@ -76,11 +77,10 @@ pub async fn export_cases<D: Dialect>(
     }
     let planned = planned(query);
     let mut q = QueryBuilder::<D>::new("SELECT ");
-    q.push(CASE_COLUMNS)
-        .push(format_args!(
-            ", {} AS sort_key FROM cases c WHERE 1 = 1",
-            sort_column(query.sort)
-        ));
+    q.push(CASE_COLUMNS).push(format_args!(
+        ", {} AS sort_key FROM cases c WHERE 1 = 1",
+        sort_column(query.sort)
+    ));
     push_filters(&mut q, &planned, false);
     push_visibility(&mut q, vis);
     if let Some(after) = after {
@@ -118,8 +118,9 @@ pub async fn log_contacts_matching<D: Dialect>(
 ) -> Result<Vec<i64>> {
     crate::cases::validate_query(query)?;
     let planned = planned(query);
-    let mut q =
-        QueryBuilder::<D>::new("INSERT INTO contact_access_log (at, user_id, case_id, via) SELECT ");
+    let mut q = QueryBuilder::<D>::new(
+        "INSERT INTO contact_access_log (at, user_id, case_id, via) SELECT ",
+    );
     D::push_ts(&mut q, who.at);
     q.push(", ")
         .bind(who.user_id)

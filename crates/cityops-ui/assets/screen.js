@@ -1,7 +1,9 @@
 /* 领导大屏 (/screen): reads the figures from /screen/data.json, draws them (ECharts, Leaflet
  * with the district boundaries and a heat layer of the open cases), and keeps them current over
  * the server-sent events of /screen/events: each change is added to the ticker and the figures
- * are re-read, at most once every REFRESH_MS. Texts come from <script id="screen-config">. */
+ * are re-read, at most once every REFRESH_MS. The 城市管理指数 panel (when shown) reads the monthly
+ * index per district from /api/v1/evaluation/city-index/trend once a minute. Texts come from
+ * <script id="screen-config">. */
 (function () {
   'use strict';
   var cfgEl = document.getElementById('screen-config');
@@ -235,10 +237,71 @@
     es.onerror = function () { setLive(false); };
   }
 
+  // ---- 城市管理指数 --------------------------------------------------------------------------------
+  // The monthly index per district (the API keeps computed months a minute), re-read every
+  // INDEX_REFRESH_MS: the index moves with whole months, not with each case change.
+  var INDEX_REFRESH_MS = 60000;
+  var IT = cfg.index_t || {};
+  var LINE_COLOURS = ['#60a5fa', '#34d399', '#fbbf24', '#a78bfa', '#f472b6', '#22d3ee', '#fb923c', '#a3e635', '#e879f9', '#94a3b8'];
+  function drawIndex(res) {
+    var months = res.months || [];
+    if (!months.length) return;
+    var latest = months[months.length - 1].districts || [];
+    // Colours follow this month's ranking; a district missing from it keeps a colour after them.
+    var order = latest.map(function (d) { return d.code; });
+    months.forEach(function (m) { (m.districts || []).forEach(function (d) { if (order.indexOf(d.code) < 0) order.push(d.code); }); });
+    var names = {};
+    months.forEach(function (m) { (m.districts || []).forEach(function (d) { names[d.code] = d.name; }); });
+    var colour = function (code) { return LINE_COLOURS[order.indexOf(code) % LINE_COLOURS.length]; };
+    var labels = months.map(function (m) { return m.month.slice(2); });
+    var low = 100;
+    var series = order.map(function (code) {
+      var data = months.map(function (m) {
+        var d = (m.districts || []).filter(function (x) { return x.code === code; })[0];
+        if (d) low = Math.min(low, d.index);
+        return d ? d.index : null;
+      });
+      return { name: names[code], type: 'line', data: data, connectNulls: false, symbolSize: 5,
+        lineStyle: { width: 2.5, color: colour(code) }, itemStyle: { color: colour(code) } };
+    });
+    var min = Math.max(0, Math.floor((low - 5) / 10) * 10);
+    var c = chart('chart-index-trend');
+    if (c) c.setOption({
+      animation: false,
+      grid: { left: 4, right: 10, top: 10, bottom: 4, containLabel: true },
+      tooltip: Object.assign({}, tooltip, { axisPointer: { type: 'line' }, textStyle: { fontSize: 15, color: '#e6eefb' } }),
+      xAxis: { type: 'category', data: labels, axisLabel: { color: COLOURS.axis, fontSize: 13 }, axisLine: { lineStyle: { color: COLOURS.grid } } },
+      yAxis: { type: 'value', min: min, max: 100, axisLabel: { color: COLOURS.axis, fontSize: 13 }, splitLine: { lineStyle: { color: COLOURS.grid } } },
+      series: series
+    }, true);
+    var r = chart('chart-index-rank');
+    if (r) {
+      var rows = latest.slice().reverse();
+      r.setOption({
+        animation: false,
+        grid: { left: 4, right: 48, top: 4, bottom: 4, containLabel: true },
+        tooltip: Object.assign({}, tooltip, { textStyle: { fontSize: 15, color: '#e6eefb' } }),
+        // The same scale as the lines beside (the labels give the exact values).
+        xAxis: { type: 'value', min: min, max: 100, axisLabel: { show: false }, splitLine: { show: false } },
+        yAxis: { type: 'category', data: rows.map(function (d) { return d.rank + ' ' + d.name; }), axisLabel: { color: COLOURS.text, fontSize: 15, width: 120, overflow: 'truncate' }, axisLine: { lineStyle: { color: COLOURS.grid } }, axisTick: { show: false } },
+        series: [{ type: 'bar', name: IT.index_ranking, barMaxWidth: 18,
+          data: rows.map(function (d) { return { value: d.index, itemStyle: { color: colour(d.code) } }; }),
+          label: { show: true, position: 'right', color: COLOURS.text, fontSize: 15 } }]
+      }, true);
+    }
+  }
+  function loadIndex() {
+    getJSON('/api/v1/evaluation/city-index/trend?months=12').then(drawIndex).catch(function (e) { console.warn(e); });
+  }
+
   function start() {
     initMap();
     load();
     connect();
+    if (cfg.index && $('chart-index-trend')) {
+      loadIndex();
+      setInterval(loadIndex, INDEX_REFRESH_MS);
+    }
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start); else start();
 })();

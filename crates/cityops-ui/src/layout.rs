@@ -22,6 +22,8 @@ pub(crate) enum Section {
     Reviews,
     /// 指挥大屏 (opens the full-screen page).
     Screen,
+    /// 综合评价: the rankings and their drill-downs.
+    Evaluation,
 }
 
 /// One link of the navigation.
@@ -58,6 +60,7 @@ const ICON_CATALOGUE: &str =
 const ICON_VERSIONS: &str = "M12 7.5V12l3 2M3.5 12a8.5 8.5 0 1 0 2.6-6.1M3.5 3.5v4h4";
 const ICON_REVIEWS: &str =
     "M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8-5.2-2.7-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z";
+const ICON_EVALUATION: &str = "M3 20h18M6 20v-7M11 20V8M16 20v-5M20 4l-5 5-3-2-4 4";
 const ICON_ORG: &str =
     "M4 21V6l8-3 8 3v15M2.5 21h19M8.5 9h2M13.5 9h2M8.5 13h2M13.5 13h2M10 21v-4h4v4";
 
@@ -157,20 +160,31 @@ impl Layout {
                 items: case_items,
             },
         ];
-        // 评价: third-party review, for reviewers and for the leaders and administrators who draw
-        // its samples and read its scores.
+        // 评价: 综合评价 for the roles that see evaluations; 第三方评价 for reviewers and for the
+        // leaders and administrators who draw its samples and read its scores.
+        let mut assessment = Vec::new();
+        if cityops_app::evaluation::may_evaluate(&ctx.user) {
+            assessment.push(item(
+                "/evaluation",
+                ctx.lang.eval().nav_evaluation,
+                ICON_EVALUATION,
+                Section::Evaluation,
+            ));
+        }
         if cityops_app::review::may_review(&ctx.user)
             || cityops_app::review::may_manage_reviews(&ctx.user)
         {
-            let r = ctx.lang.reviews();
+            assessment.push(item(
+                "/reviews",
+                ctx.lang.reviews().nav_reviews,
+                ICON_REVIEWS,
+                Section::Reviews,
+            ));
+        }
+        if !assessment.is_empty() {
             nav.push(NavGroup {
-                label: Some(r.nav_group),
-                items: vec![item(
-                    "/reviews",
-                    r.nav_reviews,
-                    ICON_REVIEWS,
-                    Section::Reviews,
-                )],
+                label: Some(ctx.lang.eval().nav_group),
+                items: assessment,
             });
         }
         nav.extend([

@@ -22,6 +22,7 @@ mod auth;
 mod error;
 pub mod i18n;
 pub mod i18n_cases;
+pub mod i18n_eval;
 pub mod i18n_phone;
 pub mod i18n_reviews;
 pub mod i18n_screen;
@@ -77,6 +78,9 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/export.xlsx", get(pages::cases::export_xlsx))
         .route("/cases/{id}", get(pages::cases_detail::page))
         .route("/cases/{id}/act/{action}", post(pages::cases_detail::act))
+        .route("/evaluation", get(pages::evaluation::index))
+        .route("/evaluation/{kind}", get(pages::evaluation::kind_page))
+        .route("/evaluation/{kind}/cases", get(pages::evaluation::cases))
         .route("/login", get(pages::login::page))
         .route("/logout", post(auth::logout))
         .route("/map", get(pages::map::page))

@@ -24,7 +24,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::SecondsFormat;
 use cityops_app::ServiceError;
-use cityops_app::export::{COLUMNS, CaseExport, Cell, ColumnType, XLSX_MAX_ROWS};
+use cityops_app::export::{COLUMNS, CaseExport, Cell, ColumnType};
 use cityops_domain::User;
 use cityops_store::CaseQuery;
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
@@ -278,12 +278,8 @@ fn write_xlsx(mut pages: mpsc::Receiver<RowsMsg>, out: &mut BodyWriter) -> Resul
 }
 
 /// The XLSX export of `query`'s cases as `user` sees them: 422 `export_too_large` beyond
-/// `xlsx_max_rows` ([`XLSX_MAX_ROWS`] unless configured otherwise).
-pub async fn xlsx_response(
-    state: &AppState,
-    user: &User,
-    query: CaseQuery,
-) -> ApiResult<Response> {
+/// `xlsx_max_rows` ([`cityops_app::export::XLSX_MAX_ROWS`] unless configured otherwise).
+pub async fn xlsx_response(state: &AppState, user: &User, query: CaseQuery) -> ApiResult<Response> {
     let permit = state.expensive_permit(user)?;
     let mut export = state
         .app
@@ -381,6 +377,9 @@ mod tests {
             let w = column_width(c.zh, c.en, c.ty);
             assert!((8.0..=40.0).contains(&w), "{}: {w}", c.key);
         }
-        assert_eq!(column_width("上报时间", "Reported at", ColumnType::Time), 21.0);
+        assert_eq!(
+            column_width("上报时间", "Reported at", ColumnType::Time),
+            21.0
+        );
     }
 }

@@ -8,8 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{
-    attachments, audit, auth, calendar, cases, catalogue, components, geo, inbox, org, public,
-    reviews, routing, sessions, system,
+    attachments, audit, auth, calendar, cases, catalogue, components, evaluation, geo, inbox, org,
+    public, reviews, routing, sessions, system,
 };
 use crate::error::ErrorBody;
 
@@ -47,6 +47,7 @@ use crate::state::AppState;
         (name = "inbox", description = "待办与消息 (inbox)"),
         (name = "routing", description = "权责清单 (responsibility matrix)"),
         (name = "calendar", description = "工作日历 (working calendar)"),
+        (name = "evaluation", description = "综合评价与城市管理指数 (performance evaluation and the city management index)"),
         (name = "public", description = "公众：匿名上报、进度查询、评价 (citizens without an account: report, follow, rate)"),
         (name = "reviews", description = "第三方评价：抽样、评价任务、评分 (third-party review: samples, tasks, scores)"),
         (name = "system", description = "健康检查、指标 (health, metrics)"),
@@ -264,6 +265,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(inbox::router())
         .merge(routing::router())
         .merge(calendar::router())
+        .merge(evaluation::router())
         .merge(public::router())
         .merge(reviews::router())
 }

@@ -157,6 +157,50 @@ fn names<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
     all.iter().copied().map(f).collect()
 }
 
+/// The levels an evaluation of regions is made at (the city is one subject: no ranking).
+pub const EVALUATION_LEVELS: [RegionLevel; 4] = [
+    RegionLevel::Grid,
+    RegionLevel::Community,
+    RegionLevel::Street,
+    RegionLevel::District,
+];
+
+/// Every figure key of every evaluation kind, each once, in the kinds' order.
+pub fn evaluation_figure_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = Vec::new();
+    for kind in cityops_domain::evaluation::Kind::ALL {
+        for f in kind.figures() {
+            if !keys.contains(&f.key) {
+                keys.push(f.key);
+            }
+        }
+    }
+    keys
+}
+
+/// A subject of an evaluation: a user or department id, or a region code (digits).
+pub const EVALUATION_SUBJECT_PATTERN: &str = "^[0-9]{1,18}$";
+
+/// [`EVALUATION_SUBJECT_PATTERN`].
+pub fn is_evaluation_subject(s: &str) -> bool {
+    matches(EVALUATION_SUBJECT_PATTERN, s)
+}
+
+/// A local date `YYYY-MM-DD` (years 0001–9999), strictly: what `format: date` accepts.
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape || &s[..4] == "0000" {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
 wire_enum!(
     /// `component` (部件) or `matter` (事项).
     CategoryKindName,
@@ -268,6 +312,48 @@ wire_enum!(
         &cityops_store::ContactAccessVia::ALL,
         cityops_store::ContactAccessVia::as_str
     )
+);
+wire_enum!(
+    /// Kinds of evaluated subject.
+    EvaluationKindName,
+    "Who is evaluated (评价对象): `departments` (专业部门), `regions` (区域), `inspectors` (监督员), \
+     `operators` (受理员), `supervisors` (值班长) or `dispatchers` (派遣员).",
+    names(cityops_domain::evaluation::Kind::ALL, cityops_domain::evaluation::Kind::as_str)
+);
+wire_enum!(
+    /// The levels of region rows.
+    EvaluationLevelName,
+    "The level of region rows: `grid` (单元网格), `community` (社区), `street` (街道) or `district` (区县).",
+    names(&EVALUATION_LEVELS, RegionLevel::as_str)
+);
+wire_enum!(
+    /// Every figure key of every kind.
+    EvaluationFigureName,
+    "A counted figure (计数指标) of an evaluation kind (each kind has its own; see the `figures` of \
+     `GET /api/v1/evaluation/{kind}`).",
+    evaluation_figure_keys()
+);
+wire_enum!(
+    /// Grades.
+    GradeName,
+    "评价等级: `A` (≥ 90), `B` (≥ 75), `C` (≥ 60), `D` (≥ 40) or `E` (below), by default.",
+    names(
+        &[
+            cityops_domain::evaluation::Grade::A,
+            cityops_domain::evaluation::Grade::B,
+            cityops_domain::evaluation::Grade::C,
+            cityops_domain::evaluation::Grade::D,
+            cityops_domain::evaluation::Grade::E,
+        ],
+        cityops_domain::evaluation::Grade::as_str
+    )
+);
+wire_enum!(
+    /// How a component is measured.
+    MeasureName,
+    "`rate` (a rate of two figures, in percent), `count` (a figure scored by bands), `satisfaction` \
+     (citizens' ratings) or `review` (the third-party review).",
+    vec!["rate", "count", "satisfaction", "review"]
 );
 wire_enum!(
     /// Error codes.
@@ -452,6 +538,11 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         one::<CrsName>(),
         one::<CaseSortName>(),
         one::<ContactAccessViaName>(),
+        one::<EvaluationKindName>(),
+        one::<EvaluationLevelName>(),
+        one::<EvaluationFigureName>(),
+        one::<GradeName>(),
+        one::<MeasureName>(),
         one::<ErrorCodeName>(),
         one::<CaseStatusList>(),
         one::<DateOrInstant>(),
@@ -509,5 +600,32 @@ mod tests {
         assert!(is_attachment_id("0193a4c2-5f10-7c3e-9a41-3f2d8e6b1c07"));
         assert!(!is_attachment_id("0193A4C2-5F10-7C3E-9A41-3F2D8E6B1C07"));
         assert!(!is_attachment_id("12"));
+        assert_eq!(
+            parse_date("2026-11-01"),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+        );
+        for bad in [
+            "2026-1-01",
+            "2026-11-1",
+            "0000-01-01",
+            "2026-02-30",
+            "2026/11/01",
+            " 2026-11-01",
+            "+2026-11-0",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+        assert!(is_evaluation_subject("441302001") && is_evaluation_subject("7"));
+        assert!(
+            !is_evaluation_subject("")
+                && !is_evaluation_subject("-1")
+                && !is_evaluation_subject(&"1".repeat(19))
+        );
+        let keys = evaluation_figure_keys();
+        assert!(keys.contains(&"filed") && keys.contains(&"dispatched_on_time"));
+        assert_eq!(
+            keys.len(),
+            keys.iter().collect::<std::collections::BTreeSet<_>>().len()
+        );
     }
 }

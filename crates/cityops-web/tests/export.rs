@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 on_both_stores!(
     csv_export_is_the_list_and_recomputes_the_evaluation,
     xlsx_export_opens_in_libreoffice,
-    xlsx_export_has_a_row_cap with capped(),
+    xlsx_export_has_a_row_cap with super::capped(),
     exports_share_the_expensive_places,
 );
 
@@ -50,16 +50,26 @@ struct Table {
 
 impl Table {
     fn parse(a: &Answer) -> Table {
-        assert_eq!(a.status, StatusCode::OK, "export: {}", String::from_utf8_lossy(&a.bytes));
+        assert_eq!(
+            a.status,
+            StatusCode::OK,
+            "export: {}",
+            String::from_utf8_lossy(&a.bytes)
+        );
         assert_eq!(a.header("content-type"), Some("text/csv; charset=utf-8"));
         assert!(
-            a.header("content-disposition")
-                .is_some_and(|d| d.starts_with("attachment; filename=\"cases-") && d.ends_with(".csv\"")),
+            a.header("content-disposition").is_some_and(|d| d
+                .starts_with("attachment; filename=\"cases-")
+                && d.ends_with(".csv\"")),
             "{:?}",
             a.header("content-disposition")
         );
         assert_eq!(a.header("cache-control"), Some("no-store"));
-        assert_eq!(&a.bytes[..3], b"\xEF\xBB\xBF", "UTF-8 byte order mark first");
+        assert_eq!(
+            &a.bytes[..3],
+            b"\xEF\xBB\xBF",
+            "UTF-8 byte order mark first"
+        );
         let text = std::str::from_utf8(&a.bytes[3..]).expect("UTF-8");
         assert!(text.contains("\r\n"), "RFC 4180 line ends");
         let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
@@ -91,7 +101,12 @@ impl Table {
     fn count(&self, pred: impl Fn(&Row<'_>) -> bool) -> usize {
         self.rows
             .iter()
-            .filter(|r| pred(&Row { table: self, cells: r }))
+            .filter(|r| {
+                pred(&Row {
+                    table: self,
+                    cells: r,
+                })
+            })
             .count()
     }
 }
@@ -152,8 +167,13 @@ async fn history(t: &TestApp) -> i64 {
     t.clock.advance(Duration::days(14));
     close(cases[1], 2).await;
     let photo = t.upload(&handler, 3).await;
-    t.act_ok(&handler, cases[2], "handle", json!({"attachments": [photo]}))
-        .await;
+    t.act_ok(
+        &handler,
+        cases[2],
+        "handle",
+        json!({"attachments": [photo]}),
+    )
+    .await;
     // District B: outside district A's scope and filters.
     let b = t.token("b_citizen").await;
     t.report(&b, at(B_PT, json!({"contact": CONTACT}))).await;
@@ -185,7 +205,10 @@ async fn csv_export_is_the_list_and_recomputes_the_evaluation(t: TestApp) {
 
     // The rows are the list's cases.
     let list = t
-        .get_auth(&format!("/api/v1/cases?{filter}&page_size=1000"), &supervisor)
+        .get_auth(
+            &format!("/api/v1/cases?{filter}&page_size=1000"),
+            &supervisor,
+        )
         .await
         .json();
     let listed: Vec<String> = list["items"]
@@ -203,9 +226,16 @@ async fn csv_export_is_the_list_and_recomputes_the_evaluation(t: TestApp) {
         "the header is the column table's keys"
     );
     assert_eq!(table.rows.len() as u64, list["total"].as_u64().unwrap());
-    assert_eq!(table.values("id"), listed, "the list's cases in the list's order");
+    assert_eq!(
+        table.values("id"),
+        listed,
+        "the list's cases in the list's order"
+    );
     assert!(
-        table.values("department_name").iter().all(|d| *d == "惠城区市政管理所"),
+        table
+            .values("department_name")
+            .iter()
+            .all(|d| *d == "惠城区市政管理所"),
         "{:?}",
         table.values("department_name")
     );
@@ -259,8 +289,9 @@ async fn csv_export_is_the_list_and_recomputes_the_evaluation(t: TestApp) {
     assert_eq!(closed, figure("closed"));
     assert_eq!(handled, figure("handled"));
     assert_eq!(
-        table.count(|r| r.get("filed_on_time") == "true"
-            && r.get("filed_by") == supervisor_id.to_string()),
+        table
+            .count(|r| r.get("filed_on_time") == "true"
+                && r.get("filed_by") == supervisor_id.to_string()),
         4,
         "who filed, and in time"
     );
@@ -296,8 +327,11 @@ async fn csv_export_is_the_list_and_recomputes_the_evaluation(t: TestApp) {
         .await
         .assert_error(400, "invalid_query");
     let open = Table::parse(
-        &t.get_auth(&format!("{CSV}?{filter}&status=handled,handling"), &supervisor)
-            .await,
+        &t.get_auth(
+            &format!("{CSV}?{filter}&status=handled,handling"),
+            &supervisor,
+        )
+        .await,
     );
     assert_eq!(open.rows.len(), 1, "the handled one");
 }
@@ -349,7 +383,12 @@ async fn xlsx_export_opens_in_libreoffice(t: TestApp) {
     let a = t
         .get_auth(&format!("{XLSX}?department_id={municipal}"), &dispatcher)
         .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", String::from_utf8_lossy(&a.bytes));
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.bytes)
+    );
     assert_eq!(
         a.header("content-type"),
         Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -368,7 +407,12 @@ async fn xlsx_export_opens_in_libreoffice(t: TestApp) {
     let pdf = std::fs::read(convert(soffice, dir.path(), &file, "pdf")).expect("the PDF");
     assert!(pdf.starts_with(b"%PDF"), "a PDF");
     // What LibreOffice reads back: two header rows, one row per case, real dates.
-    let csv = convert(soffice, dir.path(), &file, "csv:Text - txt - csv (StarCalc):44,34,76");
+    let csv = convert(
+        soffice,
+        dir.path(),
+        &file,
+        "csv:Text - txt - csv (StarCalc):44,34,76",
+    );
     let text = std::fs::read_to_string(csv).expect("the sheet as CSV");
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2 + 4, "{text}");
@@ -384,11 +428,18 @@ async fn xlsx_export_opens_in_libreoffice(t: TestApp) {
             rec[reported].starts_with("2026-11-23 "),
             "a date-time shown in its format: {line}"
         );
-        assert_eq!(&rec[COLUMNS.iter().position(|c| c.key == "contact").unwrap()], CONTACT);
+        assert_eq!(
+            &rec[COLUMNS.iter().position(|c| c.key == "contact").unwrap()],
+            CONTACT
+        );
     }
     // The dispatcher's full views were logged as one export.
     let dispatcher_id = t.user_id(&dispatcher).await;
-    assert_eq!(access_log_vias(&t, dispatcher_id).await.len(), 4 + 4, "4 dispatch answers + 4 exported");
+    assert_eq!(
+        access_log_vias(&t, dispatcher_id).await.len(),
+        4 + 4,
+        "4 dispatch answers + 4 exported"
+    );
 }
 
 async fn xlsx_export_has_a_row_cap(t: TestApp) {
@@ -401,13 +452,26 @@ async fn xlsx_export_has_a_row_cap(t: TestApp) {
         .get_auth(&format!("{XLSX}?department_id={municipal}"), &supervisor)
         .await;
     a.assert_error(422, "export_too_large");
-    assert!(a.json()["message"].as_str().unwrap().contains("narrow the filters"));
+    assert!(
+        a.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("narrow the filters")
+    );
     assert_eq!(access_log_vias(&t, supervisor_id).await.len(), logged);
     // Narrowed to two, it fits; CSV has no cap.
     let a = t
-        .get_auth(&format!("{XLSX}?department_id={municipal}&status=closed"), &supervisor)
+        .get_auth(
+            &format!("{XLSX}?department_id={municipal}&status=closed"),
+            &supervisor,
+        )
         .await;
-    assert_eq!(a.status, StatusCode::OK, "{}", String::from_utf8_lossy(&a.bytes));
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&a.bytes)
+    );
     let table = Table::parse(
         &t.get_auth(&format!("{CSV}?department_id={municipal}"), &supervisor)
             .await,
@@ -429,7 +493,10 @@ async fn exports_share_the_expensive_places(t: TestApp) {
     let table = Table::parse(&t.get_auth(CSV, &leader).await);
     assert!(table.rows.is_empty());
     // The export gave its place back when its body ended.
-    let again = t.state.try_expensive(leader_id).expect("the export's place is free again");
+    let again = t
+        .state
+        .try_expensive(leader_id)
+        .expect("the export's place is free again");
     drop((second, again));
     // Without a session: 401.
     t.get(CSV).await.assert_error(401, "unauthenticated");

@@ -9,7 +9,7 @@ use crate::org::{Role, User};
 /// `region_prefixes`, or its current department is `department_id`, or `user_id` reported it,
 /// follows it or is assigned to it, or it is closed (已结案) and `closed_all` is set or its
 /// region code starts with one of `closed_region_prefixes`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CaseVisibility {
     pub all: bool,
     pub region_prefixes: Vec<String>,

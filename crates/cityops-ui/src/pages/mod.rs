@@ -3,6 +3,7 @@ pub(crate) mod cases;
 pub(crate) mod cases_detail;
 pub(crate) mod catalogue;
 pub(crate) mod components;
+pub(crate) mod evaluation;
 pub(crate) mod login;
 pub(crate) mod map;
 pub(crate) mod org;

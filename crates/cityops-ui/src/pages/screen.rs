@@ -3,7 +3,10 @@
 //! cases, the cases by category, district and source, the 30-day trend, a map and a live ticker.
 //! The figures come from `/screen/data.json` (the store's `DashboardRepo`, within the viewer's
 //! visibility); the page re-reads them, throttled, whenever the event stream `/screen/events`
-//! (`cityops_web::live`) announces a change, and appends the change to the ticker.
+//! (`cityops_web::live`) announces a change, and appends the change to the ticker. For the
+//! roles that see evaluations a 城市管理指数 panel shows each district's monthly index (last 12
+//! months) and this month's ranking, read from `GET /api/v1/evaluation/city-index/trend` once a
+//! minute.
 //!
 //! Also the map's case layer, `/ui/cases.json` (used by `/map` and the big screen): the cases of
 //! the view only, as counted cells when zoomed out and as points (capped) when zoomed in.
@@ -49,6 +52,9 @@ pub(crate) struct ScreenPage {
     pub toggle_url: String,
     pub csrf_token: String,
     pub config: String,
+    /// The 城市管理指数 panel (for the roles that see evaluations).
+    pub show_index: bool,
+    pub e: &'static crate::i18n_eval::EvalTr,
 }
 
 impl ScreenPage {
@@ -70,9 +76,12 @@ fn service_error(e: ServiceError) -> UiError {
 }
 
 /// The texts and settings `screen.js` needs.
-fn js_config(lang: Lang, st: &UiState) -> Value {
+fn js_config(lang: Lang, st: &UiState, show_index: bool) -> Value {
     let s = lang.screen();
     json!({
+        // The 城市管理指数 panel reads `GET /api/v1/evaluation/city-index/trend`.
+        "index": show_index,
+        "index_t": super::evaluation::screen_texts(lang),
         "lang": lang.code(),
         "bounds": st.app.index.bbox(),
         "tile_url": st.app.config.map_tile_url,
@@ -137,7 +146,8 @@ pub(crate) async fn page(State(st): State<UiState>, ctx: Ctx) -> Result<Response
         .map(|c| c.name.clone())
         .unwrap_or_default();
     // The categories and districts come with the figures; the page itself needs only its texts.
-    let config = js_config(lang, &st);
+    let show_index = cityops_app::evaluation::may_evaluate(&ctx.user);
+    let config = js_config(lang, &st, show_index);
     let mut resp = render(
         StatusCode::OK,
         &ScreenPage {
@@ -147,6 +157,8 @@ pub(crate) async fn page(State(st): State<UiState>, ctx: Ctx) -> Result<Response
             toggle_url: crate::layout::toggle_url(&ctx.path_and_query, lang.other()),
             csrf_token: ctx.csrf_token.clone(),
             config: script_json(&config),
+            show_index,
+            e: lang.eval(),
         },
         lang,
     )?;

@@ -538,7 +538,7 @@ pub(crate) async fn case_events(
 
 /// Writes every full view of a reporter's contact among `cases` to the access log, in one
 /// statement, before the answer shows them (no answer shows a contact the log does not hold).
-async fn log_contacts(
+pub(crate) async fn log_contacts(
     state: &AppState,
     user: &User,
     cases: &[Case],
@@ -576,7 +576,7 @@ async fn stored_view(state: &AppState, user: &User, stored: StoredCase) -> ApiRe
 }
 
 /// Builds the view of a case for `user` (names from memory; light and allowed actions at now).
-fn build_view(
+pub(crate) fn build_view(
     state: &AppState,
     user: &User,
     cat: &Catalogue,

@@ -6,6 +6,7 @@ pub(crate) mod calendar;
 pub(crate) mod cases;
 pub(crate) mod catalogue;
 pub(crate) mod components;
+pub(crate) mod evaluation;
 pub(crate) mod geo;
 pub(crate) mod inbox;
 pub(crate) mod org;
