@@ -277,12 +277,13 @@ async fn csv_export_is_the_list_and_recomputes_the_evaluation(t: TestApp) {
         .expect("the department's row");
     let figure = |key: &str| row.row.counts[Kind::Departments.figure(key).unwrap()] as usize;
     let closed_on_time = table.count(|r| {
-        r.get("dispatched_at") != ""
+        !r.get("dispatched_at").is_empty()
             && r.get("status") == "closed"
             && r.get("handled_on_time") == "true"
     });
-    let closed = table.count(|r| r.get("dispatched_at") != "" && r.get("status") == "closed");
-    let handled = table.count(|r| r.get("status") != "cancelled" && r.get("handled_at") != "");
+    let closed = table.count(|r| !r.get("dispatched_at").is_empty() && r.get("status") == "closed");
+    let handled =
+        table.count(|r| r.get("status") != "cancelled" && !r.get("handled_at").is_empty());
     assert_eq!(closed_on_time, 1, "one closed in time");
     assert_eq!(closed, 2, "two closed");
     assert_eq!(closed_on_time, figure("closed_on_time"));
