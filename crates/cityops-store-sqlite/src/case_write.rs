@@ -509,7 +509,7 @@ mod tests {
     #[test]
     fn statements_have_one_placeholder_per_column() {
         let columns = PROJECTED.split(',').count();
-        assert_eq!(columns, 23);
+        assert_eq!(columns, 24);
         assert_eq!(PROJECTED_SET.matches('?').count(), columns);
         assert_eq!(insert_case_sql().matches('?').count(), columns + 3);
         assert_eq!(insert_event_sql().matches('?').count(), 13);
