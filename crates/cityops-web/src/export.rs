@@ -221,15 +221,19 @@ fn write_xlsx(mut pages: mpsc::Receiver<RowsMsg>, out: &mut BodyWriter) -> Resul
     sheet.set_name("案件 cases").map_err(xlsx)?;
     let last_col = (COLUMNS.len() - 1) as u16;
     for (i, c) in COLUMNS.iter().enumerate() {
-        let col = i as u16;
         sheet
-            .set_column_width(col, column_width(c.zh, c.en, c.ty))
+            .set_column_width(i as u16, column_width(c.zh, c.en, c.ty))
             .map_err(xlsx)?;
+    }
+    // Constant-memory mode flushes a row once a later row is written: rows go strictly in order.
+    for (i, c) in COLUMNS.iter().enumerate() {
         sheet
-            .write_string_with_format(0, col, c.zh, &head)
+            .write_string_with_format(0, i as u16, c.zh, &head)
             .map_err(xlsx)?;
+    }
+    for (i, c) in COLUMNS.iter().enumerate() {
         sheet
-            .write_string_with_format(1, col, c.en, &head)
+            .write_string_with_format(1, i as u16, c.en, &head)
             .map_err(xlsx)?;
     }
     sheet.set_freeze_panes(2, 2).map_err(xlsx)?;

@@ -66,13 +66,13 @@ impl PeriodParams {
 
 /// A review period `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub(crate) struct PeriodView {
+pub(crate) struct ReviewPeriodView {
     pub from: DateTime<Utc>,
     /// The end (excluded).
     pub to: DateTime<Utc>,
 }
 
-impl From<ReviewPeriod> for PeriodView {
+impl From<ReviewPeriod> for ReviewPeriodView {
     fn from(p: ReviewPeriod) -> Self {
         Self {
             from: p.from,
@@ -107,7 +107,7 @@ pub(crate) struct SampleDepartmentView {
 /// 抽样结果: the period's whole sample, by department.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub(crate) struct SampleView {
-    pub period: PeriodView,
+    pub period: ReviewPeriodView,
     /// Sampled cases this request added (0 when the period had been drawn before).
     pub added: u64,
     pub departments: Vec<SampleDepartmentView>,
@@ -144,7 +144,7 @@ pub(crate) struct ReviewView {
     /// The department the case was sampled for.
     pub department_id: i64,
     /// The period of the sample it answers.
-    pub period: PeriodView,
+    pub period: ReviewPeriodView,
     pub reviewer_id: i64,
     /// 1 (很不满意) to 5 (很满意).
     #[schema(minimum = 1, maximum = 5)]
@@ -179,7 +179,7 @@ pub(crate) struct ReviewTaskView {
     pub case_code: String,
     pub department_id: i64,
     pub department_name: Option<String>,
-    pub period: PeriodView,
+    pub period: ReviewPeriodView,
     pub drawn_at: DateTime<Utc>,
     /// The review; null while the case waits for one.
     pub review: Option<ReviewView>,
@@ -242,7 +242,7 @@ impl DepartmentScoreView {
 /// 评价得分: per department, the reviews of the samples whose period lies within the period.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub(crate) struct ReviewScoresView {
-    pub period: PeriodView,
+    pub period: ReviewPeriodView,
     pub departments: Vec<DepartmentScoreView>,
 }
 
