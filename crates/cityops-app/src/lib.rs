@@ -20,6 +20,7 @@ pub mod evaluation;
 pub mod export;
 pub mod live;
 pub mod notify;
+pub mod report;
 pub mod report_limit;
 pub mod review;
 pub mod service;

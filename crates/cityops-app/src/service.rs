@@ -58,6 +58,8 @@ pub struct ServiceConfig {
     pub report_limits: ReportLimits,
     /// 综合评价: weights, score bands, grades, intake send limits and the city index.
     pub evaluation: crate::evaluation::EvaluationSettings,
+    /// 报表: when the daily, weekly and monthly reports are produced, and for which scopes.
+    pub reports: cityops_domain::report::ReportSchedule,
 }
 
 impl Default for ServiceConfig {
@@ -72,6 +74,7 @@ impl Default for ServiceConfig {
             session_cache_ttl: StdDuration::from_secs(1),
             report_limits: ReportLimits::default(),
             evaluation: Default::default(),
+            reports: Default::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod org;
 pub mod page;
 pub mod privacy;
 pub mod region;
+pub mod report;
 pub mod review;
 
 pub use calendar::{

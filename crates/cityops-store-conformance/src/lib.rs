@@ -15,6 +15,7 @@ pub mod evaluation_stories;
 pub mod export_stories;
 pub mod fixtures;
 pub mod follow_stories;
+pub mod report_stories;
 pub mod review_stories;
 pub mod search_stories;
 pub mod security_stories;
@@ -85,6 +86,7 @@ macro_rules! for_each_story {
             reviewers_see_closed_cases_only,
             export_pages_equal_the_list,
             export_contact_log_in_one_statement,
+            reports_are_kept_once_and_read_in_scope,
         }
     };
 }

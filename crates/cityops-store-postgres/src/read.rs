@@ -15,3 +15,4 @@ cityops_store_sql::shared_evaluation_repo!(PgStore, read: pool);
 // Third-party review (第三方评价).
 cityops_store_sql::shared_review_repo!(PgStore, read: pool, write: pool);
 cityops_store_sql::shared_export_repo!(PgStore, read: pool, write: pool);
+cityops_store_sql::shared_report_repo!(PgStore, read: pool, write: pool);

@@ -26,7 +26,7 @@
 //!
 //! The trait impls themselves are expanded in each store crate from `macro_rules!`
 //! ([`shared_admin!`], [`shared_repos!`], [`shared_case_repos!`], [`shared_dashboard_repo!`],
-//! [`shared_review_repo!`]): every shared method delegates
+//! [`shared_review_repo!`], [`shared_report_repo!`]): every shared method delegates
 //! here on the store's read (or write) pool, and the tuned writes (`store_new_case`,
 //! `store_transition`, `store_marks`, `store_history`, `store_routing_rules`,
 //! `store_calendar_days`) stay inherent methods of each store. So a trait method's signature is
@@ -54,6 +54,7 @@ pub mod group;
 pub mod import;
 mod macros;
 pub mod read;
+pub mod report;
 pub mod review;
 pub mod rows;
 pub mod search;

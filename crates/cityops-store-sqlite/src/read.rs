@@ -16,3 +16,4 @@ cityops_store_sql::shared_evaluation_repo!(SqliteStore, read: read);
 // Third-party review (第三方评价): reads on the read pool, writes on the single writer.
 cityops_store_sql::shared_review_repo!(SqliteStore, read: read, write: write);
 cityops_store_sql::shared_export_repo!(SqliteStore, read: read, write: write);
+cityops_store_sql::shared_report_repo!(SqliteStore, read: read, write: write);

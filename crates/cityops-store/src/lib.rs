@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod evaluation;
 pub mod export;
 pub mod follow;
+pub mod report;
 pub mod review;
 pub mod versions;
 
@@ -26,6 +27,7 @@ pub use dashboard::*;
 pub use evaluation::*;
 pub use export::*;
 pub use follow::*;
+pub use report::*;
 pub use review::*;
 pub use versions::*;
 
@@ -449,6 +451,7 @@ pub trait Store:
     + EvaluationRepo
     + ReviewRepo
     + ExportRepo
+    + ReportRepo
 {
 }
 
@@ -473,6 +476,7 @@ impl<T> Store for T where
         + EvaluationRepo
         + ReviewRepo
         + ExportRepo
+        + ReportRepo
 {
 }
 

@@ -38,6 +38,7 @@ pub static ASSETS: &[Asset] = &[
     asset!("cases.js", "text/javascript; charset=utf-8"),
     asset!("evaluation.css", "text/css; charset=utf-8"),
     asset!("evaluation.js", "text/javascript; charset=utf-8"),
+    asset!("reports.js", "text/javascript; charset=utf-8"),
     asset!("vendor/htmx/htmx.min.js", "text/javascript; charset=utf-8"),
     asset!("vendor/htmx/LICENSE", "text/plain; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),

@@ -24,6 +24,8 @@ pub(crate) enum Section {
     Screen,
     /// 综合评价: the rankings and their drill-downs.
     Evaluation,
+    /// 报表: the daily, weekly and monthly reports.
+    Reports,
 }
 
 /// One link of the navigation.
@@ -61,6 +63,7 @@ const ICON_VERSIONS: &str = "M12 7.5V12l3 2M3.5 12a8.5 8.5 0 1 0 2.6-6.1M3.5 3.5
 const ICON_REVIEWS: &str =
     "M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8-5.2-2.7-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z";
 const ICON_EVALUATION: &str = "M3 20h18M6 20v-7M11 20V8M16 20v-5M20 4l-5 5-3-2-4 4";
+const ICON_REPORTS: &str = "M6 3h9l4 4v14H6zM14 3v5h5M9 17v-3M12 17v-5M15 17v-2";
 const ICON_ORG: &str =
     "M4 21V6l8-3 8 3v15M2.5 21h19M8.5 9h2M13.5 9h2M8.5 13h2M13.5 13h2M10 21v-4h4v4";
 
@@ -160,8 +163,9 @@ impl Layout {
                 items: case_items,
             },
         ];
-        // 评价: 综合评价 for the roles that see evaluations; 第三方评价 for reviewers and for the
-        // leaders and administrators who draw its samples and read its scores.
+        // 评价: 综合评价 for the roles that see evaluations; 报表 for its readers; 第三方评价 for
+        // reviewers and for the leaders and administrators who draw its samples and read its
+        // scores.
         let mut assessment = Vec::new();
         if cityops_app::evaluation::may_evaluate(&ctx.user) {
             assessment.push(item(
@@ -169,6 +173,14 @@ impl Layout {
                 ctx.lang.eval().nav_evaluation,
                 ICON_EVALUATION,
                 Section::Evaluation,
+            ));
+        }
+        if cityops_app::report::may_read_reports(&ctx.user) {
+            assessment.push(item(
+                "/reports",
+                ctx.lang.reports().nav_reports,
+                ICON_REPORTS,
+                Section::Reports,
             ));
         }
         if cityops_app::review::may_review(&ctx.user)

@@ -24,6 +24,7 @@ pub mod i18n;
 pub mod i18n_cases;
 pub mod i18n_eval;
 pub mod i18n_phone;
+pub mod i18n_reports;
 pub mod i18n_reviews;
 pub mod i18n_screen;
 pub mod layers;
@@ -94,6 +95,11 @@ pub fn router(state: AppState) -> Router {
         .route("/components", get(pages::components::page))
         .route("/org", get(pages::org::departments))
         .route("/org/users", get(pages::org::users))
+        .route(
+            "/reports",
+            get(pages::reports::page).post(pages::reports::produce),
+        )
+        .route("/reports/{id}", get(pages::reports::report))
         .route("/reviews", get(pages::reviews::page))
         .route("/reviews/samples", post(pages::reviews::draw))
         .route("/reviews/{case_id}", post(pages::reviews::submit))

@@ -20,6 +20,7 @@ pub mod net;
 mod openapi;
 pub mod password;
 mod ratelimit;
+pub mod report_files;
 mod state;
 pub mod views;
 pub mod wire;

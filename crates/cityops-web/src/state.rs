@@ -106,6 +106,11 @@ pub struct WebConfig {
     /// Third-party review (第三方评价): the sample size per department and period (default 5),
     /// the minimum share (default 10 %) and the city's salt of the reproducible draw.
     pub review: ReviewConfig,
+    /// 报表: when the daily briefing, weekly and monthly reports are produced (07:30 on working
+    /// days, backfilling 14 days, the city and each district).
+    pub reports: cityops_domain::report::ReportSchedule,
+    /// How often the server looks for reports that are due (seconds; 0 = never). Default 300.
+    pub reports_interval_secs: u64,
 }
 
 impl WebConfig {
@@ -121,6 +126,7 @@ impl WebConfig {
             session_cache_ttl: std::time::Duration::from_millis(self.session_cache_millis),
             report_limits: self.report_limits,
             evaluation: self.evaluation.clone(),
+            reports: self.reports.clone(),
         }
     }
 
@@ -189,6 +195,8 @@ impl Default for WebConfig {
             map_tile_url: None,
             evaluation: Default::default(),
             review: ReviewConfig::default(),
+            reports: Default::default(),
+            reports_interval_secs: 300,
         }
     }
 }

@@ -321,6 +321,16 @@ wire_enum!(
     names(cityops_domain::evaluation::Kind::ALL, cityops_domain::evaluation::Kind::as_str)
 );
 wire_enum!(
+    /// Kinds of report.
+    ReportKindName,
+    "A kind of report (报表): `daily` (晨报, the days since the previous working day), `weekly` \
+     (周报, an ISO week) or `monthly` (月报, a calendar month).",
+    names(
+        &cityops_domain::report::ReportKind::ALL,
+        cityops_domain::report::ReportKind::as_str
+    )
+);
+wire_enum!(
     /// The levels of region rows.
     EvaluationLevelName,
     "The level of region rows: `grid` (单元网格), `community` (社区), `street` (街道) or `district` (区县).",
@@ -540,6 +550,7 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         one::<ContactAccessViaName>(),
         one::<EvaluationKindName>(),
         one::<EvaluationLevelName>(),
+        one::<ReportKindName>(),
         one::<EvaluationFigureName>(),
         one::<GradeName>(),
         one::<MeasureName>(),

@@ -6,9 +6,6 @@
 #[allow(unused_imports)]
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use axum::http::StatusCode;
 use chrono::Duration;
 use cityops_app::evaluation::{EvaluationQuery, Period};
@@ -16,6 +13,7 @@ use cityops_app::export::COLUMNS;
 use cityops_domain::RegionLevel;
 use cityops_domain::evaluation::{Kind, Subject};
 use common::cases::{A_SE, B_PT, at};
+use common::office::{convert, soffice};
 use common::{Answer, TestApp};
 use serde_json::{Value, json};
 
@@ -335,47 +333,6 @@ async fn csv_export_is_the_list_and_recomputes_the_evaluation(t: TestApp) {
         .await,
     );
     assert_eq!(open.rows.len(), 1, "the handled one");
-}
-
-/// `soffice`, or `None` (then the test is skipped, unless `CITYOPS_REQUIRE_SOFFICE=1`).
-fn soffice() -> Option<&'static str> {
-    let found = Command::new("soffice")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
-        return Some("soffice");
-    }
-    assert!(
-        std::env::var("CITYOPS_REQUIRE_SOFFICE").as_deref() != Ok("1"),
-        "CITYOPS_REQUIRE_SOFFICE=1 but `soffice` (LibreOffice) is not installed: \
-         apt-get install libreoffice-calc-nogui"
-    );
-    eprintln!("skipped: `soffice` (LibreOffice) is not installed");
-    None
-}
-
-/// Converts `file` in `dir` with LibreOffice (its own profile in `dir`); the output's path.
-fn convert(soffice: &str, dir: &Path, file: &Path, to: &str) -> std::path::PathBuf {
-    let out = Command::new(soffice)
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            dir.join("profile").display()
-        ))
-        .args(["--headless", "--convert-to", to, "--outdir"])
-        .arg(dir)
-        .arg(file)
-        .output()
-        .expect("run soffice");
-    let ext = to.split(':').next().unwrap();
-    let got = file.with_extension(ext);
-    assert!(
-        got.exists(),
-        "soffice made no {ext}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    got
 }
 
 async fn xlsx_export_opens_in_libreoffice(t: TestApp) {

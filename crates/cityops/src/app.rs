@@ -378,6 +378,8 @@ pub fn web_config(config: &Config) -> WebConfig {
             city_index: config.city_index.clone(),
         },
         review: config.review(),
+        reports: config.reports.clone(),
+        reports_interval_secs: config.reports_interval_secs,
         ..defaults
     }
 }
@@ -475,10 +477,16 @@ pub async fn serve(
         std::time::Duration::from_millis(state.config.cache_check_millis),
         until_stopped(),
     );
+    // 报表: the daily briefing, weekly and monthly reports, produced when due.
+    let reports = cityops_app::report::spawn(
+        state.app.clone(),
+        std::time::Duration::from_secs(state.config.reports_interval_secs),
+        until_stopped(),
+    );
     let app = state.app.clone();
     let served = cityops_web::serve_with(listener, state, pages, shutdown_signal()).await;
     let _ = stop_tasks.send(true);
-    for task in [watcher, refresh].into_iter().flatten() {
+    for task in [watcher, refresh, reports].into_iter().flatten() {
         let _ = task.await;
     }
     // Deliver what the outbound queue still holds before the process ends.

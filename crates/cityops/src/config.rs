@@ -100,6 +100,14 @@ pub struct Config {
     /// The city's salt of the reproducible draw (CITYOPS_REVIEW_SALT): set one per deployment
     /// and keep it from the departments until a period is over.
     pub review_salt: String,
+    /// 报表 (`[reports]`): the local time after which a working day's reports are produced
+    /// (`at = "07:30"`), how many days a missing report is still produced (`backfill_days`),
+    /// which kinds (`kinds = ["daily", "weekly", "monthly"]`), whether each district gets its
+    /// own (`districts`) and the length of the top lists (`top`).
+    pub reports: cityops_domain::report::ReportSchedule,
+    /// How often the server looks for reports that are due, in seconds (0 = never)
+    /// (CITYOPS_REPORTS_INTERVAL_SECS).
+    pub reports_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -139,6 +147,8 @@ impl Default for Config {
             review_sample_size: cityops_domain::review::DEFAULT_SAMPLE_SIZE,
             review_min_share_percent: cityops_domain::review::DEFAULT_MIN_SHARE_PERCENT,
             review_salt: cityops_domain::review::ReviewConfig::default().salt,
+            reports: Default::default(),
+            reports_interval_secs: 300,
         }
     }
 }
@@ -191,6 +201,9 @@ impl Config {
             .validate()
             .map_err(|e| anyhow::anyhow!("[city_index]: {e}"))?;
         self.review().validate()?;
+        self.reports
+            .validate()
+            .map_err(|e| anyhow::anyhow!("[reports]: {e}"))?;
         if let Some(origin) = &self.public_origin {
             anyhow::ensure!(
                 origin.starts_with("https://") || origin.starts_with("http://"),

@@ -10,6 +10,7 @@ pub(crate) mod org;
 pub(crate) mod overview;
 pub(crate) mod phone;
 pub(crate) mod regions;
+pub(crate) mod reports;
 pub(crate) mod reviews;
 pub(crate) mod screen;
 pub(crate) mod versions;

@@ -11,6 +11,7 @@ pub(crate) mod geo;
 pub(crate) mod inbox;
 pub(crate) mod org;
 pub mod public;
+pub(crate) mod reports;
 pub(crate) mod reviews;
 pub(crate) mod routing;
 pub(crate) mod sessions;
