@@ -177,6 +177,37 @@ try {
   await shot(lead.page, 'screen');
   await lead.page.goto('/map');
   await shot(lead.page, 'map');
+  // 综合评价: last month's department ranking; a count's link lists as many cases as it says.
+  step('综合评价: a figure and its drill-down');
+  const lastMonth = new Date(Date.now() + 8 * 3600e3);
+  lastMonth.setUTCDate(0); // the last day of the month before (UTC+8 dates)
+  const lastDay = lastMonth.toISOString().slice(0, 10);
+  const firstDay = `${lastDay.slice(0, 8)}01`;
+  await lead.page.goto(`/evaluation/departments?from=${firstDay}&to=${lastDay}`);
+  await lead.page.locator('#eval-table').waitFor();
+  await lead.page.waitForTimeout(800); // the charts draw after the page
+  await shot(lead.page, 'evaluation');
+  const figure = lead.page.locator('#eval-table a[data-count]:not([data-count="0"])').first();
+  const expected = await figure.getAttribute('data-count');
+  await figure.click();
+  const total = await lead.page.locator('#drill-total').getAttribute('data-total');
+  if (total !== expected) throw new Error(`the drill-down lists ${total} cases, the figure says ${expected}`);
+  await shot(lead.page, 'evaluation-cases');
+  // 报表: the leader produces last month's report of the city and opens it.
+  step('报表: a monthly report on demand');
+  await lead.page.goto('/reports');
+  await lead.page.locator('#pr-kind').selectOption('monthly');
+  await lead.page.locator('#pr-day').fill(lastDay);
+  await lead.page.locator('#pr-scope').selectOption('city');
+  await lead.page.locator('#produce-form button[type=submit]').click();
+  await lead.page.locator('#report-title').waitFor();
+  const title = await lead.page.locator('#report-title').textContent();
+  if (!title.includes('月报')) throw new Error(`not a monthly report: ${title}`);
+  await lead.page.locator('#table-departments').waitFor();
+  await lead.page.waitForTimeout(500);
+  await shot(lead.page, 'report');
+  await lead.page.goto('/reports');
+  await shot(lead.page, 'reports');
   for (const [path, name] of [['/cases', 'cases'], ['/regions', 'regions'], ['/components', 'components'], ['/catalogue', 'catalogue']]) {
     await sup.page.goto(path);
     await shot(sup.page, name);

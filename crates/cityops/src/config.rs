@@ -288,6 +288,35 @@ mod tests {
 
     #[test]
     #[allow(clippy::result_large_err)] // figment::Error is what Jail's closure returns
+    fn report_keys() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(c.reports, cityops_domain::report::ReportSchedule::default());
+            assert_eq!(c.reports_interval_secs, 300);
+            jail.create_file(
+                "c.toml",
+                "[reports]\nat = \"08:15\"\nbackfill_days = 3\nkinds = [\"daily\"]\ndistricts = false\n",
+            )?;
+            jail.set_env("CITYOPS_REPORTS_INTERVAL_SECS", "0");
+            let c = Config::load(Some(Path::new("c.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.reports.at.to_string(), "08:15:00");
+            assert_eq!(c.reports.backfill_days, 3);
+            assert_eq!(
+                c.reports.kinds,
+                vec![cityops_domain::report::ReportKind::Daily]
+            );
+            assert!(!c.reports.districts);
+            assert_eq!(c.reports_interval_secs, 0);
+            jail.create_file("bad.toml", "[reports]\ntop = 0\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml"))).is_err());
+            jail.create_file("bad2.toml", "[reports]\nkinds = [\"yearly\"]\n")?;
+            assert!(Config::load(Some(Path::new("bad2.toml"))).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment::Error is what Jail's closure returns
     fn workflow_keys() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
