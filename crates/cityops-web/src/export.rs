@@ -22,6 +22,7 @@ use std::io::Write;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use chrono::SecondsFormat;
 use cityops_app::ServiceError;
 use cityops_app::export::{COLUMNS, CaseExport, Cell, ColumnType};
@@ -155,7 +156,8 @@ pub async fn csv_response(state: &AppState, user: &User, query: CaseQuery) -> Ap
             }
         },
     );
-    Ok(file_response(CSV_TYPE, &name, Body::from_stream(stream)))
+    // Fused: the compression layer polls a body once more after its end.
+    Ok(file_response(CSV_TYPE, &name, Body::from_stream(stream.fuse())))
 }
 
 /// Writes into the answer's body: chunks of 64 KiB through a bounded channel (the zip writer
@@ -325,7 +327,7 @@ pub async fn xlsx_response(state: &AppState, user: &User, query: CaseQuery) -> A
     let stream = futures_util::stream::unfold(body_rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
     });
-    Ok(file_response(XLSX_TYPE, &name, Body::from_stream(stream)))
+    Ok(file_response(XLSX_TYPE, &name, Body::from_stream(stream.fuse())))
 }
 
 fn export_error(e: &ServiceError) -> String {

@@ -25,6 +25,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use cityops_app::CaseChange;
 use cityops_domain::case::CaseVisibility;
+use futures_util::StreamExt;
 use futures_util::stream::{self, Stream};
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
@@ -94,6 +95,8 @@ pub fn events(
             return Some((Ok(event), l));
         }
     })
+    // Fused: a layer that polls once more after the end gets `None`, not a panic.
+    .fuse()
 }
 
 /// `GET /screen/events`.
