@@ -570,6 +570,13 @@ impl CaseService {
                 "only leaders and administrators produce reports".into(),
             ));
         }
+        if !cityops_domain::calendar::CALENDAR_YEARS.contains(&day.year()) {
+            return Err(ServiceError::Invalid(format!(
+                "a report covers days of the years {}–{}, not {day}",
+                cityops_domain::calendar::CALENDAR_YEARS.start(),
+                cityops_domain::calendar::CALENDAR_YEARS.end()
+            )));
+        }
         let period = period_of(kind, day);
         let today = self.today();
         if period.to > today {

@@ -22,12 +22,12 @@ use std::io::Write;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use chrono::SecondsFormat;
 use cityops_app::ServiceError;
 use cityops_app::export::{COLUMNS, CaseExport, Cell, ColumnType};
 use cityops_domain::User;
 use cityops_store::CaseQuery;
+use futures_util::StreamExt;
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 use tokio::sync::mpsc;
 
@@ -157,7 +157,11 @@ pub async fn csv_response(state: &AppState, user: &User, query: CaseQuery) -> Ap
         },
     );
     // Fused: the compression layer polls a body once more after its end.
-    Ok(file_response(CSV_TYPE, &name, Body::from_stream(stream.fuse())))
+    Ok(file_response(
+        CSV_TYPE,
+        &name,
+        Body::from_stream(stream.fuse()),
+    ))
 }
 
 /// Writes into the answer's body: chunks of 64 KiB through a bounded channel (the zip writer
@@ -327,7 +331,11 @@ pub async fn xlsx_response(state: &AppState, user: &User, query: CaseQuery) -> A
     let stream = futures_util::stream::unfold(body_rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
     });
-    Ok(file_response(XLSX_TYPE, &name, Body::from_stream(stream.fuse())))
+    Ok(file_response(
+        XLSX_TYPE,
+        &name,
+        Body::from_stream(stream.fuse()),
+    ))
 }
 
 fn export_error(e: &ServiceError) -> String {

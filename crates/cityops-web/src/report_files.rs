@@ -431,12 +431,23 @@ pub fn xlsx_bytes<Z: TimeZone>(r: &ReportContent, tz: &Z) -> Result<Vec<u8>, Xls
                     Value::Num(n) => {
                         sheet.write_number_with_format(y, x, *n, &num)?;
                     }
-                    Value::Date(d) => {
-                        sheet.write_datetime_with_format(y, x, &excel_date(*d)?, &date)?;
-                    }
-                    Value::Time(t) => {
-                        sheet.write_datetime_with_format(y, x, &excel_time(*t)?, &time)?;
-                    }
+                    // Excel's dates run from 1900 to 9999: outside, the text.
+                    Value::Date(d) => match excel_date(*d) {
+                        Ok(e) => {
+                            sheet.write_datetime_with_format(y, x, &e, &date)?;
+                        }
+                        Err(_) => {
+                            sheet.write_string(y, x, v.text())?;
+                        }
+                    },
+                    Value::Time(t) => match excel_time(*t) {
+                        Ok(e) => {
+                            sheet.write_datetime_with_format(y, x, &e, &time)?;
+                        }
+                        Err(_) => {
+                            sheet.write_string(y, x, v.text())?;
+                        }
+                    },
                 }
             }
         }
@@ -560,6 +571,11 @@ mod tests {
         assert!(text.contains("超期案件 Overdue cases"));
         let xlsx = xlsx_bytes(&content(), &shanghai()).unwrap();
         assert_eq!(&xlsx[..2], b"PK");
+        // A date Excel cannot hold is written as text, not an error.
+        let mut old = content();
+        old.days[0].day = "1800-01-01".parse().unwrap();
+        old.overdue[0].due = "1800-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(&xlsx_bytes(&old, &shanghai()).unwrap()[..2], b"PK");
         assert_eq!(file_name(&content(), "csv"), "daily-city-2026-10-30.csv");
     }
 }

@@ -282,6 +282,7 @@ async fn reports_on_demand_and_who_may_read_them(t: TestApp) {
         (json!({"kind": "weekly", "day": "2026-11-23"}), 422),
         (json!({"kind": "daily", "day": "2026-11-24"}), 422),
         (json!({"kind": "daily", "day": "23/11/2026"}), 422),
+        (json!({"kind": "daily", "day": "1999-12-31"}), 422),
         (json!({"kind": "yearly", "day": "2026-11-23"}), 422),
         (
             json!({"kind": "daily", "day": "2026-11-23", "region_code": "441399"}),

@@ -323,22 +323,40 @@ async fn review_refusals(t: TestApp) {
         3,
         "another reviewer of district A shares the tasks"
     );
-    // Periods: one bound alone, malformed, inverted, longer than a year.
-    for q in [
-        "?from=2026-11-01",
-        "?to=2026-11-30",
-        "?from=2026-11-31&to=2026-12-01",
-        "?from=2026-11-30&to=2026-11-01",
-        "?from=2025-01-01&to=2026-11-30",
-        "?from=yesterday&to=2026-11-30",
+    // Periods: malformed (400); inverted or longer than a year (422).
+    for (q, status, code) in [
+        ("?from=2026-11-31&to=2026-12-01", 400, "invalid_query"),
+        ("?from=yesterday&to=2026-11-30", 400, "invalid_query"),
+        ("?from=2026-11-30&to=2026-11-01", 422, "invalid_value"),
+        ("?from=2025-01-01&to=2026-11-30", 422, "invalid_value"),
     ] {
         t.get_auth(&format!("/api/v1/reviews/scores{q}"), &leader)
             .await
-            .assert_error(400, "invalid_query");
+            .assert_error(status, code);
         t.post_empty(&format!("/api/v1/reviews/samples{q}"), &leader)
             .await
-            .assert_error(400, "invalid_query");
+            .assert_error(status, code);
     }
+    // One bound alone: the month from it, or up to it.
+    let scores = |q: &'static str| {
+        let t = &t;
+        let leader = &leader;
+        async move {
+            let a = t
+                .get_auth(&format!("/api/v1/reviews/scores{q}"), leader)
+                .await;
+            assert_eq!(a.status, StatusCode::OK, "{q}: {}", a.text());
+            a.json()["period"].clone()
+        }
+    };
+    assert_eq!(
+        scores("?to=2026-10-31").await,
+        scores("?from=2026-10-01&to=2026-10-31").await
+    );
+    assert_eq!(
+        scores("?from=2026-10-01").await,
+        scores("?from=2026-10-01&to=2026-10-31").await
+    );
 }
 
 #[test]
@@ -364,7 +382,7 @@ fn the_review_api_is_documented() {
     );
     assert_eq!(
         statuses("get", "/api/v1/reviews/scores"),
-        ["200", "400", "401", "403"]
+        ["200", "400", "401", "403", "422"]
     );
     assert_eq!(
         statuses("post", "/api/v1/reviews/{case_id}"),

@@ -6,7 +6,7 @@
 //! reviewer's region.
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use cityops_app::Catalogue;
 use cityops_app::review::DrawnSample;
 use cityops_domain::review::{Review, ReviewPeriod};
@@ -30,37 +30,59 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(submit_review))
 }
 
-/// The period of a draw or of the scores: both bounds, or neither (last month).
+/// The period of a draw or of the scores: both bounds, one bound (a month from or up to it), or
+/// neither (last month).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct PeriodParams {
     /// Start of the period: a date (local midnight, Asia/Shanghai) or an RFC 3339 instant.
-    /// Give `from` and `to` together; without both, last month (上月) in the calendar's zone.
+    /// Alone: the month from it (to the same local time a calendar month later). Without
+    /// `from` and `to`: last month (上月) in the calendar's zone.
     #[param(value_type = Option<crate::wire::DateOrInstant>)]
     from: Option<String>,
     /// End of the period (excluded): a date (that whole local day included) or an RFC 3339
-    /// instant. At most 366 days after `from`.
+    /// instant. At most 366 days after `from`. Alone: the month up to it.
     #[param(value_type = Option<crate::wire::DateOrInstant>)]
     to: Option<String>,
 }
 
+/// `t` moved by `months` calendar months in the calendar's zone (the same local time).
+fn months_from(state: &AppState, t: DateTime<Utc>, months: i32) -> Option<DateTime<Utc>> {
+    let tz = state.calendar().config().tz;
+    let local = t.with_timezone(&tz).naive_local();
+    let moved = if months >= 0 {
+        local.checked_add_months(chrono::Months::new(months.unsigned_abs()))?
+    } else {
+        local.checked_sub_months(chrono::Months::new(months.unsigned_abs()))?
+    };
+    tz.from_local_datetime(&moved)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 impl PeriodParams {
-    /// `None` for last month; 400 `invalid_query` for one bound alone, a malformed bound, an
-    /// empty or inverted period, or one longer than 366 days.
+    /// `None` for last month; 400 `invalid_query` for a malformed bound; 422 `invalid_value` for
+    /// an empty or inverted period, or one longer than 366 days.
     fn period(&self, state: &AppState) -> Result<Option<ReviewPeriod>, ApiError> {
-        match (self.from.as_deref(), self.to.as_deref()) {
-            (None, None) => Ok(None),
-            (Some(from), Some(to)) => {
+        let out_of_range = || ApiError::invalid_value("the period lies outside the calendar");
+        let (from, to) = match (self.from.as_deref(), self.to.as_deref()) {
+            (None, None) => return Ok(None),
+            (Some(from), Some(to)) => (
+                instant(state, "from", from, false)?,
+                instant(state, "to", to, true)?,
+            ),
+            (Some(from), None) => {
                 let from = instant(state, "from", from, false)?;
-                let to = instant(state, "to", to, true)?;
-                ReviewPeriod::new(from, to)
-                    .map(Some)
-                    .map_err(|e| ApiError::invalid_query(e.to_string()))
+                (from, months_from(state, from, 1).ok_or_else(out_of_range)?)
             }
-            _ => Err(ApiError::invalid_query(
-                "give from and to together (a period), or neither (last month)",
-            )),
-        }
+            (None, Some(to)) => {
+                let to = instant(state, "to", to, true)?;
+                (months_from(state, to, -1).ok_or_else(out_of_range)?, to)
+            }
+        };
+        ReviewPeriod::new(from, to)
+            .map(Some)
+            .map_err(|e| ApiError::invalid_value(e.to_string()))
     }
 }
 
@@ -288,10 +310,10 @@ fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error>
     params(PeriodParams),
     responses(
         (status = 200, body = SampleView),
-        (status = 400, description = "`invalid_query`: one bound alone, a malformed bound, an empty or inverted period, or one over 366 days", body = ErrorBody),
+        (status = 400, description = "`invalid_query`: a malformed bound", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a leader or administrator", body = ErrorBody),
-        (status = 422, description = "`invalid_value`: the period is not over yet", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: an empty or inverted period, one over 366 days, or one not over yet", body = ErrorBody),
     )
 )]
 pub(crate) async fn draw_sample(
@@ -348,9 +370,10 @@ pub(crate) async fn review_tasks(
     params(PeriodParams),
     responses(
         (status = 200, body = ReviewScoresView),
-        (status = 400, description = "`invalid_query`: one bound alone, a malformed bound, an empty or inverted period, or one over 366 days", body = ErrorBody),
+        (status = 400, description = "`invalid_query`: a malformed bound", body = ErrorBody),
         (status = 401, description = "`unauthenticated`", body = ErrorBody),
         (status = 403, description = "`forbidden`: not a leader or administrator", body = ErrorBody),
+        (status = 422, description = "`invalid_value`: an empty or inverted period, or one over 366 days", body = ErrorBody),
     )
 )]
 pub(crate) async fn review_scores(
