@@ -306,14 +306,34 @@ impl CaseService {
         Ok(s)
     }
 
-    /// The cases of a period visible to `user`, and the instants of the period.
-    async fn period_cases(&self, user: &User, period: Period) -> Result<Vec<EvalCase>> {
+    /// The cases of a period visible to `user`: kept between requests and read again only for
+    /// the days whose cases changed ([`crate::eval_cache`]), so always what a full read gives.
+    pub async fn period_cases(&self, user: &User, period: Period) -> Result<Arc<Vec<EvalCase>>> {
+        self.period_cases_within(&CaseVisibility::for_user(user), period)
+            .await
+    }
+
+    pub async fn period_cases_within(
+        &self,
+        vis: &CaseVisibility,
+        period: Period,
+    ) -> Result<Arc<Vec<EvalCase>>> {
         let tz = self.calendar().config().tz;
-        let (from, to) = period.bounds(&tz);
-        Ok(self
-            .store()
-            .evaluation_cases(from, to, &CaseVisibility::for_user(user))
-            .await?)
+        let days = (period.to - period.from).num_days();
+        let bounds: Vec<DateTime<Utc>> = (0..=days)
+            .map(|i| crate::dashboard::day_start(&tz, period.from + Duration::days(i)))
+            .collect();
+        let (cases, used) = self
+            .eval_cache
+            .cases(self.store().as_ref(), &bounds, vis)
+            .await?;
+        tracing::debug!(
+            days_read = used.days_read,
+            days_kept = used.days_kept,
+            cases = cases.len(),
+            "evaluation cases"
+        );
+        Ok(cases)
     }
 
     /// The third-party review (第三方评价) per department for a period: reviews made and their

@@ -16,6 +16,7 @@ pub mod admin;
 pub mod caches;
 pub mod dashboard;
 pub mod error;
+pub mod eval_cache;
 pub mod evaluation;
 pub mod export;
 pub mod live;

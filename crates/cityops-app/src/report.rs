@@ -281,7 +281,6 @@ impl CaseService {
         let previous_period = period.previous();
         let bounds = |p: ReportPeriod| (day_start(&tz, p.from), day_start(&tz, p.to));
         let (from, to) = bounds(period);
-        let (prev_from, prev_to) = bounds(previous_period);
         let days: Vec<NaiveDate> = (0..period.days().min(366))
             .map(|i| period.from + Duration::days(i))
             .collect();
@@ -300,10 +299,8 @@ impl CaseService {
         };
         let store = self.store();
         let (cases, before, dashboard) = tokio::try_join!(
-            async { Ok::<_, ServiceError>(store.evaluation_cases(from, to, &vis).await?) },
-            async {
-                Ok::<_, ServiceError>(store.evaluation_cases(prev_from, prev_to, &vis).await?)
-            },
+            self.period_cases_within(&vis, Period::new(period.from, period.to)?),
+            self.period_cases_within(&vis, Period::new(previous_period.from, previous_period.to)?),
             async { Ok::<_, ServiceError>(store.dashboard(&dashboard_query, &vis).await?) },
         )?;
         let as_of = now.timestamp();

@@ -144,6 +144,9 @@ pub struct CaseService {
     live: crate::live::LiveChanges,
     /// 城市管理指数 of recent months, kept briefly (the big screen's trend).
     pub(crate) index_cache: crate::evaluation::CityIndexCache,
+    /// The evaluation's cases of recent periods, checked against the store's day fingerprints
+    /// before each use.
+    pub(crate) eval_cache: crate::eval_cache::EvalCaseCache,
 }
 
 impl std::fmt::Debug for CaseService {
@@ -182,6 +185,7 @@ impl CaseService {
             notifier: Mutex::new(NotifierSlot::default()),
             live: crate::live::LiveChanges::default(),
             index_cache: Default::default(),
+            eval_cache: Default::default(),
         }
     }
 

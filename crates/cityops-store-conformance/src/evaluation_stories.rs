@@ -128,3 +128,74 @@ pub async fn evaluation_cases_carry_the_facts_within_visibility(store: &dyn Stor
         Err(StoreError::Invalid(_))
     ));
 }
+
+/// The evaluation's cache key of a day: every write to a case reported that day changes the day's
+/// fingerprint (and no other day's); an unchanged day answers the same; the visibility applies.
+pub async fn evaluation_fingerprints_change_with_every_write(store: &dyn Store) {
+    let w = World::new(store).await;
+    let here = || location("441302001001001", 114.405, 23.055, "");
+    let bounds = [at_min(0), at_min(30), at_min(60), at_min(90)];
+    let everything = CaseVisibility::everything();
+    let empty = store
+        .evaluation_fingerprints(&bounds, &everything)
+        .await
+        .expect("fingerprints");
+    assert_eq!(empty.len(), 3);
+    assert!(empty.iter().all(|d| d.cases == 0 && d.last_write.is_none()));
+    let a = w
+        .create(
+            store,
+            "inspector1",
+            new_report(CaseSource::Inspector, Some("01001"), here(), "a"),
+            at_min(5),
+        )
+        .await;
+    let b = w
+        .create(
+            store,
+            "inspector1",
+            new_report(CaseSource::Inspector, Some("01001"), here(), "b"),
+            at_min(40),
+        )
+        .await;
+    let before = store
+        .evaluation_fingerprints(&bounds, &everything)
+        .await
+        .expect("fingerprints");
+    assert_eq!(
+        before.iter().map(|d| d.cases).collect::<Vec<_>>(),
+        vec![1, 1, 0]
+    );
+    assert_eq!(before[0].version_sum, a.version);
+    assert_eq!(
+        store
+            .evaluation_fingerprints(&bounds, &everything)
+            .await
+            .expect("again"),
+        before,
+        "nothing changed"
+    );
+    // Filing b changes its day only.
+    w.file(store, &b, "01001", at_min(45)).await;
+    let after = store
+        .evaluation_fingerprints(&bounds, &everything)
+        .await
+        .expect("fingerprints");
+    assert_eq!(after[0], before[0]);
+    assert_ne!(after[1], before[1]);
+    assert_eq!(after[1].version_sum, before[1].version_sum + 1);
+    assert_eq!(after[1].last_write, Some(at_min(45)));
+    assert_eq!(after[2], before[2]);
+    // Within the caller's visibility.
+    let other = store
+        .evaluation_fingerprints(&bounds, &w.vis("inspector2"))
+        .await
+        .expect("scoped");
+    assert!(other.iter().all(|d| d.cases == 0 && d.version_sum == 0));
+    for bad in [&bounds[..1], &[bounds[1], bounds[0]][..]] {
+        assert!(matches!(
+            store.evaluation_fingerprints(bad, &everything).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+}

@@ -80,6 +80,7 @@ macro_rules! for_each_story {
             case_queue_flags,
             dashboard_counts_within_visibility,
             evaluation_cases_carry_the_facts_within_visibility,
+            evaluation_fingerprints_change_with_every_write,
             review_candidates_are_the_period_closed_cases,
             review_samples_are_kept_once,
             reviews_are_one_per_sampled_case_and_scored,

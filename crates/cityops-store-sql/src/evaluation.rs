@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use cityops_domain::evaluation::{EvalCase, EvalRecord};
-use cityops_store::{Case, CaseSource, CaseStatus, CaseVisibility, Result, StoreError};
+use cityops_store::{
+    Case, CaseSource, CaseStatus, CaseVisibility, DayFingerprint, MAX_FINGERPRINT_DAYS, Result,
+    StoreError,
+};
 use sqlx::{Pool, QueryBuilder};
 
 use crate::cases::{CASE_SELECT, case, push_visibility};
@@ -63,6 +66,57 @@ pub async fn evaluation_cases<D: Dialect>(
         .collect()
 }
 
+/// `EvaluationRepo::evaluation_fingerprints`: one statement over a `VALUES` list of the days,
+/// each joined to its visible cases by report time.
+pub async fn evaluation_fingerprints<D: Dialect>(
+    pool: &Pool<D>,
+    bounds: &[DateTime<Utc>],
+    vis: &CaseVisibility,
+) -> Result<Vec<DayFingerprint>> {
+    if bounds.len() < 2 || bounds.len() > MAX_FINGERPRINT_DAYS + 1 {
+        return Err(StoreError::Invalid(format!(
+            "fingerprints of 1 to {MAX_FINGERPRINT_DAYS} days ({} bounds given)",
+            bounds.len()
+        )));
+    }
+    if bounds.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(StoreError::Invalid(
+            "fingerprint day bounds must ascend".into(),
+        ));
+    }
+    let mut q = QueryBuilder::<D>::new("WITH d (i, f, t) AS (VALUES ");
+    for (i, w) in bounds.windows(2).enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push(format_args!("({i}, "));
+        D::push_ts(&mut q, w[0]);
+        q.push(", ");
+        D::push_ts(&mut q, w[1]);
+        q.push(")");
+    }
+    q.push(
+        ") SELECT count(c.id) AS n, CAST(coalesce(sum(c.version), 0) AS BIGINT) AS v, \
+         max(c.updated_at) AS u FROM d LEFT JOIN cases c ON c.created_at >= d.f \
+         AND c.created_at < d.t",
+    );
+    push_visibility(&mut q, vis);
+    q.push(" GROUP BY d.i ORDER BY d.i");
+    D::fetch_all(pool, q.build())
+        .await?
+        .iter()
+        .map(|row| {
+            let r = Cols::<D>(row);
+            let n: i64 = r.get("n")?;
+            Ok(DayFingerprint {
+                cases: n as u64,
+                version_sum: r.get("v")?,
+                last_write: D::opt_ts(row, "u")?,
+            })
+        })
+        .collect()
+}
+
 /// The visible cases among `ids`, in the order of `ids`.
 pub async fn cases_by_ids<D: Dialect>(
     pool: &Pool<D>,
@@ -104,6 +158,14 @@ macro_rules! shared_evaluation_repo {
                 vis: &::cityops_store::CaseVisibility,
             ) -> ::cityops_store::Result<Vec<::cityops_domain::evaluation::EvalCase>> {
                 $crate::evaluation::evaluation_cases(&self.$read, from, to, vis).await
+            }
+
+            async fn evaluation_fingerprints(
+                &self,
+                bounds: &[::chrono::DateTime<::chrono::Utc>],
+                vis: &::cityops_store::CaseVisibility,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::DayFingerprint>> {
+                $crate::evaluation::evaluation_fingerprints(&self.$read, bounds, vis).await
             }
 
             async fn cases_by_ids(

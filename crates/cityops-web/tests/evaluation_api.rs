@@ -17,6 +17,7 @@ on_both_stores!(
     every_kind_and_every_figure_drills_down_to_its_cases,
     the_city_index_and_its_trend,
     who_may_see_evaluations_and_bad_parameters,
+    kept_periods_equal_a_full_read,
 );
 
 fn id(v: &Value) -> i64 {
@@ -674,4 +675,67 @@ fn the_document_declares_the_evaluation_operations_exactly() {
     assert!(doc["paths"]["/api/v1/evaluation/city-index"]["get"]["responses"]["422"].is_object());
     let grades = &doc["components"]["schemas"]["GradeName"]["enum"];
     assert_eq!(grades, &json!(["A", "B", "C", "D", "E"]));
+}
+
+/// The evaluation keeps a period's cases between requests (checked against the store's day
+/// fingerprints): after every kind of write — a report, actions, a case of another day — what it
+/// uses equals a full read of the store, for a city-wide and a district's visibility.
+async fn kept_periods_equal_a_full_read(t: TestApp) {
+    let ids = the_loop(&t).await;
+    let admin = t
+        .state
+        .store
+        .credentials("admin")
+        .await
+        .unwrap()
+        .expect("admin")
+        .user;
+    let b_leader = t
+        .state
+        .store
+        .credentials("b_leader")
+        .await
+        .unwrap()
+        .expect("b_leader")
+        .user;
+    let month = cityops_app::evaluation::Period::month_of(t.state.app.today());
+    let check = |label: &'static str| {
+        let t = &t;
+        let (admin, b_leader) = (&admin, &b_leader);
+        async move {
+            for user in [admin, b_leader] {
+                let kept = t.state.app.period_cases(user, month).await.unwrap();
+                let (from, to) = month.bounds(&t.state.app.calendar().config().tz);
+                let full = t
+                    .state
+                    .store
+                    .evaluation_cases(
+                        from,
+                        to,
+                        &cityops_domain::case::CaseVisibility::for_user(user),
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(*kept, full, "{label}: {}", user.username);
+            }
+        }
+    };
+    check("first read").await;
+    check("nothing changed").await;
+    let handler = t.token("handler").await;
+    let photo = t.upload(&handler, 9).await;
+    t.act_ok(&handler, ids[1], "handle", json!({"attachments": [photo]}))
+        .await;
+    check("a case handled").await;
+    let b_intake = t.token("b_intake").await;
+    hotline(&t, &b_intake, B_PT).await;
+    check("a new report in district B").await;
+    // A case of another day of the month.
+    t.clock.advance(Duration::days(1));
+    let intake = t.token("intake").await;
+    let next_day = hotline(&t, &intake, A_NW).await;
+    let supervisor = t.token("supervisor").await;
+    t.act_ok(&supervisor, next_day, "file", json!({"filing_seq": 1}))
+        .await;
+    check("a case of the next day").await;
 }
