@@ -186,6 +186,12 @@ pub async fn evaluation_fingerprints_change_with_every_write(store: &dyn Store) 
     assert_eq!(after[1].version_sum, before[1].version_sum + 1);
     assert_eq!(after[1].last_write, Some(at_min(45)));
     assert_eq!(after[2], before[2]);
+    // One day alone.
+    let one = store
+        .evaluation_fingerprints(&bounds[..2], &everything)
+        .await
+        .expect("one day");
+    assert_eq!(one, vec![after[0]]);
     // Within the caller's visibility.
     let other = store
         .evaluation_fingerprints(&bounds, &w.vis("inspector2"))

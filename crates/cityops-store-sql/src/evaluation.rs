@@ -66,8 +66,10 @@ pub async fn evaluation_cases<D: Dialect>(
         .collect()
 }
 
-/// `EvaluationRepo::evaluation_fingerprints`: one statement over a `VALUES` list of the days,
-/// each joined to its visible cases by report time.
+/// `EvaluationRepo::evaluation_fingerprints`: one statement over the period's visible cases (the
+/// same range scan of `cases_created_at` as [`evaluation_cases`], never a join the planner could
+/// turn into a scan per day), grouped by the day a `CASE` over the bounds puts each case in;
+/// days without cases are filled in here.
 pub async fn evaluation_fingerprints<D: Dialect>(
     pool: &Pool<D>,
     bounds: &[DateTime<Utc>],
@@ -84,37 +86,51 @@ pub async fn evaluation_fingerprints<D: Dialect>(
             "fingerprint day bounds must ascend".into(),
         ));
     }
-    let mut q = QueryBuilder::<D>::new("WITH d (i, f, t) AS (VALUES ");
-    for (i, w) in bounds.windows(2).enumerate() {
-        if i > 0 {
-            q.push(", ");
+    let days = bounds.len() - 1;
+    let mut q = QueryBuilder::<D>::new("SELECT CAST(");
+    if days == 1 {
+        q.push("0");
+    } else {
+        q.push("CASE");
+        for (i, b) in bounds[1..days].iter().enumerate() {
+            q.push(" WHEN c.created_at < ");
+            D::push_ts(&mut q, *b);
+            q.push(format_args!(" THEN {i}"));
         }
-        q.push(format_args!("({i}, "));
-        D::push_ts(&mut q, w[0]);
-        q.push(", ");
-        D::push_ts(&mut q, w[1]);
-        q.push(")");
+        q.push(format_args!(" ELSE {} END", days - 1));
     }
     q.push(
-        ") SELECT count(c.id) AS n, CAST(coalesce(sum(c.version), 0) AS BIGINT) AS v, \
-         max(c.updated_at) AS u FROM d LEFT JOIN cases c ON c.created_at >= d.f \
-         AND c.created_at < d.t",
+        " AS BIGINT) AS i, count(*) AS n, \
+         CAST(coalesce(sum(c.version), 0) AS BIGINT) AS v, max(c.updated_at) AS u \
+         FROM cases c WHERE c.created_at >= ",
     );
+    D::push_ts(&mut q, bounds[0]);
+    q.push(" AND c.created_at < ");
+    D::push_ts(&mut q, bounds[days]);
     push_visibility(&mut q, vis);
-    q.push(" GROUP BY d.i ORDER BY d.i");
-    D::fetch_all(pool, q.build())
-        .await?
-        .iter()
-        .map(|row| {
-            let r = Cols::<D>(row);
-            let n: i64 = r.get("n")?;
-            Ok(DayFingerprint {
-                cases: n as u64,
-                version_sum: r.get("v")?,
-                last_write: D::opt_ts(row, "u")?,
-            })
-        })
-        .collect()
+    q.push(" GROUP BY 1");
+    let mut out = vec![
+        DayFingerprint {
+            cases: 0,
+            version_sum: 0,
+            last_write: None,
+        };
+        days
+    ];
+    for row in D::fetch_all(pool, q.build()).await? {
+        let r = Cols::<D>(&row);
+        let i: i64 = r.get("i")?;
+        let n: i64 = r.get("n")?;
+        let day = out
+            .get_mut(usize::try_from(i).unwrap_or(usize::MAX))
+            .ok_or_else(|| StoreError::Database(format!("fingerprint of day {i} of {days}")))?;
+        *day = DayFingerprint {
+            cases: n as u64,
+            version_sum: r.get("v")?,
+            last_write: D::opt_ts(&row, "u")?,
+        };
+    }
+    Ok(out)
 }
 
 /// The visible cases among `ids`, in the order of `ids`.
