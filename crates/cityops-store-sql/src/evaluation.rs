@@ -11,13 +11,14 @@ use cityops_store::{
 use sqlx::{Pool, QueryBuilder};
 
 use crate::cases::{CASE_SELECT, case, push_visibility};
+use crate::dashboard::FigureSql;
 use crate::{Cols, Dialect, parse};
 
 /// The most ids one drill-down page may ask for.
 pub const MAX_IDS: usize = 1000;
 
 /// The visible cases reported in `[from, to)`, by report time then id.
-pub async fn evaluation_cases<D: Dialect>(
+pub async fn evaluation_cases<D: FigureSql>(
     pool: &Pool<D>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -31,8 +32,11 @@ pub async fn evaluation_cases<D: Dialect>(
     let mut q = QueryBuilder::<D>::new(
         "SELECT c.id, c.code, c.created_at, c.source, c.status, c.category_code, c.grid_code, \
          c.community_code, c.street_code, c.district_code, c.department_id, c.reporter_id, \
-         c.facts FROM cases c WHERE c.created_at >= ",
+         c.facts",
     );
+    // Through the report-time range even for a scoped viewer (SQLite would prefer the region's).
+    D::push_cases_by(&mut q, "cases_created_at");
+    q.push(" WHERE c.created_at >= ");
     D::push_ts(&mut q, from);
     q.push(" AND c.created_at < ");
     D::push_ts(&mut q, to);
@@ -70,7 +74,7 @@ pub async fn evaluation_cases<D: Dialect>(
 /// same range scan of `cases_created_at` as [`evaluation_cases`], never a join the planner could
 /// turn into a scan per day), grouped by the day a `CASE` over the bounds puts each case in;
 /// days without cases are filled in here.
-pub async fn evaluation_fingerprints<D: Dialect>(
+pub async fn evaluation_fingerprints<D: FigureSql>(
     pool: &Pool<D>,
     bounds: &[DateTime<Utc>],
     vis: &CaseVisibility,
@@ -101,9 +105,10 @@ pub async fn evaluation_fingerprints<D: Dialect>(
     }
     q.push(
         " AS BIGINT) AS i, count(*) AS n, \
-         CAST(coalesce(sum(c.version), 0) AS BIGINT) AS v, max(c.updated_at) AS u \
-         FROM cases c WHERE c.created_at >= ",
+         CAST(coalesce(sum(c.version), 0) AS BIGINT) AS v, max(c.updated_at) AS u",
     );
+    D::push_cases_by(&mut q, "cases_created_at");
+    q.push(" WHERE c.created_at >= ");
     D::push_ts(&mut q, bounds[0]);
     q.push(" AND c.created_at < ");
     D::push_ts(&mut q, bounds[days]);
