@@ -70,10 +70,11 @@ pub async fn evaluation_cases<D: FigureSql>(
         .collect()
 }
 
-/// `EvaluationRepo::evaluation_fingerprints`: one statement over the period's visible cases (the
-/// same range scan of `cases_created_at` as [`evaluation_cases`], never a join the planner could
-/// turn into a scan per day), grouped by the day a `CASE` over the bounds puts each case in;
-/// days without cases are filled in here.
+/// `EvaluationRepo::evaluation_fingerprints`: one statement, a `UNION ALL` of one aggregate per
+/// day over its range of `cases_eval_fingerprint` (an index that holds every column read and the
+/// usual visibility filters: no row lookups, no sort). A `GROUP BY` over a day expression would
+/// sort the period's cases, and a join to a list of days lets SQLite's planner scan every case
+/// per day under a region's visibility.
 pub async fn evaluation_fingerprints<D: FigureSql>(
     pool: &Pool<D>,
     bounds: &[DateTime<Utc>],
@@ -91,29 +92,22 @@ pub async fn evaluation_fingerprints<D: FigureSql>(
         ));
     }
     let days = bounds.len() - 1;
-    let mut q = QueryBuilder::<D>::new("SELECT CAST(");
-    if days == 1 {
-        q.push("0");
-    } else {
-        q.push("CASE");
-        for (i, b) in bounds[1..days].iter().enumerate() {
-            q.push(" WHEN c.created_at < ");
-            D::push_ts(&mut q, *b);
-            q.push(format_args!(" THEN {i}"));
+    let mut q = QueryBuilder::<D>::new("");
+    for (i, w) in bounds.windows(2).enumerate() {
+        if i > 0 {
+            q.push(" UNION ALL ");
         }
-        q.push(format_args!(" ELSE {} END", days - 1));
+        q.push(format_args!(
+            "SELECT CAST({i} AS BIGINT) AS i, count(*) AS n, \
+             CAST(coalesce(sum(c.version), 0) AS BIGINT) AS v, max(c.updated_at) AS u"
+        ));
+        D::push_cases_by(&mut q, "cases_eval_fingerprint");
+        q.push(" WHERE c.created_at >= ");
+        D::push_ts(&mut q, w[0]);
+        q.push(" AND c.created_at < ");
+        D::push_ts(&mut q, w[1]);
+        push_visibility(&mut q, vis);
     }
-    q.push(
-        " AS BIGINT) AS i, count(*) AS n, \
-         CAST(coalesce(sum(c.version), 0) AS BIGINT) AS v, max(c.updated_at) AS u",
-    );
-    D::push_cases_by(&mut q, "cases_created_at");
-    q.push(" WHERE c.created_at >= ");
-    D::push_ts(&mut q, bounds[0]);
-    q.push(" AND c.created_at < ");
-    D::push_ts(&mut q, bounds[days]);
-    push_visibility(&mut q, vis);
-    q.push(" GROUP BY 1");
     let mut out = vec![
         DayFingerprint {
             cases: 0,
@@ -122,7 +116,7 @@ pub async fn evaluation_fingerprints<D: FigureSql>(
         };
         days
     ];
-    for row in D::fetch_all(pool, q.build()).await? {
+    for row in D::fetch_all(pool, q.build().persistent(false)).await? {
         let r = Cols::<D>(&row);
         let i: i64 = r.get("i")?;
         let n: i64 = r.get("n")?;
