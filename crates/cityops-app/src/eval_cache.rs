@@ -82,6 +82,14 @@ impl EvalCaseCache {
                 "a period needs its day bounds".into(),
             ));
         };
+        // Everyone who sees everything shares one entry (the store ignores the rest of `vis`).
+        let everything;
+        let vis = if vis.all {
+            everything = CaseVisibility::everything();
+            &everything
+        } else {
+            vis
+        };
         let prints = store.evaluation_fingerprints(bounds, vis).await?;
         let kept = {
             let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
