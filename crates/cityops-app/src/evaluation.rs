@@ -202,7 +202,7 @@ struct Subjects {
 const LOOKUP_PAGE: u32 = 1000;
 
 /// Every item of a paged store list, read a page of [`LOOKUP_PAGE`] at a time.
-async fn all_pages<T, F, Fut>(read: F) -> Result<Vec<T>>
+pub(crate) async fn all_pages<T, F, Fut>(read: F) -> Result<Vec<T>>
 where
     F: Fn(PageRequest) -> Fut,
     Fut: std::future::Future<Output = cityops_store::Result<Page<T>>>,

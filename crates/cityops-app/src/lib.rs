@@ -50,6 +50,26 @@ pub fn spawn_refresh(
     interval: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Option<tokio::task::JoinHandle<()>> {
+    spawn_every(
+        service,
+        interval,
+        shutdown,
+        |s| async move { s.refresh().await },
+    )
+}
+
+/// Runs `task` at once and then every `interval` (a late tick waits, ticks are never bunched)
+/// until `shutdown` completes. `None` (nothing spawned) when the interval is zero.
+pub(crate) fn spawn_every<F, Fut>(
+    service: Arc<CaseService>,
+    interval: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    task: F,
+) -> Option<tokio::task::JoinHandle<()>>
+where
+    F: Fn(Arc<CaseService>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
     if interval.is_zero() {
         return None;
     }
@@ -60,7 +80,7 @@ pub fn spawn_refresh(
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
-                _ = timer.tick() => service.refresh().await,
+                _ = timer.tick() => task(service.clone()).await,
             }
         }
     }))

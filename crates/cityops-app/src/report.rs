@@ -206,58 +206,29 @@ pub fn period_of(kind: ReportKind, day: NaiveDate) -> ReportPeriod {
 }
 
 impl CaseService {
-    /// The district codes of the city (for the districts' reports).
-    async fn district_codes(&self) -> Result<Vec<(String, String)>> {
-        let query = RegionQuery {
-            level: Some(RegionLevel::District),
-            ..Default::default()
-        };
-        let mut out = Vec::new();
-        for page in 1.. {
-            let p = self
-                .store()
-                .list_regions(
-                    &query,
-                    PageRequest {
-                        page,
-                        page_size: 500,
-                    },
-                )
-                .await?;
-            let n = p.items.len();
-            out.extend(p.items.into_iter().map(|r| (r.code, r.name)));
-            if n < 500 {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
-    /// The names of regions of one level, by code.
-    async fn region_names(&self, level: RegionLevel) -> Result<HashMap<String, String>> {
+    /// The regions of one level: code and name.
+    async fn regions_of(&self, level: RegionLevel) -> Result<Vec<(String, String)>> {
         let query = RegionQuery {
             level: Some(level),
             ..Default::default()
         };
-        let mut out = HashMap::new();
-        for page in 1.. {
-            let p = self
-                .store()
-                .list_regions(
-                    &query,
-                    PageRequest {
-                        page,
-                        page_size: 1000,
-                    },
-                )
-                .await?;
-            let n = p.items.len();
-            out.extend(p.items.into_iter().map(|r| (r.code, r.name)));
-            if n < 1000 {
-                break;
-            }
-        }
-        Ok(out)
+        Ok(
+            crate::evaluation::all_pages(|page| self.store().list_regions(&query, page))
+                .await?
+                .into_iter()
+                .map(|r| (r.code, r.name))
+                .collect(),
+        )
+    }
+
+    /// The district codes of the city (for the districts' reports), with their names.
+    async fn district_codes(&self) -> Result<Vec<(String, String)>> {
+        self.regions_of(RegionLevel::District).await
+    }
+
+    /// The names of regions of one level, by code.
+    async fn region_names(&self, level: RegionLevel) -> Result<HashMap<String, String>> {
+        Ok(self.regions_of(level).await?.into_iter().collect())
     }
 
     /// The name of the whole city (the top region) for the city's reports.
@@ -649,24 +620,11 @@ pub fn spawn(
     interval: StdDuration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    if interval.is_zero() {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        let mut timer = tokio::time::interval(interval);
-        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                () = &mut shutdown => break,
-                _ = timer.tick() => {
-                    if let Err(e) = service.produce_due_reports().await {
-                        tracing::warn!(error = %e, "producing the scheduled reports failed");
-                    }
-                }
-            }
+    crate::spawn_every(service, interval, shutdown, |s| async move {
+        if let Err(e) = s.produce_due_reports().await {
+            tracing::warn!(error = %e, "producing the scheduled reports failed");
         }
-    }))
+    })
 }
 
 #[cfg(test)]

@@ -4,39 +4,18 @@
 //! required) and lands on it; who may not read reports gets 403, an unknown report 404.
 mod common;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::{TimeZone, Utc};
 use cityops_app::ReportRequest;
-use cityops_domain::{Clock, ManualClock};
-use cityops_store::{ConfigChange, ImportRepo, RoutingRepo, Store};
-use cityops_test_support::city::{A_NW, B_PT, case_batch, index_ab, routing_rules};
-use cityops_web::{AppState, WebConfig};
-use common::{Answer, NO_LOGIN_HASH, TestApp, form_token, start_time};
+use cityops_test_support::city::{A_NW, B_PT};
+use cityops_web::WebConfig;
+use common::{Answer, TestApp, form_token};
 
 async fn app() -> TestApp {
-    let store = cityops_test_support::sqlite::memory_store().await;
-    store
-        .apply_import(&case_batch(NO_LOGIN_HASH))
-        .await
-        .expect("import");
-    let rules = routing_rules(&store).await;
-    store
-        .replace_routing_rules(&rules, &ConfigChange::new(None, start_time(), "fixture"))
-        .await
-        .expect("rules");
-    let store: Arc<dyn Store> = Arc::new(store);
-    let clock = Arc::new(ManualClock::new(start_time()));
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
     let mut config = WebConfig::default();
     config.reports.backfill_days = 0;
-    let state = AppState::load(store, index_ab(), dyn_clock, config, false)
-        .await
-        .expect("state");
-    let app = cityops_web::router_with(state.clone(), cityops_ui::router(state.clone()));
-    TestApp { app, state, clock }
+    common::case_city(config).await
 }
 
 /// Reports a case at `p` as `username` through the case service.

@@ -6,39 +6,19 @@
 //! get 403 and no entry.
 mod common;
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::{TimeZone, Utc};
 use cityops_app::ReportRequest;
 use cityops_domain::case::{ActionInput, CaseAction, CaseStatus, CaseVisibility};
-use cityops_domain::{CategoryKind, Clock, ManualClock, User};
-use cityops_store::{ConfigChange, ImportRepo, NewAttachment, RoutingRepo, Store};
-use cityops_test_support::city::{A_NW, case_batch, index_ab, routing_rules};
-use cityops_web::{AppState, WebConfig};
-use common::{Answer, NO_LOGIN_HASH, TestApp, form_token, start_time};
+use cityops_domain::{CategoryKind, Clock, User};
+use cityops_store::NewAttachment;
+use cityops_test_support::city::A_NW;
+use cityops_web::WebConfig;
+use common::{Answer, TestApp, form_token};
 
-/// The console and API over the case-workflow city, with its responsibility matrix.
 async fn app() -> TestApp {
-    let store = cityops_test_support::sqlite::memory_store().await;
-    store
-        .apply_import(&case_batch(NO_LOGIN_HASH))
-        .await
-        .expect("import");
-    let rules = routing_rules(&store).await;
-    store
-        .replace_routing_rules(&rules, &ConfigChange::new(None, start_time(), "fixture"))
-        .await
-        .expect("rules");
-    let store: Arc<dyn Store> = Arc::new(store);
-    let clock = Arc::new(ManualClock::new(start_time()));
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let state = AppState::load(store, index_ab(), dyn_clock, WebConfig::default(), false)
-        .await
-        .expect("state");
-    let app = cityops_web::router_with(state.clone(), cityops_ui::router(state.clone()));
-    TestApp { app, state, clock }
+    common::case_city(WebConfig::default()).await
 }
 
 async fn user(t: &TestApp, username: &str) -> User {
