@@ -147,6 +147,9 @@ pub struct CaseService {
     /// The evaluation's cases of recent periods, checked against the store's day fingerprints
     /// before each use.
     pub(crate) eval_cache: crate::eval_cache::EvalCaseCache,
+    /// The code prefix of the whole city (its 4 digits), read once: a visibility holding it
+    /// admits every case (none lies outside the city).
+    pub(crate) city_prefix: tokio::sync::OnceCell<Option<String>>,
 }
 
 impl std::fmt::Debug for CaseService {
@@ -186,6 +189,7 @@ impl CaseService {
             live: crate::live::LiveChanges::default(),
             index_cache: Default::default(),
             eval_cache: Default::default(),
+            city_prefix: tokio::sync::OnceCell::new(),
         }
     }
 
