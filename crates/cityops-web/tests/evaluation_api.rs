@@ -698,12 +698,37 @@ async fn kept_periods_equal_a_full_read(t: TestApp) {
         .unwrap()
         .expect("b_leader")
         .user;
+    // A leader of the whole city (scope 441300): read as "everything", which must be the same
+    // cases as the region's filter.
+    let mut batch = cityops_store::ImportBatch::default();
+    batch.users.push(cityops_store::NewUser {
+        username: "city_leader".into(),
+        display_name: "市领导".into(),
+        password_hash: "x".into(),
+        roles: vec![cityops_domain::Role::Leader],
+        region_code: Some("441300".into()),
+        department_code: None,
+        grids: Vec::new(),
+    });
+    t.state
+        .store
+        .apply_import(&batch)
+        .await
+        .expect("a city leader");
+    let city_leader = t
+        .state
+        .store
+        .credentials("city_leader")
+        .await
+        .unwrap()
+        .expect("city_leader")
+        .user;
     let month = cityops_app::evaluation::Period::month_of(t.state.app.today());
     let check = |label: &'static str| {
         let t = &t;
-        let (admin, b_leader) = (&admin, &b_leader);
+        let (admin, b_leader, city_leader) = (&admin, &b_leader, &city_leader);
         async move {
-            for user in [admin, b_leader] {
+            for user in [admin, b_leader, city_leader] {
                 let kept = t.state.app.period_cases(user, month).await.unwrap();
                 let (from, to) = month.bounds(&t.state.app.calendar().config().tz);
                 let full = t
