@@ -449,6 +449,7 @@ impl CaseService {
                 let filter = ReportFilter {
                     kind: Some(key.kind),
                     region_code: Some(key.region_code.clone()),
+                    period: Some(key.period),
                 };
                 let page = self
                     .store()
@@ -457,7 +458,7 @@ impl CaseService {
                         &CaseVisibility::everything(),
                         PageRequest {
                             page: 1,
-                            page_size: 1000,
+                            page_size: 1,
                         },
                     )
                     .await?;

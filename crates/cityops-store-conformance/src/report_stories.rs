@@ -167,6 +167,7 @@ pub async fn reports_are_kept_once_and_read_in_scope(store: &dyn Store) {
             &ReportFilter {
                 kind: Some(ReportKind::Daily),
                 region_code: Some(None),
+                period: None,
             },
             &everything,
             ALL,
@@ -174,6 +175,21 @@ pub async fn reports_are_kept_once_and_read_in_scope(store: &dyn Store) {
         .await
         .expect("list the city's daily briefings");
     assert_eq!(filtered.total, 2);
+    let exact = store
+        .list_reports(
+            &ReportFilter {
+                period: Some(daily.period),
+                ..ReportFilter::default()
+            },
+            &everything,
+            ALL,
+        )
+        .await
+        .expect("list one period");
+    assert_eq!(
+        exact.total, 3,
+        "the city's and both districts' of that period"
+    );
 
     // A city-wide dispatcher (region 441300) reads the city's and every district's reports; a
     // district's leader only their district's; an inspector of a street none.

@@ -149,6 +149,12 @@ pub async fn list_reports<D: Dialect>(
             q.push(" AND r.region_code = ")
                 .bind(region.clone().unwrap_or_default());
         }
+        if let Some(period) = filter.period {
+            q.push(" AND r.period_from = ")
+                .bind(period.from.to_string())
+                .push(" AND r.period_to = ")
+                .bind(period.to.to_string());
+        }
         push_scope(q, vis);
     };
     paged(

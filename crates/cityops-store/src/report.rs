@@ -52,6 +52,8 @@ pub struct ReportFilter {
     pub kind: Option<ReportKind>,
     /// Only the reports of this scope: `Some(None)` the city's, `Some(Some(code))` a district's.
     pub region_code: Option<Option<String>>,
+    /// Only the reports of exactly this period.
+    pub period: Option<ReportPeriod>,
 }
 
 /// The history of reports.

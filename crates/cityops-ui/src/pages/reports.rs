@@ -170,6 +170,7 @@ pub(crate) async fn page(
             Some("city") => Some(None),
             Some(code) => Some(Some(code.to_string())),
         },
+        period: None,
     };
     let page = page_request(num(&q.page), None);
     let got = st

@@ -166,7 +166,15 @@ pub(crate) async fn list_reports(
     };
     let got = state
         .app
-        .reports(&user, &ReportFilter { kind, region_code }, page)
+        .reports(
+            &user,
+            &ReportFilter {
+                kind,
+                region_code,
+                period: None,
+            },
+            page,
+        )
         .await?;
     Ok(axum::Json(ReportList {
         total: got.total,
