@@ -4,38 +4,17 @@
 //! (`cityops_test_support::city::case_batch`) over SQLite, behind the web crate's middleware.
 mod common;
 
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::StatusCode;
 use cityops_app::ReportRequest;
+use cityops_domain::CategoryKind;
 use cityops_domain::case::{CaseStatus, CaseVisibility};
-use cityops_domain::{CategoryKind, Clock, ManualClock};
-use cityops_store::{ConfigChange, ImportRepo, RoutingRepo, Store};
-use cityops_test_support::city::{A_NW, A_SE, B_PT, case_batch, index_ab, routing_rules};
-use cityops_web::{AppState, WebConfig};
-use common::{Answer, NO_LOGIN_HASH, TestApp, form_token, start_time};
+use cityops_test_support::city::{A_NW, A_SE, B_PT};
+use cityops_web::WebConfig;
+use common::{TestApp, form_token, start_time};
 
 /// The console and API over the case-workflow city, with its responsibility matrix.
 async fn app() -> TestApp {
-    let store = cityops_test_support::sqlite::memory_store().await;
-    store
-        .apply_import(&case_batch(NO_LOGIN_HASH))
-        .await
-        .expect("import");
-    let rules = routing_rules(&store).await;
-    store
-        .replace_routing_rules(&rules, &ConfigChange::new(None, start_time(), "fixture"))
-        .await
-        .expect("rules");
-    let store: Arc<dyn Store> = Arc::new(store);
-    let clock = Arc::new(ManualClock::new(start_time()));
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let state = AppState::load(store, index_ab(), dyn_clock, WebConfig::default(), false)
-        .await
-        .expect("state");
-    let app = cityops_web::router_with(state.clone(), cityops_ui::router(state.clone()));
-    TestApp { app, state, clock }
+    common::case_city(WebConfig::default()).await
 }
 
 /// Reports a case as `username` at a point (category 01001, a manhole cover component class).
@@ -75,20 +54,6 @@ async fn status_of(t: &TestApp, id: i64) -> CaseStatus {
         .unwrap()
         .unwrap()
         .status
-}
-
-/// Posts a form (`application/x-www-form-urlencoded`) with the session cookie.
-async fn post_form(t: &TestApp, uri: &str, cookie: &str, body: &str) -> Answer {
-    t.send(
-        Request::builder()
-            .method(Method::POST)
-            .uri(uri)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body.to_string()))
-            .unwrap(),
-    )
-    .await
 }
 
 /// The text of a queue's count on the 工作台 (`data-queue="key"` card).
@@ -144,13 +109,13 @@ async fn each_role_sees_its_queue_with_the_right_count() {
     let sup = t.session("supervisor").await;
     let page = t.get_with(&format!("/cases/{a1}"), &sup).await.text();
     let token = form_token(&page);
-    let r = post_form(
-        &t,
-        &format!("/cases/{a1}/act/file"),
-        &sup,
-        &format!("csrf_token={token}&category_code=01001&urgency=normal"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{a1}/act/file"),
+            &sup,
+            &format!("csrf_token={token}&category_code=01001&urgency=normal"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(status_of(&t, a1).await, CaseStatus::Filed);
 
@@ -192,15 +157,15 @@ async fn the_loop_by_forms_changes_the_case_and_needs_the_token() {
         "a supervisor sees the contact in full"
     );
     let token = form_token(&body);
-    let r = post_form(
-        &t,
-        &format!("/cases/{id}/act/file"),
-        &sup,
-        &format!(
-            "csrf_token={token}&category_code=01001&urgency=normal&comment=%E7%AB%8B%E6%A1%88"
-        ),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{id}/act/file"),
+            &sup,
+            &format!(
+                "csrf_token={token}&category_code=01001&urgency=normal&comment=%E7%AB%8B%E6%A1%88"
+            ),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(
         r.header("location"),
@@ -226,32 +191,32 @@ async fn the_loop_by_forms_changes_the_case_and_needs_the_token() {
         .id;
 
     // A forged form without the token is refused and changes nothing.
-    let forged = post_form(
-        &t,
-        &format!("/cases/{id}/act/dispatch"),
-        &disp,
-        &format!("department_id={municipal}"),
-    )
-    .await;
+    let forged = t
+        .post_form(
+            &format!("/cases/{id}/act/dispatch"),
+            &disp,
+            &format!("department_id={municipal}"),
+        )
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(status_of(&t, id).await, CaseStatus::Filed);
-    let wrong = post_form(
-        &t,
-        &format!("/cases/{id}/act/dispatch"),
-        &disp,
-        &format!("csrf_token={}&department_id={municipal}", "0".repeat(64)),
-    )
-    .await;
+    let wrong = t
+        .post_form(
+            &format!("/cases/{id}/act/dispatch"),
+            &disp,
+            &format!("csrf_token={}&department_id={municipal}", "0".repeat(64)),
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert_eq!(status_of(&t, id).await, CaseStatus::Filed);
 
-    let r = post_form(
-        &t,
-        &format!("/cases/{id}/act/dispatch"),
-        &disp,
-        &format!("csrf_token={token}&department_id={municipal}"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{id}/act/dispatch"),
+            &disp,
+            &format!("csrf_token={token}&department_id={municipal}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(status_of(&t, id).await, CaseStatus::Dispatched);
 
@@ -270,13 +235,13 @@ async fn the_loop_by_forms_changes_the_case_and_needs_the_token() {
     assert!(page.contains("张*明"), "a handler sees the contact masked");
     assert!(!page.contains("13812345678"));
     let token = form_token(&page);
-    let r = post_form(
-        &t,
-        &format!("/cases/{id}/act/sign"),
-        &handler,
-        &format!("csrf_token={token}"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{id}/act/sign"),
+            &handler,
+            &format!("csrf_token={token}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(status_of(&t, id).await, CaseStatus::Handling);
     let body = t.get_with("/", &handler).await.text();
@@ -304,13 +269,13 @@ async fn the_loop_by_forms_changes_the_case_and_needs_the_token() {
     // Acting on a case outside the scope is the same 404, and changes nothing.
     let page = t.get_with("/cases", &other).await.text();
     let token = form_token(&page);
-    let r = post_form(
-        &t,
-        &format!("/cases/{id}/act/handle"),
-        &other,
-        &format!("csrf_token={token}&photos=x"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{id}/act/handle"),
+            &other,
+            &format!("csrf_token={token}&photos=x"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(status_of(&t, id).await, CaseStatus::Handling);
 }
@@ -323,13 +288,13 @@ async fn an_invalid_action_shows_the_error_inline_and_changes_nothing() {
     let page = t.get_with(&format!("/cases/{id}"), &sup).await.text();
     let token = form_token(&page);
     // Reject needs a reason.
-    let r = post_form(
-        &t,
-        &format!("/cases/{id}/act/reject"),
-        &sup,
-        &format!("csrf_token={token}&reason=+"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{id}/act/reject"),
+            &sup,
+            &format!("csrf_token={token}&reason=+"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text();
     assert!(
@@ -340,33 +305,33 @@ async fn an_invalid_action_shows_the_error_inline_and_changes_nothing() {
     assert_eq!(status_of(&t, id).await, CaseStatus::Reported);
     // In English too.
     let en = format!("{sup}; cityops_lang=en");
-    let r = post_form(
-        &t,
-        &format!("/cases/{id}/act/reject"),
-        &en,
-        &format!("csrf_token={token}"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{id}/act/reject"),
+            &en,
+            &format!("csrf_token={token}"),
+        )
+        .await;
     assert!(r.text().contains("Please fill in “Reason”"));
     // An action the case does not allow now: the machine's refusal, inline.
-    let r = post_form(
-        &t,
-        &format!("/cases/{id}/act/close"),
-        &sup,
-        &format!("csrf_token={token}"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{id}/act/close"),
+            &sup,
+            &format!("csrf_token={token}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.text().contains("未能办理“结案”"));
     assert_eq!(status_of(&t, id).await, CaseStatus::Reported);
     // A category code that is malformed never reaches the service.
-    let r = post_form(
-        &t,
-        &format!("/cases/{id}/act/file"),
-        &sup,
-        &format!("csrf_token={token}&category_code=abc"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{id}/act/file"),
+            &sup,
+            &format!("csrf_token={token}&category_code=abc"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().contains("id=\"error-file\""));
     assert_eq!(status_of(&t, id).await, CaseStatus::Reported);
@@ -468,13 +433,13 @@ async fn a_duplicate_is_shown_beside_its_master_and_merged_by_form() {
         &format!("name=\"master_case_id\" type=\"number\" min=\"1\" value=\"{master}\""),
     ]);
     let token = form_token(&page.text());
-    let r = post_form(
-        &t,
-        &format!("/cases/{dup}/act/merge"),
-        &intake,
-        &format!("csrf_token={token}&master_case_id={master}"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/cases/{dup}/act/merge"),
+            &intake,
+            &format!("csrf_token={token}&master_case_id={master}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert_eq!(status_of(&t, dup).await, CaseStatus::Cancelled);
     assert_eq!(status_of(&t, master).await, CaseStatus::Reported);

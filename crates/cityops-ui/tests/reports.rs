@@ -4,13 +4,12 @@
 //! required) and lands on it; who may not read reports gets 403, an unknown report 404.
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::StatusCode;
 use chrono::{TimeZone, Utc};
 use cityops_app::ReportRequest;
 use cityops_test_support::city::{A_NW, B_PT};
 use cityops_web::WebConfig;
-use common::{Answer, TestApp, form_token};
+use common::{TestApp, form_token};
 
 async fn app() -> TestApp {
     let mut config = WebConfig::default();
@@ -37,19 +36,6 @@ async fn report(t: &TestApp, username: &str, p: (f64, f64)) {
         ..Default::default()
     };
     t.state.app.report(&user, req).await.expect("reported");
-}
-
-async fn post_form(t: &TestApp, uri: &str, cookie: &str, body: &str) -> Answer {
-    t.send(
-        Request::builder()
-            .method(Method::POST)
-            .uri(uri)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body.to_string()))
-            .unwrap(),
-    )
-    .await
 }
 
 #[tokio::test]
@@ -122,21 +108,21 @@ async fn the_report_pages() {
         "the city's report is not the district leader's"
     );
     let token = form_token(&mine.text());
-    let forged = post_form(
-        &t,
-        "/reports",
-        &leader,
-        "kind=monthly&day=2026-10-15&scope=441302",
-    )
-    .await;
+    let forged = t
+        .post_form(
+            "/reports",
+            &leader,
+            "kind=monthly&day=2026-10-15&scope=441302",
+        )
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "no CSRF token");
-    let made = post_form(
-        &t,
-        "/reports",
-        &leader,
-        &format!("csrf_token={token}&kind=monthly&day=2026-10-15&scope=441302"),
-    )
-    .await;
+    let made = t
+        .post_form(
+            "/reports",
+            &leader,
+            &format!("csrf_token={token}&kind=monthly&day=2026-10-15&scope=441302"),
+        )
+        .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
     let to = made.header("location").unwrap().to_string();
     assert!(to.starts_with("/reports/"), "{to}");
@@ -144,24 +130,24 @@ async fn the_report_pages() {
         .await
         .assert_page(&["惠城区月报 2026-10-01 – 2026-10-31"]);
     // A month not over, and another district: back to the list with the reason.
-    let refused = post_form(
-        &t,
-        "/reports",
-        &leader,
-        &format!("csrf_token={token}&kind=monthly&day=2026-11-15&scope=441302"),
-    )
-    .await;
+    let refused = t
+        .post_form(
+            "/reports",
+            &leader,
+            &format!("csrf_token={token}&kind=monthly&day=2026-11-15&scope=441302"),
+        )
+        .await;
     assert_eq!(refused.header("location"), Some("/reports?error=not_over"));
     t.get_with("/reports?error=not_over", &leader)
         .await
         .assert_page(&["该期间还没有结束"]);
-    let refused = post_form(
-        &t,
-        "/reports",
-        &leader,
-        &format!("csrf_token={token}&kind=daily&day=2026-11-20&scope=441303"),
-    )
-    .await;
+    let refused = t
+        .post_form(
+            "/reports",
+            &leader,
+            &format!("csrf_token={token}&kind=daily&day=2026-11-20&scope=441303"),
+        )
+        .await;
     assert_eq!(refused.header("location"), Some("/reports?error=scope"));
 
     // Supervisors read but do not produce (no form); handlers and citizens read nothing.

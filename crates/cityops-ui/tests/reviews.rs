@@ -6,8 +6,7 @@
 //! get 403 and no entry.
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::StatusCode;
 use chrono::{TimeZone, Utc};
 use cityops_app::ReportRequest;
 use cityops_domain::case::{ActionInput, CaseAction, CaseStatus, CaseVisibility};
@@ -15,7 +14,7 @@ use cityops_domain::{CategoryKind, Clock, User};
 use cityops_store::NewAttachment;
 use cityops_test_support::city::A_NW;
 use cityops_web::WebConfig;
-use common::{Answer, TestApp, form_token};
+use common::{TestApp, form_token};
 
 async fn app() -> TestApp {
     common::case_city(WebConfig::default()).await
@@ -109,20 +108,6 @@ async fn closed_case(t: &TestApp, text: &str) -> i64 {
     id
 }
 
-/// Posts a form with the session cookie.
-async fn post_form(t: &TestApp, uri: &str, cookie: &str, body: &str) -> Answer {
-    t.send(
-        Request::builder()
-            .method(Method::POST)
-            .uri(uri)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body.to_string()))
-            .unwrap(),
-    )
-    .await
-}
-
 /// Percent-encodes a form value.
 fn enc(s: &str) -> String {
     s.bytes()
@@ -163,44 +148,40 @@ async fn leaders_draw_and_reviewers_score_on_the_review_page() {
     );
     let token = form_token(&page.text());
     // Without the token nothing is drawn.
-    let forged = post_form(
-        &t,
-        "/reviews/samples",
-        &leader,
-        "from=2026-11-01&to=2026-11-30",
-    )
-    .await;
+    let forged = t
+        .post_form("/reviews/samples", &leader, "from=2026-11-01&to=2026-11-30")
+        .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
-    let r = post_form(
-        &t,
-        "/reviews/samples",
-        &leader,
-        &format!("csrf_token={token}&from=2026-11-01&to=2026-11-30"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            "/reviews/samples",
+            &leader,
+            &format!("csrf_token={token}&from=2026-11-01&to=2026-11-30"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let to = r.header("location").unwrap().to_string();
     assert_eq!(to, "/reviews?from=2026-11-01&to=2026-11-30&drawn=3");
     let page = t.get_with(&to, &leader).await;
     page.assert_page(&["已抽取样本，新增案件 3", "惠城区市政管理所"]);
     // Drawing again changes nothing, and says so.
-    let r = post_form(
-        &t,
-        "/reviews/samples",
-        &leader,
-        &format!("csrf_token={token}&from=2026-11-01&to=2026-11-30"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            "/reviews/samples",
+            &leader,
+            &format!("csrf_token={token}&from=2026-11-01&to=2026-11-30"),
+        )
+        .await;
     let page = t.get_with(r.header("location").unwrap(), &leader).await;
     page.assert_page(&["本周期样本此前已抽取"]);
     // A period not over yet is refused with the reason.
-    let r = post_form(
-        &t,
-        "/reviews/samples",
-        &leader,
-        &format!("csrf_token={token}&from=2026-12-01&to=2026-12-31"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            "/reviews/samples",
+            &leader,
+            &format!("csrf_token={token}&from=2026-12-01&to=2026-12-31"),
+        )
+        .await;
     let page = t.get_with(r.header("location").unwrap(), &leader).await;
     page.assert_page(&["该周期尚未结束"]);
 
@@ -228,13 +209,13 @@ async fn leaders_draw_and_reviewers_score_on_the_review_page() {
     let token = form_token(&page.text());
 
     // A refused review: no score; the reason beside the form, the comment kept.
-    let r = post_form(
-        &t,
-        &format!("/reviews/{}", closed[0]),
-        &reviewer,
-        &format!("csrf_token={token}&comment={}", enc("路面已平整")),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/reviews/{}", closed[0]),
+            &reviewer,
+            &format!("csrf_token={token}&comment={}", enc("路面已平整")),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text();
     assert!(
@@ -245,13 +226,13 @@ async fn leaders_draw_and_reviewers_score_on_the_review_page() {
     assert!(body.contains(">路面已平整</textarea>"));
 
     // The review.
-    let r = post_form(
-        &t,
-        &format!("/reviews/{}", closed[0]),
-        &reviewer,
-        &format!("csrf_token={token}&score=5&comment={}", enc("路面已平整")),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/reviews/{}", closed[0]),
+            &reviewer,
+            &format!("csrf_token={token}&score=5&comment={}", enc("路面已平整")),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let to = r.header("location").unwrap().to_string();
     assert_eq!(to, format!("/reviews?done={}", closed[0]));
@@ -264,13 +245,13 @@ async fn leaders_draw_and_reviewers_score_on_the_review_page() {
         "no form for a reviewed case"
     );
     // Once per case: the reason at the top.
-    let r = post_form(
-        &t,
-        &format!("/reviews/{}", closed[0]),
-        &reviewer,
-        &format!("csrf_token={token}&score=1&comment=x"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/reviews/{}", closed[0]),
+            &reviewer,
+            &format!("csrf_token={token}&score=1&comment=x"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text().contains("该案件已评价"));
 
@@ -308,23 +289,23 @@ async fn leaders_draw_and_reviewers_score_on_the_review_page() {
             .contains("href=\"/reviews\"")
     );
     let token = form_token(&t.get_with("/", &inspector).await.text());
-    let r = post_form(
-        &t,
-        &format!("/reviews/{}", closed[1]),
-        &inspector,
-        &format!("csrf_token={token}&score=3&comment=x"),
-    )
-    .await;
+    let r = t
+        .post_form(
+            &format!("/reviews/{}", closed[1]),
+            &inspector,
+            &format!("csrf_token={token}&score=3&comment=x"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = post_form(
-        &t,
-        "/reviews/samples",
-        &reviewer,
-        &format!(
-            "csrf_token={}&from=2026-11-01&to=2026-11-30",
-            form_token(&t.get_with("/", &reviewer).await.text())
-        ),
-    )
-    .await;
+    let r = t
+        .post_form(
+            "/reviews/samples",
+            &reviewer,
+            &format!(
+                "csrf_token={}&from=2026-11-01&to=2026-11-30",
+                form_token(&t.get_with("/", &reviewer).await.text())
+            ),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

@@ -151,6 +151,21 @@ impl TestApp {
         .await
     }
 
+    /// Posts a form (`application/x-www-form-urlencoded`) with the session cookie; the body
+    /// carries its own `csrf_token` (or none, to see the guard refuse it).
+    pub async fn post_form(&self, uri: &str, cookie: &str, body: &str) -> Answer {
+        self.send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(uri)
+                .header(header::COOKIE, cookie)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    }
+
     /// Creates a session for `username` in the store; returns the cookie header value.
     pub async fn session(&self, username: &str) -> String {
         let creds = self
