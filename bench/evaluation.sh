@@ -40,8 +40,7 @@ else
     CITYOPS_EVIDENCE_DIR="$WORK/evidence" "$BIN" demo --no-serve --db "$DB" --cases-per-day "$PER_DAY" >"$WORK/demo.log" 2>&1
     echo "bench/evaluation: demo city ready in $(( $(date +%s) - started )) s"
 fi
-# No scheduled reports while measuring (they compute evaluations of their own: bench the request alone).
-CITYOPS_REPORTS_INTERVAL_SECS=0 start_server "$DB"
+start_server "$DB"
 
 TOKEN=$(login leader)
 # The last whole month before today.
