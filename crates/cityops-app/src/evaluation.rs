@@ -313,6 +313,26 @@ impl CaseService {
             .await
     }
 
+    /// Reads the evaluation's usual periods for city-wide viewers into the kept periods — this
+    /// month so far and last month, each with the period before, as the evaluation page, the
+    /// reports and the big screen ask for them — so that the first evaluation after a start does
+    /// not wait for them. Run in the background when the server starts.
+    pub async fn warm_evaluation(&self) -> Result<()> {
+        let this = Period::month_so_far(self.today());
+        let last = Period::month_of(this.from - Duration::days(1));
+        let everything = CaseVisibility::everything();
+        for period in [this, this.previous(), last, last.previous()] {
+            self.period_cases_within(&everything, period).await?;
+        }
+        Ok(())
+    }
+
+    /// How many periods the evaluation keeps now (at most
+    /// [`crate::eval_cache::EVAL_CACHE_ENTRIES`]).
+    pub fn kept_evaluation_periods(&self) -> usize {
+        self.eval_cache.len()
+    }
+
     /// `vis` as the evaluation reads with it: a visibility that holds the whole city's region
     /// prefix admits every case (a case outside the city is refused when reported), so it is
     /// read as "everything" — the same cases without the per-case terms (assignee, reporter,

@@ -745,6 +745,9 @@ async fn kept_periods_equal_a_full_read(t: TestApp) {
             }
         }
     };
+    // What the server reads at start: four periods, kept.
+    t.state.app.warm_evaluation().await.expect("warm");
+    assert_eq!(t.state.app.kept_evaluation_periods(), 4);
     check("first read").await;
     check("nothing changed").await;
     let handler = t.token("handler").await;

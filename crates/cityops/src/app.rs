@@ -483,6 +483,14 @@ pub async fn serve(
         std::time::Duration::from_secs(state.config.reports_interval_secs),
         until_stopped(),
     );
+    // The evaluation's usual periods, read once in the background (the first 综合评价 after a
+    // start then finds them kept).
+    let warm = state.app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.warm_evaluation().await {
+            tracing::warn!(error = %e, "warming the evaluation's periods failed");
+        }
+    });
     let app = state.app.clone();
     let served = cityops_web::serve_with(listener, state, pages, shutdown_signal()).await;
     let _ = stop_tasks.send(true);
