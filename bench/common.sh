@@ -11,6 +11,23 @@ prepare_bench() {
     PG_URL="${CITYOPS_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 }
 
+# A free port (PORT, BASE), the clean-up on exit, and an empty database for store $1 (`sqlite`, `postgres`, or
+# `none` for a database the caller brings) named after the benchmark $2: DB, and PG_DB (dropped on exit).
+bench_database() {
+    trap 'stop_server; [ -n "${PG_DB:-}" ] && psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    BASE="http://127.0.0.1:$PORT"
+    case "$1" in
+        sqlite) DB="sqlite://$WORK/demo.db" ;;
+        postgres)
+            PG_DB="cityops_$2_$$"
+            psql -q "$PG_URL" -c "CREATE DATABASE $PG_DB" >/dev/null
+            DB="${PG_URL%/*}/$PG_DB" ;;
+        none) DB="" ;;
+        *) echo "bench: unknown store $1" >&2; exit 2 ;;
+    esac
+}
+
 need_wrk() {
     if ! command -v wrk >/dev/null; then
         local sudo=""; if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

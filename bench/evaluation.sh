@@ -19,22 +19,13 @@ STORE="${1:-sqlite}"
 PER_DAY="${2:-200}"
 SECS="${3:-5}"
 prepare_bench
-trap 'stop_server; [ -n "${PG_DB:-}" ] && psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE="http://127.0.0.1:$PORT"
-
-case "$STORE" in
-    sqlite) DB="sqlite://$WORK/demo.db" ;;
-    postgres)
-        PG_DB="cityops_eval_$$"
-        psql -q "$PG_URL" -c "CREATE DATABASE $PG_DB" >/dev/null
-        DB="${PG_URL%/*}/$PG_DB" ;;
-esac
 if [ -n "${CITYOPS_BENCH_DB:-}" ]; then
     # A demo city made before (`cityops demo --no-serve --cases-per-day N --db …`): 1M cases take minutes to create.
+    bench_database none eval
     DB="$CITYOPS_BENCH_DB"
     echo "bench/evaluation: using $DB"
 else
+    bench_database "$STORE" eval
     echo "bench/evaluation: creating the demo city ($STORE, $PER_DAY reports a day)"
     started=$(date +%s)
     CITYOPS_EVIDENCE_DIR="$WORK/evidence" "$BIN" demo --no-serve --db "$DB" --cases-per-day "$PER_DAY" >"$WORK/demo.log" 2>&1

@@ -14,17 +14,7 @@ cd "$(dirname "$0")/.."
 STORE="${1:-sqlite}"
 SECS="${2:-5}"
 prepare_bench
-trap 'stop_server; [ -n "${PG_DB:-}" ] && psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE="http://127.0.0.1:$PORT"
-
-case "$STORE" in
-    sqlite) DB="sqlite://$WORK/demo.db" ;;
-    postgres)
-        PG_DB="cityops_pages_$$"
-        psql -q "$PG_URL" -c "CREATE DATABASE $PG_DB" >/dev/null
-        DB="${PG_URL%/*}/$PG_DB" ;;
-esac
+bench_database "$STORE" pages
 echo "bench/pages: creating the demo city ($STORE)"
 make_demo "$DB"
 start_server "$DB"

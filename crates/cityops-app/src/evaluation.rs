@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cityops_domain::case::Case;
 use cityops_domain::case::CaseVisibility;
 use cityops_domain::evaluation::{
     CityIndexConfig, CityIndexInput, CityIndexRow, Component, Env, EvalCase, EvaluationConfig,
     Figure, Grade, Kind, Row, Subject, city_index, evaluate, matching,
 };
+use cityops_domain::report::{ReportPeriod, first_of_month, next_month};
 use cityops_domain::{Page, PageRequest, RegionLevel, Role, User};
 use cityops_store::RegionQuery;
 use serde::Serialize;
@@ -58,17 +59,6 @@ pub struct Period {
     pub to: NaiveDate,
 }
 
-fn first_of_month(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).expect("day 1 exists")
-}
-
-fn next_month(d: NaiveDate) -> NaiveDate {
-    let first = first_of_month(d);
-    (first + Duration::days(32))
-        .with_day(1)
-        .expect("day 1 exists")
-}
-
 impl Period {
     /// `Invalid` unless `from < to` and the period is at most [`MAX_PERIOD_DAYS`] long.
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self> {
@@ -106,31 +96,17 @@ impl Period {
         self.to - Duration::days(1)
     }
 
-    /// Whether the period is whole calendar months.
-    fn is_months(&self) -> bool {
-        self.from.day() == 1 && self.to.day() == 1
-    }
-
     /// The period before: as many calendar months before when the period is whole months,
-    /// otherwise as many days.
+    /// otherwise as many days (the domain's rule, [`ReportPeriod::previous`]).
     pub fn previous(&self) -> Self {
-        if self.is_months() {
-            let months = (self.to.year() - self.from.year()) * 12 + self.to.month() as i32
-                - self.from.month() as i32;
-            let mut from = self.from;
-            for _ in 0..months {
-                from = first_of_month(from - Duration::days(1));
-            }
-            Period {
-                from,
-                to: self.from,
-            }
-        } else {
-            let len = self.to - self.from;
-            Period {
-                from: self.from - len,
-                to: self.from,
-            }
+        let p = ReportPeriod {
+            from: self.from,
+            to: self.to,
+        }
+        .previous();
+        Period {
+            from: p.from,
+            to: p.to,
         }
     }
 

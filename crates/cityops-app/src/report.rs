@@ -150,6 +150,13 @@ pub struct Report {
     pub content: ReportContent,
 }
 
+/// The names reports show: the city's, the districts' (code, name) and the streets' by code.
+struct ReportNames {
+    city: String,
+    districts: Vec<(String, String)>,
+    streets: HashMap<String, String>,
+}
+
 /// The source names of the report (the case sources of the domain).
 fn source_name(s: &str) -> String {
     s.parse::<cityops_domain::case::CaseSource>()
@@ -221,27 +228,25 @@ impl CaseService {
         )
     }
 
-    /// The district codes of the city (for the districts' reports), with their names.
-    async fn district_codes(&self) -> Result<Vec<(String, String)>> {
-        self.regions_of(RegionLevel::District).await
-    }
-
-    /// The names of regions of one level, by code.
-    async fn region_names(&self, level: RegionLevel) -> Result<HashMap<String, String>> {
-        Ok(self.regions_of(level).await?.into_iter().collect())
-    }
-
-    /// The name of the whole city (the top region) for the city's reports.
-    async fn city_name(&self) -> Result<String> {
-        let names = self.region_names(RegionLevel::City).await?;
-        Ok(names
-            .into_values()
-            .next()
-            .unwrap_or_else(|| "全市".to_string()))
+    /// The names a report shows, read once for a batch of reports.
+    async fn report_names(&self) -> Result<ReportNames> {
+        let (city, districts, streets) = tokio::try_join!(
+            self.regions_of(RegionLevel::City),
+            self.regions_of(RegionLevel::District),
+            self.regions_of(RegionLevel::Street),
+        )?;
+        Ok(ReportNames {
+            city: city
+                .into_iter()
+                .next()
+                .map_or_else(|| "全市".to_string(), |(_, name)| name),
+            districts,
+            streets: streets.into_iter().collect(),
+        })
     }
 
     /// Computes what the report of `key` says, as of now.
-    pub async fn compose_report(&self, key: &ReportKey) -> Result<ReportContent> {
+    async fn compose_report(&self, key: &ReportKey, names: &ReportNames) -> Result<ReportContent> {
         let settings = self.config().reports.clone();
         let top = settings.top;
         let user = scope_user(key.region_code.as_deref());
@@ -280,14 +285,14 @@ impl CaseService {
         let total = tallies.totals.reported;
 
         let catalogue = self.catalogue().await?;
-        let streets = self.region_names(RegionLevel::Street).await?;
+        let streets = &names.streets;
         let scope_name = match &key.region_code {
-            None => self.city_name().await?,
-            Some(code) => self
-                .region_names(RegionLevel::District)
-                .await?
-                .remove(code)
-                .unwrap_or_else(|| code.clone()),
+            None => names.city.clone(),
+            Some(code) => names
+                .districts
+                .iter()
+                .find(|(c, _)| c == code)
+                .map_or_else(|| code.clone(), |(_, name)| name.clone()),
         };
         let by_source = tallies
             .by_source
@@ -429,8 +434,13 @@ impl CaseService {
 
     /// Computes and keeps the report of `key` (nothing when it is kept already): the kept
     /// report's line, and whether this call produced it.
-    async fn keep_report(&self, key: &ReportKey, by: Option<i64>) -> Result<(ReportSummary, bool)> {
-        let content = self.compose_report(key).await?;
+    async fn keep_report(
+        &self,
+        key: &ReportKey,
+        by: Option<i64>,
+        names: &ReportNames,
+    ) -> Result<(ReportSummary, bool)> {
+        let content = self.compose_report(key, names).await?;
         let json = serde_json::to_string(&content)
             .map_err(|e| ServiceError::Invalid(format!("report content: {e}")))?;
         let saved = self
@@ -494,14 +504,10 @@ impl CaseService {
             .await?
             .into_iter()
             .collect();
+        let names = self.report_names().await?;
         let mut scopes: Vec<Option<String>> = vec![None];
         if schedule.districts {
-            scopes.extend(
-                self.district_codes()
-                    .await?
-                    .into_iter()
-                    .map(|(c, _)| Some(c)),
-            );
+            scopes.extend(names.districts.iter().map(|(c, _)| Some(c.clone())));
         }
         let mut produced = 0;
         for (kind, period) in due {
@@ -514,7 +520,7 @@ impl CaseService {
                 if kept.contains(&key) {
                     continue;
                 }
-                let (_, new) = self.keep_report(&key, None).await?;
+                let (_, new) = self.keep_report(&key, None, &names).await?;
                 produced += u64::from(new);
             }
         }
@@ -555,13 +561,13 @@ impl CaseService {
                 period
             )));
         }
-        if let Some(code) = &region_code {
-            let districts = self.district_codes().await?;
-            if !districts.iter().any(|(c, _)| c == code) {
-                return Err(ServiceError::Invalid(format!(
-                    "{code:?} is not a district of the city"
-                )));
-            }
+        let names = self.report_names().await?;
+        if let Some(code) = &region_code
+            && !names.districts.iter().any(|(c, _)| c == code)
+        {
+            return Err(ServiceError::Invalid(format!(
+                "{code:?} is not a district of the city"
+            )));
         }
         let key = ReportKey {
             kind,
@@ -570,20 +576,12 @@ impl CaseService {
         };
         // The scope must be the user's own: the same check as reading it.
         let vis = CaseVisibility::for_user(user);
-        let allowed = vis.all
-            || match &key.region_code {
-                None => vis.region_prefixes.iter().any(|p| p.len() <= 4),
-                Some(code) => vis
-                    .region_prefixes
-                    .iter()
-                    .any(|p| p.len() <= 6 && code.starts_with(p.as_str())),
-            };
-        if !allowed {
+        if !cityops_store::report_scope_admits(&vis, key.region_code.as_deref()) {
             return Err(ServiceError::Forbidden(
                 "that report's region lies outside yours".into(),
             ));
         }
-        self.keep_report(&key, Some(user.id)).await
+        self.keep_report(&key, Some(user.id), &names).await
     }
 
     /// The history of reports `user` may read, newest first.

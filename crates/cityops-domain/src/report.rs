@@ -139,11 +139,23 @@ impl ReportPeriod {
         (self.to - self.from).num_days()
     }
 
-    /// The period of the same length just before (a calendar month before a whole month).
+    /// Whether the period is whole calendar months.
+    pub fn is_months(&self) -> bool {
+        self.from.day() == 1 && self.to.day() == 1
+    }
+
+    /// The period before: as many calendar months before when the period is whole months,
+    /// otherwise as many days.
     pub fn previous(&self) -> ReportPeriod {
-        if self.from.day() == 1 && self.to.day() == 1 && self.to == next_month(self.from) {
+        if self.is_months() {
+            let months = (self.to.year() - self.from.year()) * 12 + self.to.month() as i32
+                - self.from.month() as i32;
+            let mut from = self.from;
+            for _ in 0..months {
+                from = first_of_month(from - Duration::days(1));
+            }
             ReportPeriod {
-                from: first_of_month(self.from - Duration::days(1)),
+                from,
                 to: self.from,
             }
         } else {
@@ -168,11 +180,13 @@ impl std::fmt::Display for ReportPeriod {
 /// How far to look for a working day (longer than any holiday).
 const SEARCH_DAYS: i64 = 60;
 
-fn first_of_month(d: NaiveDate) -> NaiveDate {
+/// The first day of `d`'s month.
+pub fn first_of_month(d: NaiveDate) -> NaiveDate {
     d.with_day(1).expect("day 1 exists")
 }
 
-fn next_month(d: NaiveDate) -> NaiveDate {
+/// The first day of the month after `d`'s.
+pub fn next_month(d: NaiveDate) -> NaiveDate {
     (first_of_month(d) + Duration::days(32))
         .with_day(1)
         .expect("day 1 exists")

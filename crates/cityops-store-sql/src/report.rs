@@ -39,7 +39,8 @@ fn summary<D: Dialect>(row: &D::Row) -> Result<ReportSummary> {
 
 /// `AND <vis may read the report r>`: everything for `vis.all`; the city's reports for a caller
 /// whose region is the whole city (a city prefix of 4 digits); a district's report for a caller
-/// whose region prefix the district's code starts with (a street's prefix covers none).
+/// whose region prefix the district's code starts with (a street's prefix covers none) — in SQL
+/// what [`cityops_store::report_scope_admits`] says.
 fn push_scope<D: Dialect>(q: &mut QueryBuilder<D>, vis: &CaseVisibility) {
     if vis.all {
         return;

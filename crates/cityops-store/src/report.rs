@@ -56,6 +56,21 @@ pub struct ReportFilter {
     pub period: Option<ReportPeriod>,
 }
 
+/// Whether `vis` may read a report of `region_code` (`None`: the whole city's): everything for
+/// `vis.all`; the city's for a caller whose region is the whole city (a 4-digit city prefix); a
+/// district's for a caller whose region prefix (at most a district's 6 digits) the district's code
+/// starts with. The rule [`ReportRepo::list_reports`] and [`ReportRepo::report`] apply in SQL.
+pub fn report_scope_admits(vis: &CaseVisibility, region_code: Option<&str>) -> bool {
+    vis.all
+        || match region_code {
+            None => vis.region_prefixes.iter().any(|p| p.len() <= 4),
+            Some(code) => vis
+                .region_prefixes
+                .iter()
+                .any(|p| p.len() <= 6 && code.starts_with(p.as_str())),
+        }
+}
+
 /// The history of reports.
 ///
 /// Scope: a report of the whole city is visible to a caller whose `vis.all` is set; a district's

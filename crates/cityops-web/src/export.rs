@@ -57,7 +57,8 @@ fn file_name(export: &CaseExport, ext: &str) -> String {
     )
 }
 
-fn file_response(content_type: &'static str, name: &str, body: Body) -> Response {
+/// A file to download: its type, `Content-Disposition: attachment` with `name`, never cached.
+pub(crate) fn file_response(content_type: &'static str, name: &str, body: Body) -> Response {
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -8,6 +8,8 @@
 //! - XLSX (rust_xlsxwriter): one sheet per table, bold frozen header rows in Chinese and English,
 //!   column widths, dates as real dates and times as real date-times (local time of the working
 //!   calendar's zone), rates as numbers with two decimals.
+use std::borrow::Cow;
+
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use cityops_app::report::ReportContent;
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
@@ -49,15 +51,19 @@ impl Value {
 }
 
 /// A column: Chinese and English header, and its width in characters in the workbook.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Col {
-    pub zh: &'static str,
-    pub en: &'static str,
+    pub zh: Cow<'static, str>,
+    pub en: Cow<'static, str>,
     pub width: f64,
 }
 
 const fn col(zh: &'static str, en: &'static str, width: f64) -> Col {
-    Col { zh, en, width }
+    Col {
+        zh: Cow::Borrowed(zh),
+        en: Cow::Borrowed(en),
+        width,
+    }
 }
 
 /// A table of a report.
@@ -294,17 +300,21 @@ pub fn tables<Z: TimeZone>(r: &ReportContent, tz: &Z) -> Vec<Table> {
         .iter()
         .map(|k| r.department_figures.iter().position(|f| f.key == *k))
         .collect();
+    // The figures' names are the evaluation's, as kept with the report.
+    let label = |i: Option<usize>, key: &'static str| -> (String, String) {
+        i.and_then(|i| r.department_figures.get(i))
+            .map_or((key.to_string(), key.to_string()), |f| {
+                (f.zh.clone(), f.en.clone())
+            })
+    };
     let mut cols = vec![col("排名", "Rank", 6.0), col("部门", "Department", 26.0)];
-    for k in DEPARTMENT_FIGURES {
-        let (zh, en) = match k {
-            "should_close" => ("应结案", "Should close"),
-            "closed" => ("结案", "Closed"),
-            "closed_on_time" => ("按期结案", "Closed on time"),
-            "handled_on_time" => ("按期处置", "Handled on time"),
-            "overdue_open" => ("超期未处置", "Overdue"),
-            _ => ("返工", "Reworked"),
-        };
-        cols.push(col(zh, en, 10.0));
+    for (i, k) in idx.iter().zip(DEPARTMENT_FIGURES) {
+        let (zh, en) = label(*i, k);
+        cols.push(Col {
+            zh: zh.into(),
+            en: en.into(),
+            width: 12.0,
+        });
     }
     cols.push(col("综合得分", "Score", 10.0));
     cols.push(col("等级", "Grade", 6.0));
@@ -370,8 +380,8 @@ pub fn csv_bytes<Z: TimeZone>(r: &ReportContent, tz: &Z) -> Result<Vec<u8>, csv:
         if let Some(note) = &t.note {
             w.write_record([inert(note)])?;
         }
-        w.write_record(t.cols.iter().map(|c| c.zh))?;
-        w.write_record(t.cols.iter().map(|c| c.en))?;
+        w.write_record(t.cols.iter().map(|c| c.zh.as_ref()))?;
+        w.write_record(t.cols.iter().map(|c| c.en.as_ref()))?;
         for row in &t.rows {
             w.write_record(row.iter().map(|v| match v {
                 Value::Text(s) => inert(s),
@@ -412,8 +422,8 @@ pub fn xlsx_bytes<Z: TimeZone>(r: &ReportContent, tz: &Z) -> Result<Vec<u8>, Xls
         for (i, c) in t.cols.iter().enumerate() {
             let i = i as u16;
             sheet.set_column_width(i, c.width)?;
-            sheet.write_string_with_format(zh_row, i, c.zh, &head)?;
-            sheet.write_string_with_format(en_row, i, c.en, &head)?;
+            sheet.write_string_with_format(zh_row, i, c.zh.as_ref(), &head)?;
+            sheet.write_string_with_format(en_row, i, c.en.as_ref(), &head)?;
         }
         sheet.set_freeze_panes(en_row + 1, 0)?;
         for (j, row) in t.rows.iter().enumerate() {

@@ -69,6 +69,14 @@ pub(crate) async fn status_page(
 }
 
 /// A number from a query value; `None` when absent or malformed.
+/// 303 to `to`, never cached: where a console form lands after its `POST`.
+pub(crate) fn see_other(to: &str) -> Response {
+    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
 pub(crate) fn num<T: std::str::FromStr>(s: &Option<String>) -> Option<T> {
     s.as_deref().and_then(|s| s.trim().parse().ok())
 }

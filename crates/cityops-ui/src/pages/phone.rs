@@ -19,7 +19,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cityops_domain::case::{Case, CaseAction, CaseStatus, CaseVisibility};
 use cityops_domain::{CategoryKind, PageRequest, Role, User};
@@ -32,7 +32,7 @@ use crate::auth::session_user;
 use crate::error::{PageError, UiError, WithLang};
 use crate::i18n::Lang;
 use crate::i18n_phone::PhoneTr;
-use crate::pages::render;
+use crate::pages::{render, see_other};
 use crate::util::url_with;
 
 /// Tasks listed per group at most.
@@ -134,13 +134,6 @@ impl PhoneLayout {
             "map_hint": p.map_hint,
         }))
     }
-}
-
-fn see_other(to: &str) -> Response {
-    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 /// `GET /m/sw.js`: the service worker of the phone pages (served under `/m/` so that its scope

@@ -6,8 +6,8 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use cityops_app::ServiceError;
 use cityops_app::report::{may_produce_reports, may_read_reports};
@@ -17,7 +17,7 @@ use cityops_web::report_files::{Value, tables};
 use serde::Deserialize;
 
 use super::cases::service_error;
-use super::{num, render, script_json, status_page};
+use super::{num, render, script_json, see_other, status_page};
 use crate::UiState;
 use crate::auth::Ctx;
 use crate::error::{PageError, WithLang};
@@ -61,7 +61,7 @@ pub(crate) struct TableView {
     pub key: &'static str,
     pub title: &'static str,
     pub note: Option<String>,
-    pub heads: Vec<(&'static str, bool)>,
+    pub heads: Vec<(String, bool)>,
     /// Cells: text and whether it is a number.
     pub rows: Vec<Vec<(String, bool)>>,
 }
@@ -93,13 +93,6 @@ pub(crate) struct ProduceForm {
     kind: Option<String>,
     day: Option<String>,
     scope: Option<String>,
-}
-
-fn see_other(to: &str) -> Response {
-    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 async fn refuse(st: &UiState, ctx: &Ctx, status: StatusCode) -> Result<Response, PageError> {
@@ -335,7 +328,14 @@ pub(crate) async fn report(
                         .first()
                         .and_then(|row| row.get(i))
                         .is_some_and(Value::is_number);
-                    (if zh { col.zh } else { col.en }, numeric)
+                    (
+                        if zh {
+                            col.zh.to_string()
+                        } else {
+                            col.en.to_string()
+                        },
+                        numeric,
+                    )
                 })
                 .collect(),
             rows: t

@@ -10,8 +10,8 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cityops_app::ServiceError;
 use cityops_app::review::{may_manage_reviews, may_review};
@@ -19,7 +19,7 @@ use cityops_domain::review::ReviewPeriod;
 use serde::Deserialize;
 
 use super::cases::service_error;
-use super::{num, render, status_page};
+use super::{num, render, see_other, status_page};
 use crate::UiState;
 use crate::auth::Ctx;
 use crate::error::{PageError, WithLang};
@@ -141,13 +141,6 @@ async fn forbidden(st: &UiState, ctx: &Ctx) -> Result<Response, PageError> {
         ctx.lang.reviews().forbidden,
     )
     .await
-}
-
-fn see_other(to: &str) -> Response {
-    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 /// `GET /reviews` (reviewers, leaders, administrators; others get 403).

@@ -10,13 +10,13 @@ use askama::Template;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use cityops_store::ConfigVersion;
 use cityops_web::ErrorCode;
 use serde::Deserialize;
 
-use super::{num, render, status_page};
+use super::{num, render, see_other, status_page};
 use crate::UiState;
 use crate::auth::Ctx;
 use crate::error::{PageError, UiError, WithLang};
@@ -178,13 +178,6 @@ pub(crate) async fn page(
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct RestoreForm {
     allow_empty: Option<String>,
-}
-
-fn see_other(to: &str) -> Response {
-    let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
 }
 
 /// `POST /versions/{kind}/{id}/restore` (administrators only): restores, then back to the list

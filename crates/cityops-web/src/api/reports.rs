@@ -2,10 +2,10 @@
 //! reports of the city and of each district, one report with what it says, its CSV and its XLSX,
 //! and a leader's report on demand. The schedule produces them on its own
 //! (`cityops_app::report::spawn`); who may read which is the service's and the store's business.
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use cityops_app::report::{Report, ReportContent};
 use cityops_domain::report::ReportKind;
@@ -16,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::export::{CSV_TYPE, XLSX_TYPE, file_response};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser, PageParams};
 use crate::report_files;
 use crate::state::AppState;
@@ -266,20 +267,6 @@ pub(crate) async fn get_report(
     }))
 }
 
-fn file(content_type: &'static str, name: &str, bytes: Vec<u8>) -> Response {
-    let mut resp = bytes.into_response();
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    resp
-}
-
 /// The report's tables as CSV (UTF-8 with a byte order mark).
 #[utoipa::path(
     get,
@@ -303,10 +290,10 @@ pub(crate) async fn report_csv(
     let r = report_of(&state, &user, id).await?;
     let zone = state.app.calendar().config().tz;
     let bytes = report_files::csv_bytes(&r.content, &zone).map_err(ApiError::internal)?;
-    Ok(file(
-        crate::export::CSV_TYPE,
+    Ok(file_response(
+        CSV_TYPE,
         &report_files::file_name(&r.content, "csv"),
-        bytes,
+        Body::from(bytes),
     ))
 }
 
@@ -338,5 +325,5 @@ pub(crate) async fn report_xlsx(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    Ok(file(crate::export::XLSX_TYPE, &name, bytes))
+    Ok(file_response(XLSX_TYPE, &name, Body::from(bytes)))
 }
