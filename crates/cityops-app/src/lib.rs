@@ -20,6 +20,7 @@ pub mod eval_cache;
 pub mod evaluation;
 pub mod export;
 pub mod live;
+pub mod monitoring;
 pub mod notify;
 pub mod report;
 pub mod report_limit;
@@ -34,6 +35,7 @@ use std::time::Duration;
 pub use caches::Catalogue;
 pub use error::{Result, ServiceError};
 pub use live::{CaseChange, LiveChanges};
+pub use monitoring::{MonitoringService, MonitoringSettings};
 pub use report_limit::{ReportLimiter, ReportLimits};
 pub use review::ReviewService;
 pub use service::{

@@ -672,6 +672,13 @@ impl CaseService {
         self.report_counted(user, source, req).await
     }
 
+    /// A report the system files (an IoT alarm's case) under `user`, one of its own accounts
+    /// ([`CaseService::system_account`]): source `iot`, no rate limit (alarms are bounded by
+    /// one active alarm per device and rule), located, duplicate-checked and routed like any.
+    pub async fn report_as_system(&self, user: &User, req: ReportRequest) -> Result<StoredCase> {
+        self.report_counted(user, CaseSource::Iot, req).await
+    }
+
     /// [`CaseService::report`] after the rate limiter took the report (the anonymous public
     /// report counts per address only: [`CaseService::report_public`]).
     async fn report_counted(

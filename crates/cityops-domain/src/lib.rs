@@ -11,6 +11,7 @@ pub mod component;
 pub mod error;
 pub mod evaluation;
 pub mod limits;
+pub mod monitoring;
 pub mod org;
 pub mod page;
 pub mod privacy;

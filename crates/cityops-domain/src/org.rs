@@ -36,10 +36,12 @@ pub enum Role {
     Reviewer,
     /// 管理员
     Admin,
+    /// 物联网关: a device gateway's account; it may only post telemetry (no case, no person).
+    Gateway,
 }
 
 impl Role {
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::Intake,
         Role::Supervisor,
         Role::Dispatcher,
@@ -52,6 +54,7 @@ impl Role {
         Role::LegalReviewer,
         Role::Reviewer,
         Role::Admin,
+        Role::Gateway,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -68,6 +71,7 @@ impl Role {
             Role::LegalReviewer => "legal_reviewer",
             Role::Reviewer => "reviewer",
             Role::Admin => "admin",
+            Role::Gateway => "gateway",
         }
     }
 
@@ -85,6 +89,7 @@ impl Role {
             Role::LegalReviewer => "法制审核",
             Role::Reviewer => "第三方评价员",
             Role::Admin => "管理员",
+            Role::Gateway => "物联网关",
         }
     }
 }

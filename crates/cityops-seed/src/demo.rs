@@ -212,7 +212,7 @@ fn demo_departments(city: DemoCity, divisions: &[Region]) -> Vec<DemoDepartment>
 
 /// The fixed command-centre accounts: (username, display name, role, department kind or none,
 /// label). All are city-wide.
-fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind>); 6] {
+fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind>); 7] {
     [
         ("admin", "系统管理员", Role::Admin, None),
         (
@@ -235,6 +235,8 @@ fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind
         ),
         ("leader", "领导", Role::Leader, None),
         ("reviewer1", "第三方评价员1", Role::Reviewer, None),
+        // The device gateway that posts telemetry over HTTP (`cityops simulate --http`).
+        ("gateway", "物联网关", Role::Gateway, None),
     ]
 }
 
@@ -242,7 +244,7 @@ fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind
 /// use the password [`DEMO_PASSWORD`]:
 /// - `admin` (管理员, whole deployment), `intake` (受理员), `supervisor` (值班长), `dispatcher`
 ///   (派遣员) — command centre, city-wide; `leader` (领导) and `reviewer1` (第三方评价员),
-///   city-wide;
+///   city-wide; `gateway` (物联网关: may only post telemetry);
 /// - `inspector1` … `inspector10` (监督员): one community of the urban core each, with its grids;
 ///   every other community of the gridded core has its grid inspector (网格员)
 ///   `inspector-<12-digit community code>` (not listed here: they depend on the derived grids;
@@ -1136,6 +1138,7 @@ mod tests {
             "dispatcher",
             "leader",
             "reviewer1",
+            "gateway",
             "inspector1",
             "inspector10",
             "handler_municipal",
@@ -1143,7 +1146,7 @@ mod tests {
         ] {
             assert!(names.contains(&u), "{u}");
         }
-        assert_eq!(accounts.len(), 6 + INSPECTORS + depts.len() - 1);
+        assert_eq!(accounts.len(), 7 + INSPECTORS + depts.len() - 1);
         let unique: BTreeSet<&str> = names.iter().copied().collect();
         assert_eq!(unique.len(), names.len());
     }

@@ -15,6 +15,7 @@ use cityops_domain::DomainError;
 
 pub mod accounts;
 pub mod demo;
+pub mod devices;
 pub mod history;
 pub mod import;
 pub mod reference;

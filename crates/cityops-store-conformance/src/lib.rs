@@ -15,6 +15,7 @@ pub mod evaluation_stories;
 pub mod export_stories;
 pub mod fixtures;
 pub mod follow_stories;
+pub mod monitoring_stories;
 pub mod report_stories;
 pub mod review_stories;
 pub mod search_stories;
@@ -88,6 +89,10 @@ macro_rules! for_each_story {
             export_pages_equal_the_list,
             export_contact_log_in_one_statement,
             reports_are_kept_once_and_read_in_scope,
+            devices_are_upserted_whole_and_listed_in_scope,
+            readings_are_stored_once_with_their_rollups,
+            rules_are_kept_and_replaced,
+            alarms_are_active_once_per_device_and_rule,
         }
     };
 }

@@ -19,6 +19,7 @@ pub use crate::drift_stories::*;
 pub use crate::evaluation_stories::*;
 pub use crate::export_stories::*;
 pub use crate::follow_stories::*;
+pub use crate::monitoring_stories::*;
 pub use crate::report_stories::*;
 pub use crate::review_stories::*;
 pub use crate::search_stories::*;

@@ -7,6 +7,7 @@
 
 mod cases;
 mod import;
+mod monitoring;
 mod read;
 mod versions;
 mod workflow;
@@ -34,6 +35,8 @@ pub struct PgStore {
     hot: PgPool,
     /// Reports and transitions waiting to be written in a group (see `cases`).
     queue: std::sync::Arc<cases::Queue>,
+    /// The day partitions of readings this process has created or seen.
+    partitions: std::sync::Arc<monitoring::Partitions>,
 }
 
 impl PgStore {
@@ -59,6 +62,7 @@ impl PgStore {
             pool,
             hot,
             queue: std::sync::Arc::new(cases::new_queue()),
+            partitions: Default::default(),
         })
     }
 
@@ -77,7 +81,9 @@ impl PgStore {
                FROM information_schema.columns
               WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations'
                 -- The search index's grams are PostgreSQL's own (SQLite keeps them in FTS5).
-                AND NOT (table_name = 'case_text' AND column_name = 'grams')",
+                AND NOT (table_name = 'case_text' AND column_name = 'grams')
+                -- The day partitions of readings are PostgreSQL's own (one table in SQLite).
+                AND table_name NOT LIKE 'readings\\_%'",
         )
         .await
     }

@@ -53,6 +53,7 @@ pub mod follow;
 pub mod group;
 pub mod import;
 mod macros;
+pub mod monitoring;
 pub mod read;
 pub mod report;
 pub mod review;

@@ -27,6 +27,7 @@ mod case_write;
 mod cases;
 mod group_write;
 mod import;
+mod monitoring;
 mod read;
 mod rows;
 mod versions;

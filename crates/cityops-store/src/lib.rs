@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod evaluation;
 pub mod export;
 pub mod follow;
+pub mod monitoring;
 pub mod report;
 pub mod review;
 pub mod versions;
@@ -27,6 +28,7 @@ pub use dashboard::*;
 pub use evaluation::*;
 pub use export::*;
 pub use follow::*;
+pub use monitoring::*;
 pub use report::*;
 pub use review::*;
 pub use versions::*;
@@ -452,6 +454,7 @@ pub trait Store:
     + ReviewRepo
     + ExportRepo
     + ReportRepo
+    + MonitoringRepo
 {
 }
 
@@ -477,6 +480,7 @@ impl<T> Store for T where
         + ReviewRepo
         + ExportRepo
         + ReportRepo
+        + MonitoringRepo
 {
 }
 

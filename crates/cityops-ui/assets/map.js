@@ -361,7 +361,8 @@
       box.replaceChildren(node('p', 'form-error', e.code === 'outside_city' ? T.outside_city : T.locate_failed));
     });
   }
-  map.on('click', function (ev) { locate(ev.latlng.lng, ev.latlng.lat); });
+  // Click → locate (not on pages that use the map for their own markers: `locate: false`).
+  if (cfg.locate !== false) map.on('click', function (ev) { locate(ev.latlng.lng, ev.latlng.lat); });
 
   if (cfg.region && cfg.region.bbox) {
     fit(cfg.region.bbox);

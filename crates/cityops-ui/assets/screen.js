@@ -294,10 +294,91 @@
     getJSON('/api/v1/evaluation/city-index/trend?months=12').then(drawIndex).catch(function (e) { console.warn(e); });
   }
 
+  // ---- 运行监测报警 -----------------------------------------------------------------------------
+  // Active alarms by lifeline and level and the newest few from /screen/alarms.json, re-read
+  // (throttled) when /monitoring/events announces an alarm change, and once a minute anyway; new
+  // and escalated alarms also go to the ticker.
+  var AN = cfg.alarm_names || {};
+  function drawAlarms(d) {
+    $('alarm-total').textContent = fmt(d.total);
+    // The counts by level, most severe first, each with its name.
+    var levels = $('alarm-levels');
+    levels.replaceChildren.apply(levels, [3, 2, 1].map(function (k) {
+      return node('span', 'lvl lvl-' + k, ((AN.levels || {})[k] || k) + ' ' + fmt(d.levels[k - 1]));
+    }));
+    // One tile per lifeline; its number takes the colour of its most severe alarm, the levels in
+    // words in the tile's title.
+    var box = $('alarm-lifelines');
+    var tiles = d.by_lifeline.map(function (l) {
+      var top = l.levels[2] ? 3 : l.levels[1] ? 2 : l.levels[0] ? 1 : 0;
+      var t = node('div', 'sc-lifeline' + (top ? ' top-' + top : ''));
+      t.title = [3, 2, 1].map(function (k) { return ((AN.levels || {})[k] || k) + ' ' + l.levels[k - 1]; }).join(' · ');
+      t.appendChild(node('span', 'lbl', l.name));
+      t.appendChild(node('span', 'num', fmt(l.total)));
+      return t;
+    });
+    box.replaceChildren.apply(box, tiles);
+    var list = $('alarm-newest');
+    var rows = d.newest.map(function (a) {
+      var li = node('li');
+      li.appendChild(node('span', 't', String(a.at).slice(11)));
+      li.appendChild(node('span', 'lvl lvl-' + a.level, a.level_name));
+      var dev = node('a', 'dev', a.device_name);
+      dev.href = '/monitoring/devices/' + encodeURIComponent(a.device_id);
+      li.appendChild(dev);
+      li.appendChild(node('span', 'rule', a.rule));
+      li.appendChild(node('span', 'val', a.value + ' ' + a.unit));
+      return li;
+    });
+    if (!rows.length) rows = [node('li', 'muted', cfg.alarms_none)];
+    list.replaceChildren.apply(list, rows);
+  }
+  var alarmTimer = null, alarmLast = 0;
+  function loadAlarms() {
+    alarmLast = Date.now();
+    getJSON('/screen/alarms.json' + location.search).then(drawAlarms).catch(function (e) { console.warn(e); });
+  }
+  function scheduleAlarms() {
+    if (alarmTimer) return;
+    var wait = Math.max(0, REFRESH_MS - (Date.now() - alarmLast));
+    alarmTimer = setTimeout(function () { alarmTimer = null; loadAlarms(); }, wait);
+  }
+  function addAlarmTicker(ch) {
+    if (tickerEmpty) { ticker.replaceChildren(); tickerEmpty = false; }
+    var li = node('li', 'fresh alarm');
+    var at = new Date(ch.at);
+    li.appendChild(node('span', 't', isNaN(at) ? '' : hhmm(at)));
+    var dot = node('span', 'light alarm-l' + ch.level);
+    dot.setAttribute('aria-hidden', 'true');
+    li.appendChild(dot);
+    li.appendChild(node('span', null, ch.what_name + ' · ' + ch.level_name));
+    li.appendChild(node('span', 'code', ch.device_name || ch.device_id));
+    li.appendChild(node('span', 'muted', ch.rule + ' ' + ch.value + ' ' + ch.unit));
+    ticker.insertBefore(li, ticker.firstChild);
+    while (ticker.children.length > TICKER_MAX) ticker.removeChild(ticker.lastChild);
+  }
+  function connectAlarms() {
+    if (!window.EventSource) return;
+    var es = new EventSource('/monitoring/events' + location.search);
+    es.addEventListener('alarm', function (ev) {
+      try {
+        var ch = JSON.parse(ev.data);
+        if (ch.what === 'raised' || ch.what === 'escalated') addAlarmTicker(ch);
+      } catch (e) { console.warn(e); }
+      scheduleAlarms();
+    });
+    es.addEventListener('resync', scheduleAlarms);
+  }
+
   function start() {
     initMap();
     load();
     connect();
+    if (cfg.alarms && $('sc-alarms')) {
+      loadAlarms();
+      connectAlarms();
+      setInterval(scheduleAlarms, 60000);
+    }
     if (cfg.index && $('chart-index-trend')) {
       loadIndex();
       setInterval(loadIndex, INDEX_REFRESH_MS);

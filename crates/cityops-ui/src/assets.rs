@@ -39,6 +39,12 @@ pub static ASSETS: &[Asset] = &[
     asset!("evaluation.css", "text/css; charset=utf-8"),
     asset!("evaluation.js", "text/javascript; charset=utf-8"),
     asset!("reports.js", "text/javascript; charset=utf-8"),
+    // 运行监测: the device map, the alarm wall, the device page's charts, the rule editor.
+    asset!("monitoring.css", "text/css; charset=utf-8"),
+    asset!("monitoring_map.js", "text/javascript; charset=utf-8"),
+    asset!("monitoring_wall.js", "text/javascript; charset=utf-8"),
+    asset!("monitoring_device.js", "text/javascript; charset=utf-8"),
+    asset!("monitoring_rules.js", "text/javascript; charset=utf-8"),
     asset!("vendor/htmx/htmx.min.js", "text/javascript; charset=utf-8"),
     asset!("vendor/htmx/LICENSE", "text/plain; charset=utf-8"),
     asset!("favicon.svg", "image/svg+xml"),

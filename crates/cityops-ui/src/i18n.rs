@@ -99,6 +99,7 @@ impl Lang {
                 Role::LegalReviewer => "Legal reviewer",
                 Role::Reviewer => "Third-party reviewer",
                 Role::Admin => "Administrator",
+                Role::Gateway => "Device gateway",
             },
         }
     }

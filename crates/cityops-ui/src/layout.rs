@@ -26,6 +26,12 @@ pub(crate) enum Section {
     Evaluation,
     /// 报表: the daily, weekly and monthly reports.
     Reports,
+    /// 运行监测: the device map and the device pages.
+    Monitoring,
+    /// 报警: the alarm wall.
+    Alarms,
+    /// 报警规则: the rule editor.
+    Rules,
 }
 
 /// One link of the navigation.
@@ -64,6 +70,9 @@ const ICON_REVIEWS: &str =
     "M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8-5.2-2.7-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z";
 const ICON_EVALUATION: &str = "M3 20h18M6 20v-7M11 20V8M16 20v-5M20 4l-5 5-3-2-4 4";
 const ICON_REPORTS: &str = "M6 3h9l4 4v14H6zM14 3v5h5M9 17v-3M12 17v-5M15 17v-2";
+const ICON_MONITORING: &str = "M3 12h4l2.5-6 4 12 2.5-6H21";
+const ICON_ALARMS: &str = "M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6zM10 19a2 2 0 0 0 4 0";
+const ICON_RULES: &str = "M4 7h9M17 7h3M15 5v4M4 17h3M11 17h9M9 15v4M4 12h14";
 const ICON_ORG: &str =
     "M4 21V6l8-3 8 3v15M2.5 21h19M8.5 9h2M13.5 9h2M8.5 13h2M13.5 13h2M10 21v-4h4v4";
 
@@ -163,6 +172,37 @@ impl Layout {
                 items: case_items,
             },
         ];
+        // 监测: the device map, the alarm wall (with the alarms waiting to be acknowledged) and
+        // the rules, for the roles that watch devices when monitoring runs.
+        if crate::pages::monitoring::may_watch(st, &ctx.user) {
+            let m = ctx.lang.monitoring();
+            let waiting = crate::pages::monitoring::raised_count(st, &ctx.user).await;
+            nav.push(NavGroup {
+                label: Some(m.nav_group),
+                items: vec![
+                    item(
+                        "/monitoring",
+                        m.nav_map,
+                        ICON_MONITORING,
+                        Section::Monitoring,
+                    ),
+                    NavItem {
+                        count: waiting.filter(|n| *n > 0).map(crate::util::fmt_int),
+                        tab: false,
+                        ..item(
+                            "/monitoring/alarms",
+                            m.nav_alarms,
+                            ICON_ALARMS,
+                            Section::Alarms,
+                        )
+                    },
+                    NavItem {
+                        tab: false,
+                        ..item("/monitoring/rules", m.nav_rules, ICON_RULES, Section::Rules)
+                    },
+                ],
+            });
+        }
         // 评价: 综合评价 for the roles that see evaluations; 报表 for its readers; 第三方评价 for
         // reviewers and for the leaders and administrators who draw its samples and read its
         // scores.

@@ -3,7 +3,8 @@
 //! (部件), the category catalogue (部件事项目录), the organisation (组织机构), third-party review
 //! (第三方评价: the reviewer's sampled cases and forms; the leaders' scores and draw) and, for
 //! administrators, the change history of the responsibility matrix and the calendar (变更记录) with
-//! a restore button per version.
+//! a restore button per version; 运行监测 (operation monitoring: the device map, the live alarm
+//! wall with its event stream, the device page with its charts, the rule editor).
 //!
 //! Pages are askama templates (checked at compile time), Chinese first with a complete English
 //! translation ([`i18n`]); `?lang=en|zh` switches and remembers the choice in a cookie. All assets
@@ -23,6 +24,7 @@ mod error;
 pub mod i18n;
 pub mod i18n_cases;
 pub mod i18n_eval;
+pub mod i18n_monitoring;
 pub mod i18n_phone;
 pub mod i18n_reports;
 pub mod i18n_reviews;
@@ -62,6 +64,8 @@ pub(crate) struct Caches {
     pub tree: tokio::sync::OnceCell<Arc<tree::RegionTree>>,
     /// The navigation's queue counts per user, kept a few seconds.
     pub queue_counts: pages::cases::QueueCounts,
+    /// The navigation's count of alarms waiting to be acknowledged, per user, kept a few seconds.
+    pub alarm_counts: pages::monitoring::AlarmCounts,
 }
 
 /// The console's routes with the state applied. Merge it with `cityops_web::router(state)`; it
@@ -85,6 +89,36 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login::page))
         .route("/logout", post(auth::logout))
         .route("/map", get(pages::map::page))
+        .route("/monitoring", get(pages::monitoring::map_page))
+        .route("/monitoring/alarms", get(pages::monitoring_alarms::wall))
+        .route(
+            "/monitoring/alarms/{id}/acknowledge",
+            post(pages::monitoring_alarms::acknowledge),
+        )
+        .route(
+            "/monitoring/events",
+            get(pages::monitoring_alarms::stream_handler),
+        )
+        .route(
+            "/monitoring/devices/{id}",
+            get(pages::monitoring::device_page),
+        )
+        .route(
+            "/monitoring/rules",
+            get(pages::monitoring_rules::page).post(pages::monitoring_rules::create),
+        )
+        .route(
+            "/monitoring/rules/{id}",
+            post(pages::monitoring_rules::update),
+        )
+        .route(
+            "/ui/monitoring/devices.json",
+            get(pages::monitoring::devices_json),
+        )
+        .route(
+            "/screen/alarms.json",
+            get(pages::monitoring_alarms::screen_alarms),
+        )
         .route("/screen", get(pages::screen::page))
         .route("/screen/data.json", get(pages::screen::data))
         .route("/ui/cases.json", get(pages::screen::cases))

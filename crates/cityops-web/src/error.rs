@@ -356,6 +356,11 @@ impl ApiError {
             ..Self::of(ErrorCode::RateLimited)
         }
     }
+    /// The error with a `Retry-After` of `secs` seconds.
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
     /// 422 `too_long`, naming the field and its limit.
     pub fn too_long(t: &cityops_domain::limits::TooLong) -> Self {
         Self::new(ErrorCode::TooLong, t.to_string())

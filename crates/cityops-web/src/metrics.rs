@@ -38,8 +38,27 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+/// The ingest counters as `/metrics` last published them (the pipeline keeps its own totals;
+/// each scrape adds what grew since).
+#[derive(Default)]
+struct IngestSeen {
+    snapshot: cityops_ingest::StatsSnapshot,
+}
+
 pub(crate) struct Metrics {
     registry: Registry,
+    telemetry_readings: Family<ResultLabels, Counter>,
+    telemetry_rejected: Family<ReasonLabels, Counter>,
+    telemetry_batches: Counter,
+    telemetry_queue: Gauge,
+    alarm_signals: Counter,
+    alarm_cases: Counter,
+    ingest_seen: std::sync::Mutex<IngestSeen>,
     http_requests: Family<HttpLabels, Counter>,
     http_duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
     locate: Family<ResultLabels, Counter>,
@@ -97,8 +116,51 @@ impl Metrics {
             "client addresses and usernames tracked by the login rate limiter",
             limiter_keys.clone(),
         );
+        let telemetry_readings = Family::<ResultLabels, Counter>::default();
+        let telemetry_rejected = Family::<ReasonLabels, Counter>::default();
+        let telemetry_batches = Counter::default();
+        let telemetry_queue = Gauge::default();
+        let alarm_signals = Counter::default();
+        let alarm_cases = Counter::default();
+        registry.register(
+            "telemetry_readings",
+            "readings by result: received (checked and queued), stored (new), duplicate (stored before), failed (not stored)",
+            telemetry_readings.clone(),
+        );
+        registry.register(
+            "telemetry_rejected",
+            "readings refused, by reason",
+            telemetry_rejected.clone(),
+        );
+        registry.register(
+            "telemetry_batches",
+            "durable writes of readings",
+            telemetry_batches.clone(),
+        );
+        registry.register(
+            "telemetry_queue_readings",
+            "readings waiting in the ingest queue",
+            telemetry_queue.clone(),
+        );
+        registry.register(
+            "alarm_signals",
+            "alarm rule signals (raise, escalate, clear)",
+            alarm_signals.clone(),
+        );
+        registry.register(
+            "alarm_cases",
+            "alarm signals whose alarm has a case",
+            alarm_cases.clone(),
+        );
         Self {
             registry,
+            telemetry_readings,
+            telemetry_rejected,
+            telemetry_batches,
+            telemetry_queue,
+            alarm_signals,
+            alarm_cases,
+            ingest_seen: Default::default(),
             http_requests,
             http_duration,
             locate,
@@ -135,6 +197,58 @@ impl Metrics {
 
     pub fn login(&self, result: &'static str) {
         self.logins.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// Publishes the ingest pipeline's counters and queue depth.
+    pub fn set_ingest(&self, now: &cityops_ingest::StatsSnapshot, queued: usize) {
+        let mut seen = self.ingest_seen.lock().unwrap_or_else(|e| e.into_inner());
+        let was = &seen.snapshot;
+        let grow = |c: &Counter, new: u64, old: u64| {
+            c.inc_by(new.saturating_sub(old));
+        };
+        grow(
+            &self
+                .telemetry_readings
+                .get_or_create(&ResultLabels { result: "received" }),
+            now.received,
+            was.received,
+        );
+        grow(
+            &self
+                .telemetry_readings
+                .get_or_create(&ResultLabels { result: "stored" }),
+            now.stored_new,
+            was.stored_new,
+        );
+        grow(
+            &self.telemetry_readings.get_or_create(&ResultLabels {
+                result: "duplicate",
+            }),
+            now.stored_duplicate,
+            was.stored_duplicate,
+        );
+        grow(
+            &self
+                .telemetry_readings
+                .get_or_create(&ResultLabels { result: "failed" }),
+            now.write_failed,
+            was.write_failed,
+        );
+        for (i, (reason, n)) in now.rejected.iter().enumerate() {
+            let old = was.rejected.get(i).map_or(0, |(_, o)| *o);
+            grow(
+                &self.telemetry_rejected.get_or_create(&ReasonLabels {
+                    reason: reason.as_str(),
+                }),
+                *n,
+                old,
+            );
+        }
+        grow(&self.telemetry_batches, now.batches, was.batches);
+        grow(&self.alarm_signals, now.signals, was.signals);
+        grow(&self.alarm_cases, now.alarm_cases, was.alarm_cases);
+        self.telemetry_queue.set(queued as i64);
+        seen.snapshot = now.clone();
     }
 
     pub fn set_index_grids(&self, n: usize) {

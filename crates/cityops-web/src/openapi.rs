@@ -8,8 +8,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{
-    attachments, audit, auth, calendar, cases, catalogue, components, evaluation, geo, inbox, org,
-    public, reports, reviews, routing, sessions, system,
+    attachments, audit, auth, calendar, cases, catalogue, components, evaluation, geo, inbox,
+    monitoring, org, public, reports, reviews, routing, sessions, system,
 };
 use crate::error::ErrorBody;
 
@@ -49,6 +49,7 @@ use crate::state::AppState;
         (name = "calendar", description = "工作日历 (working calendar)"),
         (name = "evaluation", description = "综合评价与城市管理指数 (performance evaluation and the city management index)"),
         (name = "public", description = "公众：匿名上报、进度查询、评价 (citizens without an account: report, follow, rate)"),
+        (name = "monitoring", description = "运行监测：监测数据上报、设备台账、报警与报警规则 (operation monitoring: telemetry, devices, alarms and their rules)"),
         (name = "reports", description = "报表：晨报、周报、月报的历史、CSV 与 XLSX (reports: daily briefings, weekly and monthly reports, their history, CSV and XLSX)"),
         (name = "reviews", description = "第三方评价：抽样、评价任务、评分 (third-party review: samples, tasks, scores)"),
         (name = "system", description = "健康检查、指标 (health, metrics)"),
@@ -270,6 +271,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(public::router())
         .merge(reviews::router())
         .merge(reports::router())
+        .merge(monitoring::router())
 }
 
 /// The whole document: the routes' operations with the [`CommonResponses`] added.

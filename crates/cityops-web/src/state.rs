@@ -111,6 +111,8 @@ pub struct WebConfig {
     pub reports: cityops_domain::report::ReportSchedule,
     /// How often the server looks for reports that are due (seconds; 0 = never). Default 300.
     pub reports_interval_secs: u64,
+    /// 运行监测: reading window, retention, reminders, registry checks.
+    pub monitoring: cityops_app::MonitoringSettings,
 }
 
 impl WebConfig {
@@ -196,6 +198,7 @@ impl Default for WebConfig {
             evaluation: Default::default(),
             review: ReviewConfig::default(),
             reports: Default::default(),
+            monitoring: Default::default(),
             reports_interval_secs: 300,
         }
     }
@@ -213,6 +216,9 @@ pub struct AppState {
     pub app: Arc<CaseService>,
     /// The third-party review service (第三方评价), over the case service.
     pub reviews: Arc<ReviewService>,
+    /// Operation monitoring (运行监测): the ingest pipeline and, through it, the monitoring
+    /// service. `None` for a state built without it (`AppState::new`): its endpoints answer 503.
+    pub ingest: Option<cityops_ingest::Ingest>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -277,15 +283,10 @@ impl AppState {
             config.service(),
         )
         .await?;
-        Ok(Self::assemble(
-            store,
-            index,
-            clock,
-            config,
-            demo_mode,
-            names,
-            Arc::new(app),
-        ))
+        let monitoring = config.monitoring.clone();
+        Self::assemble(store, index, clock, config, demo_mode, names, Arc::new(app))
+            .with_monitoring(monitoring, cityops_ingest::IngestConfig::default())
+            .await
     }
 
     /// Builds the state with the given region names (code → name). The case service starts with
@@ -365,8 +366,39 @@ impl AppState {
             demo_mode,
             app,
             reviews,
+            ingest: None,
             shared: Arc::new(shared),
         }
+    }
+
+    /// The state with operation monitoring: the monitoring service over this state's case
+    /// service (registry loaded) and its ingest pipeline, started.
+    pub async fn with_monitoring(
+        mut self,
+        settings: cityops_app::MonitoringSettings,
+        ingest: cityops_ingest::IngestConfig,
+    ) -> Result<Self, StoreError> {
+        let monitoring = cityops_app::MonitoringService::new(self.app.clone(), settings)
+            .await
+            .map_err(|e| match e {
+                cityops_app::ServiceError::Store(e) => e,
+                other => StoreError::Database(other.to_string()),
+            })?;
+        let (ingest, _writer) = cityops_ingest::Ingest::spawn(monitoring, ingest);
+        self.ingest = Some(ingest);
+        Ok(self)
+    }
+
+    /// The monitoring service, or 503 when this state runs without it.
+    pub fn monitoring(
+        &self,
+    ) -> Result<&Arc<cityops_app::MonitoringService>, crate::error::ApiError> {
+        self.ingest.as_ref().map(|i| i.monitoring()).ok_or_else(|| {
+            crate::error::ApiError::new(
+                crate::error::ErrorCode::ServiceUnavailable,
+                "Operation monitoring is not running in this server.",
+            )
+        })
     }
 
     /// The name of a region, if the names were loaded.

@@ -523,6 +523,52 @@ pub const PARAM_LIMITS: [(&str, &str, TextLimit); 4] = [
     ("/api/v1/cases/export.xlsx", "q", limits::SEARCH_QUERY),
 ];
 
+wire_enum!(
+    /// Monitoring metrics.
+    MetricName,
+    "A measured quantity (监测指标): `ch4_lel` (%LEL), `pressure` (MPa), `flow` (m³/h), `level` (m), \
+     `depth` (cm), `strain` (με), `deflection` (mm), `tilt` (°), `laeq` and `lamax` (dB(A)), \
+     `rainfall` (mm/h).",
+    names(
+        cityops_domain::monitoring::Metric::ALL,
+        cityops_domain::monitoring::Metric::as_str
+    )
+);
+wire_enum!(
+    /// Device types.
+    DeviceTypeName,
+    "A monitoring device type (监测设备类型).",
+    names(
+        cityops_domain::monitoring::DeviceType::ALL,
+        cityops_domain::monitoring::DeviceType::as_str
+    )
+);
+wire_enum!(
+    /// Device statuses.
+    DeviceStatusName,
+    "A device's status: `normal`, `alarm` (an active alarm), `offline` (its offline rule fired), \
+     `inactive` (out of service).",
+    vec!["normal", "alarm", "offline", "inactive"]
+);
+wire_enum!(
+    /// Alarm statuses.
+    AlarmStatusName,
+    "An alarm's status: `raised` (报警中), `acknowledged` (已确认), `cleared` (已解除).",
+    names(
+        cityops_domain::monitoring::AlarmStatus::ALL,
+        cityops_domain::monitoring::AlarmStatus::as_str
+    )
+);
+wire_enum!(
+    /// Why a reading was refused.
+    RejectReasonName,
+    "Why a reading was not taken.",
+    names(
+        cityops_domain::monitoring::RejectReason::ALL,
+        cityops_domain::monitoring::RejectReason::as_str
+    )
+);
+
 /// Every schema of this module, for the document's components.
 pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
     use utoipa::{PartialSchema, ToSchema};
@@ -551,6 +597,11 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         one::<EvaluationKindName>(),
         one::<EvaluationLevelName>(),
         one::<ReportKindName>(),
+        one::<MetricName>(),
+        one::<DeviceTypeName>(),
+        one::<DeviceStatusName>(),
+        one::<AlarmStatusName>(),
+        one::<RejectReasonName>(),
         one::<EvaluationFigureName>(),
         one::<GradeName>(),
         one::<MeasureName>(),

@@ -141,6 +141,31 @@ pub async fn ensure_demo(
     Ok(())
 }
 
+/// The demo city's monitoring devices and the default alarm rules, registered once (also in a
+/// demo database made before monitoring existed).
+pub async fn ensure_demo_monitoring(state: &AppState, city: DemoCity) -> anyhow::Result<()> {
+    let Some(ingest) = &state.ingest else {
+        return Ok(());
+    };
+    let monitoring = ingest.monitoring();
+    let rules = monitoring
+        .seed_rules(&cityops_domain::monitoring::rules::default_rules())
+        .await?;
+    if !monitoring.registry().is_empty() {
+        return Ok(());
+    }
+    let admin = state
+        .store
+        .credentials("admin")
+        .await?
+        .context("the demo's admin account")?
+        .user;
+    let records = cityops_seed::devices::demo_devices(city);
+    let (added, _) = monitoring.import_devices(&admin, records).await?;
+    tracing::info!(devices = added, rules, "demo monitoring devices registered");
+    Ok(())
+}
+
 /// Figures of the demo history for the start-up log.
 struct DemoHistorySummary {
     cases: u64,
@@ -380,6 +405,7 @@ pub fn web_config(config: &Config) -> WebConfig {
         review: config.review(),
         reports: config.reports.clone(),
         reports_interval_secs: config.reports_interval_secs,
+        monitoring: config.monitoring.settings(),
         ..defaults
     }
 }
@@ -491,10 +517,35 @@ pub async fn serve(
             tracing::warn!(error = %e, "warming the evaluation's periods failed");
         }
     });
+    // 运行监测: readings from the broker (a shared subscription), reminders and retention.
+    let (mqtt, upkeep) = match &state.ingest {
+        Some(ingest) => {
+            let mqtt = match mqtt_settings(config) {
+                Some(settings) => {
+                    tracing::info!(url = %settings.url, client = %settings.client_id, filter = %settings.filter(), "MQTT ingest");
+                    Some(
+                        cityops_ingest::mqtt::spawn(ingest.clone(), settings, until_stopped())
+                            .map_err(anyhow::Error::msg)?,
+                    )
+                }
+                None => None,
+            };
+            let upkeep = cityops_app::monitoring::spawn_upkeep(
+                ingest.monitoring().clone(),
+                std::time::Duration::from_secs(config.monitoring.upkeep_interval_secs),
+                until_stopped(),
+            );
+            (mqtt, upkeep)
+        }
+        None => (None, None),
+    };
     let app = state.app.clone();
     let served = cityops_web::serve_with(listener, state, pages, shutdown_signal()).await;
     let _ = stop_tasks.send(true);
-    for task in [watcher, refresh, reports].into_iter().flatten() {
+    for task in [watcher, refresh, reports, mqtt, upkeep]
+        .into_iter()
+        .flatten()
+    {
         let _ = task.await;
     }
     // Deliver what the outbound queue still holds before the process ends.
@@ -502,6 +553,50 @@ pub async fn serve(
     served?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Logs in to a CityOps server over HTTP: the session token.
+pub async fn login(base: &str, username: &str, password: &str) -> anyhow::Result<String> {
+    let url = format!("{}/api/v1/auth/login", base.trim_end_matches('/'));
+    let answer = reqwest::Client::new()
+        .post(&url)
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .with_context(|| format!("POST {url}"))?;
+    let status = answer.status();
+    let body: serde_json::Value = answer.json().await.unwrap_or_default();
+    if !status.is_success() {
+        bail!("login as {username} at {base}: {status} {body}");
+    }
+    body["token"]
+        .as_str()
+        .map(str::to_string)
+        .context("the login answer has no token")
+}
+
+/// The MQTT ingest settings, or `None` when no broker is configured.
+pub fn mqtt_settings(config: &Config) -> Option<cityops_ingest::mqtt::MqttSettings> {
+    let url = config.mqtt_url.trim();
+    if url.is_empty() {
+        return None;
+    }
+    let client_id = config.mqtt_client_id.clone().unwrap_or_else(|| {
+        let listen: String = config
+            .listen
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        format!("cityops-{listen}")
+    });
+    Some(cityops_ingest::mqtt::MqttSettings {
+        url: url.to_string(),
+        client_id,
+        group: config.mqtt_group.clone(),
+        topic_prefix: format!("{}/", config.mqtt_topic.trim().trim_end_matches('/')),
+        qos: config.mqtt_qos.min(1),
+        connections: config.mqtt_connections.clamp(1, 64),
+    })
 }
 
 async fn shutdown_signal() {

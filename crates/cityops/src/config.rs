@@ -39,8 +39,30 @@ pub struct Config {
     /// Bearer token for `/metrics` from other machines; without it `/metrics` answers only on
     /// loopback (CITYOPS_METRICS_TOKEN).
     pub metrics_token: Option<String>,
-    /// MQTT broker for telemetry (CITYOPS_MQTT_URL); used by the monitoring work.
+    /// MQTT broker the server takes telemetry from (CITYOPS_MQTT_URL, `mqtt://host:port`);
+    /// empty: no MQTT ingest (HTTP batches still work).
     pub mqtt_url: String,
+    /// This process's MQTT client id (CITYOPS_MQTT_CLIENT_ID); the broker keeps one persistent
+    /// session per id, so give each server process its own, stable across restarts. Default
+    /// `cityops-<listen address>`.
+    pub mqtt_client_id: Option<String>,
+    /// The shared subscription group (CITYOPS_MQTT_GROUP): processes of one group share the
+    /// readings, each message goes to one of them.
+    pub mqtt_group: String,
+    /// The topics devices publish under, `{mqtt_topic}/{device_id}` (CITYOPS_MQTT_TOPIC;
+    /// default `cityops/telemetry`).
+    pub mqtt_topic: String,
+    /// 1: each message acknowledged after its readings are durably stored; 0: at most once
+    /// (CITYOPS_MQTT_QOS).
+    pub mqtt_qos: u8,
+    /// MQTT connections per process, all in the group (CITYOPS_MQTT_CONNECTIONS): the broker
+    /// sends each only so many unacknowledged messages, and a message is acknowledged after its
+    /// readings are written, so more connections carry more at once.
+    pub mqtt_connections: usize,
+    /// 运行监测 (`[monitoring]`): `retention_days`, `reminder_every_minutes`,
+    /// `escalate_after` (reminders before enforcement), `max_future_secs` (clock skew of
+    /// devices), `upkeep_interval_secs` (reminders, registry check, retention; 0 = never).
+    pub monitoring: MonitoringConfig,
     /// `tracing` filter, e.g. `info,cityops_web=debug` (CITYOPS_LOG).
     pub log: String,
     /// Where evidence photos are stored, by content hash (CITYOPS_EVIDENCE_DIR); relative paths
@@ -110,6 +132,49 @@ pub struct Config {
     pub reports_interval_secs: u64,
 }
 
+/// `[monitoring]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MonitoringConfig {
+    pub retention_days: u32,
+    pub reminder_every_minutes: u32,
+    pub escalate_after: u32,
+    pub max_future_secs: u32,
+    pub upkeep_interval_secs: u64,
+}
+
+impl Default for MonitoringConfig {
+    fn default() -> Self {
+        let s = cityops_app::MonitoringSettings::default();
+        Self {
+            retention_days: s.retention_days,
+            reminder_every_minutes: s.reminders.every_minutes,
+            escalate_after: s.reminders.escalate_after,
+            max_future_secs: s.window.max_future.num_seconds() as u32,
+            upkeep_interval_secs: 30,
+        }
+    }
+}
+
+impl MonitoringConfig {
+    /// The monitoring service's settings.
+    pub fn settings(&self) -> cityops_app::MonitoringSettings {
+        let d = cityops_app::MonitoringSettings::default();
+        cityops_app::MonitoringSettings {
+            window: cityops_domain::monitoring::ReadingWindow {
+                max_future: chrono::Duration::seconds(i64::from(self.max_future_secs)),
+                max_age: chrono::Duration::days(i64::from(self.retention_days.max(1))),
+            },
+            retention_days: self.retention_days.max(1),
+            reminders: cityops_domain::monitoring::ReminderPolicy {
+                every_minutes: self.reminder_every_minutes.max(1),
+                escalate_after: self.escalate_after,
+            },
+            ..d
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -125,6 +190,12 @@ impl Default for Config {
             public_origin: None,
             metrics_token: None,
             mqtt_url: "mqtt://127.0.0.1:1883".into(),
+            mqtt_client_id: None,
+            mqtt_group: "cityops".into(),
+            mqtt_topic: "cityops/telemetry".into(),
+            mqtt_qos: 1,
+            mqtt_connections: 4,
+            monitoring: MonitoringConfig::default(),
             log: "info".into(),
             evidence_dir: "cityops-evidence".into(),
             max_upload_bytes: 10 * 1024 * 1024,

@@ -50,6 +50,50 @@ enum Command {
     Check(CheckArgs),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+    /// Publish realistic telemetry of the database's devices (diurnal construction noise, a rain
+    /// event raising drainage levels, a gas leak, devices going offline) over MQTT or HTTP, so
+    /// that the demo's monitoring pages move; also the load generator of `bench/ingest.sh`.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+struct SimulateArgs {
+    /// Devices to simulate (spread over the registry); 0 = all.
+    #[arg(long, default_value_t = 1000)]
+    devices: usize,
+    /// Readings per second in total.
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    /// How long, in seconds.
+    #[arg(long, default_value_t = 300)]
+    duration: u64,
+    /// Readings per MQTT message or HTTP batch (1: one reading per message).
+    #[arg(long, default_value_t = 1)]
+    per_message: usize,
+    /// Publish to this broker (default: the configured `mqtt_url`).
+    #[arg(long)]
+    mqtt: Option<String>,
+    /// MQTT QoS (0 or 1).
+    #[arg(long, default_value_t = 1)]
+    qos: u8,
+    /// Post HTTP batches to this server (`http://127.0.0.1:8080`) instead of MQTT, as `--user`.
+    #[arg(long)]
+    http: Option<String>,
+    /// The gateway account for `--http` (its password from `CITYOPS_SIMULATE_PASSWORD`, default
+    /// the demo password).
+    #[arg(long, default_value = "gateway")]
+    user: String,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Without the rain event, the gas leaks and the offline devices: normal values only.
+    #[arg(long)]
+    quiet: bool,
+    /// Leave out devices of these types (comma separated), e.g. while another tool drives them.
+    #[arg(long, value_delimiter = ',')]
+    exclude_type: Vec<cityops_domain::monitoring::DeviceType>,
+    #[command(flatten)]
+    db: DbArgs,
 }
 
 #[derive(Debug, Args)]
@@ -165,6 +209,88 @@ struct UserAddArgs {
     db: DbArgs,
 }
 
+async fn simulate(args: SimulateArgs, config: Config) -> anyhow::Result<()> {
+    use cityops_ingest::simulate::{SimConfig, SimEvents, SimTarget};
+    let url = args.db.db.unwrap_or(config.database_url.clone());
+    let store = app::open_store(&url).await?;
+    store.migrate().await.context("migrating the database")?;
+    let all: Vec<_> = store
+        .all_devices()
+        .await?
+        .into_iter()
+        .filter(|d| d.device.active && !args.exclude_type.contains(&d.device.device_type))
+        .map(|d| d.device)
+        .collect();
+    if all.is_empty() {
+        bail!(
+            "{} holds no active devices (run `cityops demo` or import some)",
+            app::redact(&url)
+        );
+    }
+    let n = if args.devices == 0 {
+        all.len()
+    } else {
+        args.devices.min(all.len())
+    };
+    // Spread over the registry: every k-th device, so each kind is represented.
+    let step = all.len() as f64 / n as f64;
+    let devices: Vec<_> = (0..n)
+        .map(|i| all[((i as f64 * step) as usize).min(all.len() - 1)].clone())
+        .collect();
+    let target = match &args.http {
+        Some(base) => {
+            let password = std::env::var("CITYOPS_SIMULATE_PASSWORD")
+                .unwrap_or_else(|_| cityops_seed::demo::DEMO_PASSWORD.to_string());
+            let token = app::login(base, &args.user, &password).await?;
+            SimTarget::Http {
+                base_url: base.trim_end_matches('/').to_string(),
+                token,
+            }
+        }
+        None => SimTarget::Mqtt {
+            url: args.mqtt.clone().unwrap_or(config.mqtt_url.clone()),
+            qos: args.qos.min(1),
+        },
+    };
+    let sim = SimConfig {
+        rate: args.rate,
+        duration: std::time::Duration::from_secs(args.duration),
+        per_message: args.per_message.max(1),
+        target,
+        seed: args.seed,
+        events: if args.quiet {
+            SimEvents {
+                rain: None,
+                gas_leaks: 0,
+                offline: 0,
+                noise_violations: 0,
+            }
+        } else {
+            SimEvents::default()
+        },
+    };
+    println!(
+        "simulating {} devices at {} readings/s for {} s, {} per message",
+        devices.len(),
+        args.rate,
+        args.duration,
+        sim.per_message
+    );
+    let tz = cityops_domain::CalendarConfig::default().tz;
+    let report = cityops_ingest::simulate::run(sim, devices, tz)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    println!(
+        "published {} readings in {} messages in {:.1} s ({:.0} readings/s), {} errors",
+        report.readings,
+        report.messages,
+        report.elapsed.as_secs_f64(),
+        report.readings as f64 / report.elapsed.as_secs_f64().max(1e-9),
+        report.errors
+    );
+    Ok(())
+}
+
 /// mimalloc instead of glibc's allocator: many small, short-lived allocations per request
 /// (JSON, rows, views) on few cores; see docs/PERFORMANCE.md, "Report intake".
 #[global_allocator]
@@ -204,6 +330,7 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             )
             .await?;
             let state = app::build_state(store, &config, true).await?;
+            app::ensure_demo_monitoring(&state, args.city).await?;
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "demo city ready"
@@ -264,5 +391,6 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             println!("{}", cityops_web::openapi_json());
             Ok(())
         }
+        Command::Simulate(args) => simulate(args, config).await,
     }
 }

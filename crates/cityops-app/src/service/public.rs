@@ -76,15 +76,28 @@ impl CaseService {
     /// The account anonymous reports are filed under, created (inactive, without a usable
     /// password) at first use. Two processes creating it at once: the second reads the first's.
     pub async fn public_reporter(&self) -> Result<User> {
-        if let Some(c) = self.store.credentials(PUBLIC_REPORTER).await? {
+        self.system_account(PUBLIC_REPORTER, PUBLIC_REPORTER_NAME, vec![Role::Citizen])
+            .await
+    }
+
+    /// An account that files reports on behalf of the system (anonymous citizens, IoT alarms):
+    /// created inactive and without a usable password at first use, so nobody can log in as
+    /// it. Two processes creating it at once: the second reads the first's.
+    pub async fn system_account(
+        &self,
+        username: &str,
+        display_name: &str,
+        roles: Vec<Role>,
+    ) -> Result<User> {
+        if let Some(c) = self.store.credentials(username).await? {
             return Ok(c.user);
         }
         let new = NewUser {
-            username: PUBLIC_REPORTER.into(),
-            display_name: PUBLIC_REPORTER_NAME.into(),
+            username: username.into(),
+            display_name: display_name.into(),
             // Not a PHC string: no password verifies against it.
             password_hash: "!".into(),
-            roles: vec![Role::Citizen],
+            roles,
             region_code: None,
             department_code: None,
             grids: Vec::new(),
@@ -96,7 +109,7 @@ impl CaseService {
             }
             Err(StoreError::Conflict(_)) => self
                 .store
-                .credentials(PUBLIC_REPORTER)
+                .credentials(username)
                 .await?
                 .map(|c| c.user)
                 .ok_or(ServiceError::Store(StoreError::NotFound)),

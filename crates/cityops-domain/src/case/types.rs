@@ -44,6 +44,7 @@ macro_rules! named_enum {
         }
     };
 }
+pub(crate) use named_enum;
 
 named_enum!(
     /// The status of a case (案件状态), STANDARDS.md §4.4 and PRODUCT.md §3.

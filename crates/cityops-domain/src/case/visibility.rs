@@ -94,7 +94,7 @@ impl CaseVisibility {
                         add_region(&mut v);
                     }
                 }
-                Role::Citizen => {}
+                Role::Citizen | Role::Gateway => {}
             }
         }
         if v.all {

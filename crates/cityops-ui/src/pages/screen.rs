@@ -55,6 +55,9 @@ pub(crate) struct ScreenPage {
     /// The 城市管理指数 panel (for the roles that see evaluations).
     pub show_index: bool,
     pub e: &'static crate::i18n_eval::EvalTr,
+    /// The 运行监测报警 panel (when monitoring runs and the viewer watches devices).
+    pub show_alarms: bool,
+    pub m: &'static crate::i18n_monitoring::MonitoringTr,
 }
 
 impl ScreenPage {
@@ -76,9 +79,14 @@ fn service_error(e: ServiceError) -> UiError {
 }
 
 /// The texts and settings `screen.js` needs.
-fn js_config(lang: Lang, st: &UiState, show_index: bool) -> Value {
+fn js_config(lang: Lang, st: &UiState, show_index: bool, show_alarms: bool) -> Value {
     let s = lang.screen();
     json!({
+        // The 运行监测报警 panel reads `/screen/alarms.json`, re-read when `/monitoring/events`
+        // announces an alarm change.
+        "alarms": show_alarms,
+        "alarm_names": super::monitoring::names_json(lang.monitoring()),
+        "alarms_none": lang.monitoring().screen_alarms_none,
         // The 城市管理指数 panel reads `GET /api/v1/evaluation/city-index/trend`.
         "index": show_index,
         "index_t": super::evaluation::screen_texts(lang),
@@ -147,7 +155,8 @@ pub(crate) async fn page(State(st): State<UiState>, ctx: Ctx) -> Result<Response
         .unwrap_or_default();
     // The categories and districts come with the figures; the page itself needs only its texts.
     let show_index = cityops_app::evaluation::may_evaluate(&ctx.user);
-    let config = js_config(lang, &st, show_index);
+    let show_alarms = super::monitoring_alarms::screen_shows_alarms(&st, &ctx.user);
+    let config = js_config(lang, &st, show_index, show_alarms);
     let mut resp = render(
         StatusCode::OK,
         &ScreenPage {
@@ -159,6 +168,8 @@ pub(crate) async fn page(State(st): State<UiState>, ctx: Ctx) -> Result<Response
             config: script_json(&config),
             show_index,
             e: lang.eval(),
+            show_alarms,
+            m: lang.monitoring(),
         },
         lang,
     )?;

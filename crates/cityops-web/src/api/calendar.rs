@@ -14,7 +14,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use cityops_domain::calendar::{CalendarDay, DayKind, parse_calendar_csv, validate_day};
 use cityops_domain::{LimitUnit, Role, TimeLimit};
@@ -24,7 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::routing::{
-    ConfigVersionList, ConfigVersionView, RestoreResponse, body_rejection, parse_json,
+    ConfigVersionList, ConfigVersionView, RestoreResponse, body_rejection, content_type, parse_json,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiPath, ApiQuery, CurrentUser, PageParams};
@@ -198,15 +198,6 @@ fn days_from_json(req: PutDaysRequest) -> Result<Vec<CalendarDay>, String> {
     } else {
         Err(errors.join("; "))
     }
-}
-
-fn content_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default()
 }
 
 /// 维护节假日: adds or replaces holiday-schedule entries by date, from CSV (`Content-Type:

@@ -9,6 +9,7 @@ pub(crate) mod components;
 pub(crate) mod evaluation;
 pub(crate) mod geo;
 pub(crate) mod inbox;
+pub(crate) mod monitoring;
 pub(crate) mod org;
 pub mod public;
 pub(crate) mod reports;

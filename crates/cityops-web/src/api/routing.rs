@@ -561,7 +561,8 @@ async fn resolve(state: &AppState, given: Vec<Located>) -> ApiResult<Vec<Routing
     }
 }
 
-fn content_type(headers: &HeaderMap) -> String {
+/// The media type of a request body, lower-case, without parameters (`text/csv`).
+pub(crate) fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

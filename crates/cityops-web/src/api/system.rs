@@ -109,6 +109,11 @@ pub(crate) async fn metrics_handler(
     state
         .metrics()
         .set_limiter_keys(state.shared.login_limiter.tracked_keys());
+    if let Some(ingest) = &state.ingest {
+        state
+            .metrics()
+            .set_ingest(&ingest.stats().snapshot(), ingest.queued());
+    }
     let body = state.metrics().encode().map_err(ApiError::internal)?;
     let mut resp = body.into_response();
     resp.headers_mut().insert(
