@@ -136,8 +136,8 @@ run_backend() { # label, store
     echo "<!-- $label: $(grep -c . "$WORK/demo.log") lines of demo log; devices: $DEVICES of the demo's -->"
     local raw1 raw_b e1 eb
     raw1=$(raw_run 1 "$RATE"); raw_b=$(raw_run "$BATCH" "$RATE")
-    CITYOPS_MQTT_URL="$MQTT_URL" CITYOPS_MQTT_GROUP="bench-$$" CITYOPS_MQTT_CLIENT_ID="bench-$label-$$" \
-        CITYOPS_MQTT_QOS="$QOS" CITYOPS_WATCHER_INTERVAL_SECS=0 start_server "$DB"
+    CITYOPS_MQTT_URL="$MQTT_URL" CITYOPS_MQTT_GROUP="bench-$label-$$" CITYOPS_MQTT_CLIENT_ID="bench-$label-$$" \
+        CITYOPS_MQTT_QOS="$QOS" CITYOPS_MQTT_SESSION_EXPIRY_SECS=60 CITYOPS_WATCHER_INTERVAL_SECS=0 start_server "$DB"
     e1=$(e2e_run 1 "$RATE"); eb=$(e2e_run "$BATCH" "$OFFER")
     # shellcheck disable=SC2086
     row "raw broker, 1 reading/message (QoS $QOS)" $raw1

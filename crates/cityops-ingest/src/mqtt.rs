@@ -44,6 +44,11 @@ pub struct MqttSettings {
     /// `max_inflight_messages`, 20 by default), and a message is acknowledged only after its
     /// write, so more connections mean larger write groups. Default 4.
     pub connections: usize,
+    /// How long the broker keeps this process's session (its subscription and the messages
+    /// queued for it) after the connection drops, in seconds. Long enough for a restart; a
+    /// process that leaves for good keeps taking its share of the group's messages until then.
+    /// Default 600.
+    pub session_expiry_secs: u32,
 }
 
 impl MqttSettings {
@@ -55,6 +60,7 @@ impl MqttSettings {
             topic_prefix: crate::payload::TOPIC_PREFIX.into(),
             qos: 1,
             connections: 4,
+            session_expiry_secs: 600,
         }
     }
 
@@ -139,8 +145,8 @@ fn connect(
     let mut opts = MqttOptions::new(client_id, host, port);
     opts.set_keep_alive(Duration::from_secs(30))
         .set_clean_start(false)
-        // The broker keeps the session (and unacknowledged messages) for an hour.
-        .set_session_expiry_interval(Some(3_600))
+        // The broker keeps the session (and unacknowledged messages) across a restart.
+        .set_session_expiry_interval(Some(settings.session_expiry_secs))
         .set_manual_acks(true)
         .set_receive_maximum(Some(u16::MAX))
         // Larger messages are refused by us and counted, not by the connection.

@@ -45,7 +45,10 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Database(format!("invalid PostgreSQL URL: {e}")))?
-            .application_name("cityops");
+            .application_name("cityops")
+            // Acknowledged means durable, whatever the server's default: every commit of every
+            // connection waits for its WAL flush (case writes also say so themselves).
+            .options([("synchronous_commit", "on")]);
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
             .acquire_timeout(Duration::from_secs(10))

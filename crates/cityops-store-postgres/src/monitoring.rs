@@ -2,7 +2,7 @@
 //! the tuned reading writes. A batch of readings is one statement: the readings `UNNEST`ed from
 //! four arrays into the partitioned `readings` table (`ON CONFLICT DO NOTHING`), and — from what
 //! that insert returned, i.e. only what was new — the minute and hour rollups, in the same
-//! statement, committed synchronously. Readings are partitioned by UTC day (`readings_YYYYMMDD`),
+//! statement, committed on its own (one round trip) and synchronously. Readings are partitioned by UTC day (`readings_YYYYMMDD`),
 //! created ahead of the data as batches arrive; retention drops whole days.
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -93,20 +93,16 @@ impl PgStore {
             times.push(r.ts.timestamp_millis());
             values.push(r.value);
         }
-        let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("SET LOCAL synchronous_commit = on")
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        // One statement, committed on its own (atomic, and durable: the pool's connections run
+        // with `synchronous_commit = on`): one round trip per batch.
         let row = sqlx::query(INSERT_READINGS)
             .bind(keys)
             .bind(metrics)
             .bind(times)
             .bind(values)
-            .fetch_one(&mut *tx)
+            .fetch_one(&self.pool)
             .await
             .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
         let new: i64 = row.try_get("new").map_err(db_err)?;
         Ok(new as u64)
     }

@@ -596,6 +596,7 @@ pub fn mqtt_settings(config: &Config) -> Option<cityops_ingest::mqtt::MqttSettin
         topic_prefix: format!("{}/", config.mqtt_topic.trim().trim_end_matches('/')),
         qos: config.mqtt_qos.min(1),
         connections: config.mqtt_connections.clamp(1, 64),
+        session_expiry_secs: config.mqtt_session_expiry_secs,
     })
 }
 

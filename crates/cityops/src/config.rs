@@ -59,6 +59,10 @@ pub struct Config {
     /// sends each only so many unacknowledged messages, and a message is acknowledged after its
     /// readings are written, so more connections carry more at once.
     pub mqtt_connections: usize,
+    /// How long the broker keeps a process's MQTT session after its connection drops, in seconds
+    /// (CITYOPS_MQTT_SESSION_EXPIRY_SECS): readings queued meanwhile survive a restart within it;
+    /// a process that leaves for good keeps taking its share of the group's readings until then.
+    pub mqtt_session_expiry_secs: u32,
     /// 运行监测 (`[monitoring]`): `retention_days`, `reminder_every_minutes`,
     /// `escalate_after` (reminders before enforcement), `max_future_secs` (clock skew of
     /// devices), `upkeep_interval_secs` (reminders, registry check, retention; 0 = never).
@@ -195,6 +199,7 @@ impl Default for Config {
             mqtt_topic: "cityops/telemetry".into(),
             mqtt_qos: 1,
             mqtt_connections: 4,
+            mqtt_session_expiry_secs: 600,
             monitoring: MonitoringConfig::default(),
             log: "info".into(),
             evidence_dir: "cityops-evidence".into(),
