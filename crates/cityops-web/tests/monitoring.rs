@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 on_both_stores!(
     gas_over_threshold_becomes_an_alarm_and_a_routed_case,
     who_sees_which_devices,
+    noise_reminders_then_enforcement_with_a_case,
 );
 
 const DEVICES_CSV: &str = "id,type,name,lng,lat,component_id,department_code,profile,responsible,active\n\
@@ -324,4 +325,77 @@ async fn who_sees_which_devices(t: TestApp) {
     import_csv(&t, &supervisor, DEVICES_CSV)
         .await
         .assert_error(403, "forbidden");
+}
+
+/// 噪声超标: a construction site's monitor over the night limit (GB 12523-2011: 55 dB(A)) raises an
+/// alarm that opens no case; the site's manager is reminded every 30 minutes, and after the third
+/// reminder the alarm goes to enforcement — then, once, it becomes a case.
+async fn noise_reminders_then_enforcement_with_a_case(t: TestApp) {
+    setup(&t).await;
+    let admin = t.token("admin").await;
+    let rule = json!({
+        "profile": "noise", "name": "施工场界噪声超标", "metric": "laeq",
+        "definition": {"kind": "construction_noise", "day_limit": 70.0, "night_limit": 55.0,
+                       "night_max_excess": 15.0, "day_starts_hour": 6, "night_starts_hour": 22,
+                       "hysteresis": 1.0, "level": 1},
+        "case_level": null, "category_code": "01002", "clear_after_secs": 300, "enabled": true
+    });
+    let r = t.post_auth("/api/v1/monitoring/rules", &admin, &rule).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    // 23:00 in Shanghai: night.
+    let night = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 15, 0, 0).unwrap();
+    t.clock.set(night);
+    let gateway = t.token("a_gateway").await;
+    let a = t
+        .post_auth(
+            "/api/v1/telemetry",
+            &gateway,
+            &json!({"readings": [reading("B-NOISE-1", "laeq", 63.5, night)]}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text());
+    let supervisor = admin.clone();
+    let alarm = eventually("the noise alarm", || async {
+        let list = t
+            .get_auth("/api/v1/alarms?device_id=B-NOISE-1", &supervisor)
+            .await
+            .json();
+        list["items"].get(0).cloned()
+    })
+    .await;
+    assert_eq!(
+        alarm["case_id"],
+        Value::Null,
+        "a noise alarm opens no case itself"
+    );
+
+    let monitoring = t.state.monitoring().expect("monitoring").clone();
+    let step = |minutes: i64| {
+        t.clock.set(night + Duration::minutes(minutes));
+        monitoring.remind_due()
+    };
+    assert_eq!(step(0).await.unwrap(), 1, "the first reminder at once");
+    assert_eq!(step(10).await.unwrap(), 0);
+    assert_eq!(step(30).await.unwrap(), 1);
+    assert_eq!(step(60).await.unwrap(), 1);
+    let a = t
+        .get_auth(&format!("/api/v1/alarms/{}", alarm["id"]), &supervisor)
+        .await
+        .json();
+    assert_eq!(
+        (a["reminders"].as_i64(), &a["escalated_at"]),
+        (Some(3), &Value::Null)
+    );
+    // The third reminder has run out: enforcement, and the case.
+    assert_eq!(step(90).await.unwrap(), 1);
+    assert_eq!(step(200).await.unwrap(), 0, "escalated once");
+    let a = t
+        .get_auth(&format!("/api/v1/alarms/{}", alarm["id"]), &supervisor)
+        .await
+        .json();
+    assert!(a["escalated_at"].is_string(), "{a}");
+    let case_id = a["case_id"].as_i64().expect("the enforcement case");
+    let case = t.case(&supervisor, case_id).await.json();
+    assert_eq!(case["source"], "iot");
+    assert_eq!(case["location"]["district_code"], common::cases::DISTRICT_B);
 }
