@@ -42,23 +42,29 @@ pub const MAX_STREAM: Duration = Duration::from_secs(10 * 60);
 /// How long a browser waits before reconnecting (`retry:`), milliseconds.
 const RETRY_MS: u64 = 3000;
 
-struct Listener {
-    rx: Receiver<Arc<CaseChange>>,
-    vis: CaseVisibility,
+struct Listener<T, F> {
+    rx: Receiver<Arc<T>>,
+    to_event: F,
     until: Instant,
     started: bool,
 }
 
-/// The events of one listener: a greeting (`ready`, with the reconnect delay), then its visible
-/// changes and resync notices until [`MAX_STREAM`] or the service goes away.
-pub fn events(
-    rx: Receiver<Arc<CaseChange>>,
-    vis: CaseVisibility,
+/// The events of one listener of a bounded broadcast: a greeting (`ready`, with the reconnect
+/// delay), then `to_event` of each change (`None`: not for this listener — out of its scope, or
+/// not encodable), and `resync` (`{"missed": n}`) when it fell behind, until `lifetime` or the
+/// sender goes away. Shared by every live stream of the console (cases here; alarms in the UI).
+pub fn broadcast_events<T, F>(
+    rx: Receiver<Arc<T>>,
     lifetime: Duration,
-) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+    to_event: F,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static
+where
+    T: Send + Sync + 'static,
+    F: FnMut(&T) -> Option<Event> + Send + 'static,
+{
     let state = Listener {
         rx,
-        vis,
+        to_event,
         until: Instant::now() + lifetime,
         started: false,
     };
@@ -79,24 +85,53 @@ pub fn events(
                 Ok(Err(RecvError::Lagged(missed))) => Event::default()
                     .event("resync")
                     .data(format!("{{\"missed\":{missed}}}")),
-                Ok(Ok(change)) => {
-                    if !change.visible_to(&l.vis) {
-                        continue;
-                    }
-                    match Event::default().event("change").json_data(&*change) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "a case change could not be encoded");
-                            continue;
-                        }
-                    }
-                }
+                Ok(Ok(change)) => match (l.to_event)(&change) {
+                    Some(e) => e,
+                    None => continue,
+                },
             };
             return Some((Ok(event), l));
         }
     })
     // Fused: a layer that polls once more after the end gets `None`, not a panic.
     .fuse()
+}
+
+/// An event stream as a response: keep-alive comments every [`KEEP_ALIVE`], never cached or
+/// buffered by a proxy.
+pub fn sse_response(
+    events: impl Stream<Item = Result<Event, Infallible>> + Send + 'static,
+) -> Response {
+    let mut resp = Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
+        .into_response();
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    resp.headers_mut().insert(
+        axum::http::HeaderName::from_static("x-accel-buffering"),
+        axum::http::HeaderValue::from_static("no"),
+    );
+    resp
+}
+
+/// The events of one listener of the case changes: those `vis` admits, as `event: change`.
+pub fn events(
+    rx: Receiver<Arc<CaseChange>>,
+    vis: CaseVisibility,
+    lifetime: Duration,
+) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
+    broadcast_events(rx, lifetime, move |change: &CaseChange| {
+        if !change.visible_to(&vis) {
+            return None;
+        }
+        Event::default()
+            .event("change")
+            .json_data(change)
+            .map_err(|e| tracing::warn!(error = %e, "a case change could not be encoded"))
+            .ok()
+    })
 }
 
 /// `GET /screen/events`.
@@ -107,17 +142,5 @@ pub async fn stream_handler(
     cityops_app::dashboard::require_dashboard(&user.0)?;
     let rx = state.app.subscribe_changes();
     let vis = CaseVisibility::for_user(&user.0);
-    let mut resp = Sse::new(events(rx, vis, MAX_STREAM))
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
-        .into_response();
-    // Never cached or buffered by a proxy.
-    resp.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-cache"),
-    );
-    resp.headers_mut().insert(
-        axum::http::HeaderName::from_static("x-accel-buffering"),
-        axum::http::HeaderValue::from_static("no"),
-    );
-    Ok(resp)
+    Ok(sse_response(events(rx, vis, MAX_STREAM)))
 }

@@ -19,20 +19,17 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use cityops_app::ServiceError;
 use cityops_app::monitoring::{AlarmChange, Registry};
 use cityops_domain::PageRequest;
 use cityops_domain::monitoring::AlarmStatus;
 use cityops_store::AlarmFilter;
-use futures_util::StreamExt;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::Receiver;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::time::Instant;
 
 use super::monitoring::{
     AlarmRow, NoticeQuery, Scope, active_alarms, alarm_rows, guard, local, notices, safe_back,
@@ -50,12 +47,8 @@ use crate::util::{Pager, page_request, url_with};
 
 /// Alarms per page of the wall.
 const WALL_PAGE: u32 = 100;
-/// How often an idle stream sends a comment.
-pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// The longest one stream lives before the browser reconnects.
-pub(crate) const MAX_STREAM: Duration = Duration::from_secs(10 * 60);
-/// How long a browser waits before reconnecting, milliseconds.
-const RETRY_MS: u64 = 3000;
+/// The longest one stream lives before the browser reconnects (as the big screen's).
+pub(crate) const MAX_STREAM: Duration = cityops_web::live::MAX_STREAM;
 /// The newest alarms the big screen lists.
 const SCREEN_NEWEST: usize = 3;
 
@@ -313,17 +306,8 @@ pub(crate) fn change_json(lang: Lang, reg: &Registry, ch: &AlarmChange) -> Value
     })
 }
 
-struct Listener {
-    rx: Receiver<Arc<AlarmChange>>,
-    service: Arc<cityops_app::MonitoringService>,
-    scope: Scope,
-    lang: Lang,
-    until: Instant,
-    started: bool,
-}
-
 /// The events of one listener: `ready`, then `alarm` for each change in scope and `resync` when
-/// it fell behind, until `lifetime` or the service goes away.
+/// it fell behind, until `lifetime` or the service goes away (`cityops_web::live`'s stream).
 pub(crate) fn events(
     rx: Receiver<Arc<AlarmChange>>,
     service: Arc<cityops_app::MonitoringService>,
@@ -331,51 +315,17 @@ pub(crate) fn events(
     lang: Lang,
     lifetime: Duration,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send + 'static {
-    let state = Listener {
-        rx,
-        service,
-        scope,
-        lang,
-        until: Instant::now() + lifetime,
-        started: false,
-    };
-    stream::unfold(state, |mut l| async move {
-        if !l.started {
-            l.started = true;
-            let hello = Event::default()
-                .event("ready")
-                .retry(Duration::from_millis(RETRY_MS))
-                .data("{}");
-            return Some((Ok(hello), l));
+    cityops_web::live::broadcast_events(rx, lifetime, move |change: &AlarmChange| {
+        let reg = service.registry();
+        if !change_in_scope(&reg, &scope, change) {
+            return None;
         }
-        loop {
-            let next = tokio::time::timeout_at(l.until, l.rx.recv()).await;
-            let event = match next {
-                Err(_) | Ok(Err(RecvError::Closed)) => return None,
-                Ok(Err(RecvError::Lagged(missed))) => Event::default()
-                    .event("resync")
-                    .data(format!("{{\"missed\":{missed}}}")),
-                Ok(Ok(change)) => {
-                    let reg = l.service.registry();
-                    if !change_in_scope(&reg, &l.scope, &change) {
-                        continue;
-                    }
-                    match Event::default()
-                        .event("alarm")
-                        .json_data(change_json(l.lang, &reg, &change))
-                    {
-                        Ok(e) => e,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "an alarm change could not be encoded");
-                            continue;
-                        }
-                    }
-                }
-            };
-            return Some((Ok(event), l));
-        }
+        Event::default()
+            .event("alarm")
+            .json_data(change_json(lang, &reg, change))
+            .map_err(|e| tracing::warn!(error = %e, "an alarm change could not be encoded"))
+            .ok()
     })
-    .fuse()
 }
 
 /// `GET /monitoring/events`: server-sent events of the alarm changes in the viewer's scope.
@@ -394,16 +344,7 @@ pub(crate) async fn stream_handler(
         Err(e) => return cityops_web::ApiError::from(e).into_response(),
     };
     let rx = service.subscribe();
-    let mut resp = Sse::new(events(rx, service, scope, lang, MAX_STREAM))
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"))
-        .into_response();
-    resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    resp.headers_mut().insert(
-        axum::http::HeaderName::from_static("x-accel-buffering"),
-        HeaderValue::from_static("no"),
-    );
-    resp
+    cityops_web::live::sse_response(events(rx, service, scope, lang, MAX_STREAM))
 }
 
 // ---------------------------------------------------------------------------------------------
