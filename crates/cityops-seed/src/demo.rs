@@ -556,9 +556,10 @@ fn allocate(total: usize) -> Vec<usize> {
     n
 }
 
-/// A local metric frame around the centre of the core (x east, y north, metres).
+/// A local metric frame around the centre of the core (x east, y north, metres); the demo's
+/// lattice and the devices (`devices.rs`) are placed in it.
 #[derive(Debug, Clone, Copy)]
-struct Frame {
+pub(crate) struct Frame {
     lng0: f64,
     lat0: f64,
     mx: f64,
@@ -566,7 +567,7 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(lng0: f64, lat0: f64) -> Self {
+    pub(crate) fn new(lng0: f64, lat0: f64) -> Self {
         let my = 111_320.0;
         Self {
             lng0,
@@ -580,6 +581,14 @@ impl Frame {
     }
     fn to_lng_lat(self, x: f64, y: f64) -> (f64, f64) {
         (self.lng0 + x / self.mx, self.lat0 + y / self.my)
+    }
+    /// [`Frame::to_xy`] of a `(lng, lat)` pair.
+    pub(crate) fn xy(self, (lng, lat): (f64, f64)) -> (f64, f64) {
+        self.to_xy(lng, lat)
+    }
+    /// [`Frame::to_lng_lat`] of an `(x, y)` pair.
+    pub(crate) fn lng_lat(self, (x, y): (f64, f64)) -> (f64, f64) {
+        self.to_lng_lat(x, y)
     }
 }
 

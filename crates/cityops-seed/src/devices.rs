@@ -22,6 +22,7 @@ use cityops_geo::RegionIndex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::demo::Frame;
 use crate::{DemoCity, reference};
 
 /// The demo devices of `city` (≈3,000 for Huizhou, ≈1,500 for Xiamen and Bozhou), ordered by
@@ -422,33 +423,6 @@ fn city_map(city: DemoCity) -> CityMap {
 // ---------------------------------------------------------------------------------------------
 // Geometry in a local metric frame
 
-/// A local metric frame around the centre of the core (x east, y north, metres).
-#[derive(Debug, Clone, Copy)]
-struct Frame {
-    lng0: f64,
-    lat0: f64,
-    mx: f64,
-    my: f64,
-}
-
-impl Frame {
-    fn new(lng0: f64, lat0: f64) -> Self {
-        let my = 111_320.0;
-        Self {
-            lng0,
-            lat0,
-            mx: my * lat0.to_radians().cos(),
-            my,
-        }
-    }
-    fn to_xy(self, (lng, lat): (f64, f64)) -> (f64, f64) {
-        ((lng - self.lng0) * self.mx, (lat - self.lat0) * self.my)
-    }
-    fn to_lng_lat(self, (x, y): (f64, f64)) -> (f64, f64) {
-        (self.lng0 + x / self.mx, self.lat0 + y / self.my)
-    }
-}
-
 /// A polyline in the local frame with its cumulative lengths.
 #[derive(Debug, Clone)]
 struct Line {
@@ -617,8 +591,8 @@ impl<'m> Ctx<'m> {
     fn new(city: DemoCity, map: &'m CityMap) -> Self {
         let core = city.core_bbox();
         let frame = Frame::new((core[0] + core[2]) / 2.0, (core[1] + core[3]) / 2.0);
-        let (x0, y0) = frame.to_xy((core[0], core[1]));
-        let (x1, y1) = frame.to_xy((core[2], core[3]));
+        let (x0, y0) = frame.xy((core[0], core[1]));
+        let (x1, y1) = frame.xy((core[2], core[3]));
         let districts = reference::districts(city);
         let district_names = districts
             .iter()
@@ -627,7 +601,7 @@ impl<'m> Ctx<'m> {
         let index = RegionIndex::build(&districts, &[], &[], &[]).unwrap_or_else(|e| {
             panic!("the embedded district boundaries of {city} cannot be indexed: {e}")
         });
-        let line = |pts: Pts| Line::new(pts.iter().map(|&p| frame.to_xy(p)).collect());
+        let line = |pts: Pts| Line::new(pts.iter().map(|&p| frame.xy(p)).collect());
         let roads = map
             .roads
             .iter()
@@ -651,7 +625,7 @@ impl<'m> Ctx<'m> {
                     line: line(pts),
                 },
                 WaterDef::Lake { name, ring } => {
-                    let ring: Vec<(f64, f64)> = ring.iter().map(|&p| frame.to_xy(p)).collect();
+                    let ring: Vec<(f64, f64)> = ring.iter().map(|&p| frame.xy(p)).collect();
                     let mut closed = ring.clone();
                     closed.push(ring[0]);
                     Water::Lake {
@@ -699,7 +673,7 @@ impl<'m> Ctx<'m> {
 
     /// The district code of a point inside the inner core and a district polygon.
     fn locate(&self, p: (f64, f64)) -> Option<(f64, f64, String)> {
-        let (lng, lat) = self.frame.to_lng_lat(p);
+        let (lng, lat) = self.frame.lng_lat(p);
         let (lng, lat) = (round7(lng), round7(lat));
         let [a, b, c, d] = self.inner;
         if !(lng >= a && lng <= c && lat >= b && lat <= d) {
@@ -1201,7 +1175,7 @@ fn bridges(ctx: &Ctx<'_>, b: &mut Builder<'_, '_>) {
                     Water::Lake { shore, .. } => (shore, 60.0),
                     Water::Shore { line, .. } => (line, 120.0),
                 };
-                let (_, s) = line.nearest(ctx.frame.to_xy(*near));
+                let (_, s) = line.nearest(ctx.frame.xy(*near));
                 let (c, dir) = line.at(s);
                 let axis = normal(dir);
                 let half = half_width + 60.0;
@@ -1209,7 +1183,7 @@ fn bridges(ctx: &Ctx<'_>, b: &mut Builder<'_, '_>) {
                 (*name, a, axis, 2.0 * half)
             }
             BridgeDef::Span { name, a, b } => {
-                let (a, b) = (ctx.frame.to_xy(*a), ctx.frame.to_xy(*b));
+                let (a, b) = (ctx.frame.xy(*a), ctx.frame.xy(*b));
                 let len = (b.0 - a.0).hypot(b.1 - a.1).max(1.0);
                 (*name, a, ((b.0 - a.0) / len, (b.1 - a.1) / len), len)
             }
