@@ -166,6 +166,54 @@ pub async fn ensure_demo_monitoring(state: &AppState, city: DemoCity) -> anyhow:
     Ok(())
 }
 
+/// `cityops demo --simulate R`: the telemetry simulator over MQTT beside the demo server, at
+/// `rate` readings per second over every active device, for a day (restart the demo for more).
+pub async fn spawn_demo_simulator(
+    state: &AppState,
+    config: &Config,
+    rate: f64,
+) -> anyhow::Result<()> {
+    let Some(settings) = mqtt_settings(config) else {
+        bail!("--simulate needs a broker (CITYOPS_MQTT_URL)");
+    };
+    let devices: Vec<_> = state
+        .store
+        .all_devices()
+        .await?
+        .into_iter()
+        .filter(|d| d.device.active)
+        .map(|d| d.device)
+        .collect();
+    let n = devices.len();
+    let sim = cityops_ingest::simulate::SimConfig {
+        rate,
+        duration: std::time::Duration::from_secs(24 * 3600),
+        per_message: 1,
+        target: cityops_ingest::simulate::SimTarget::Mqtt {
+            url: settings.url.clone(),
+            qos: 1,
+        },
+        seed: 1,
+        events: Default::default(),
+    };
+    let tz = state.app.config().calendar.tz;
+    tokio::spawn(async move {
+        match cityops_ingest::simulate::run(sim, devices, tz).await {
+            Ok(r) => tracing::info!(
+                readings = r.readings,
+                errors = r.errors,
+                "demo simulator finished"
+            ),
+            Err(e) => tracing::warn!(error = %e, "demo simulator stopped"),
+        }
+    });
+    println!(
+        "  simulating telemetry: {n} devices, {rate} readings/s over {}",
+        settings.url
+    );
+    Ok(())
+}
+
 /// Figures of the demo history for the start-up log.
 struct DemoHistorySummary {
     cases: u64,

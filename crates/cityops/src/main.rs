@@ -134,6 +134,11 @@ struct DemoArgs {
     /// 2,740 gives about a million, as the evaluation benchmark uses).
     #[arg(long, default_value_t = cityops_seed::history::DEFAULT_CASES_PER_DAY)]
     cases_per_day: u32,
+    /// Also run the telemetry simulator against the configured broker while serving (this many
+    /// readings per second over every device: noise, a rain event, gas leaks, devices going
+    /// offline), so that the monitoring pages move. 0 = off.
+    #[arg(long, default_value_t = 0.0)]
+    simulate: f64,
 }
 
 #[derive(Debug, Args)]
@@ -338,6 +343,9 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             if args.no_serve {
                 app::print_banner(&config, args.city, false);
                 return Ok(());
+            }
+            if args.simulate > 0.0 {
+                app::spawn_demo_simulator(&state, &config, args.simulate).await?;
             }
             app::serve(state, &config, Some(args.city)).await
         }
