@@ -134,6 +134,7 @@ impl Ingest {
             states: HashMap::new(),
             alarm_tx,
             batch_max: config.batch_max.max(1),
+            seen_read_at: None,
         };
         let handle = tokio::spawn(async move {
             writer.run(rx, config.tick_every).await;
@@ -222,6 +223,8 @@ struct Writer {
     states: HashMap<(i64, i64), RuleState>,
     alarm_tx: mpsc::Sender<Signal>,
     batch_max: usize,
+    /// When the store was last asked when devices were seen.
+    seen_read_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Delays between attempts to store a batch before its submitters are told it failed.
@@ -312,10 +315,50 @@ impl Writer {
         }
     }
 
-    /// Offline rules and clear timers.
+    /// Offline rules and clear timers. Offline counts from the latest reading any process
+    /// stored (the store's minute rollups of the last hours): with several servers sharing the
+    /// subscription, a device's readings are spread over them.
     async fn tick(&mut self) {
         let registry = self.monitoring.registry();
         let now = self.monitoring.clock().now();
+        // Once a minute, over the longest offline time of the rules (plus a margin).
+        let due = self
+            .seen_read_at
+            .is_none_or(|t| now - t >= chrono::Duration::seconds(60));
+        let window = registry
+            .devices()
+            .flat_map(|e| e.rules.iter())
+            .filter_map(|r| match r.kind {
+                RuleKind::Offline { minutes, .. } => Some(i64::from(minutes)),
+                _ => None,
+            })
+            .max();
+        let seen = match window {
+            Some(m) if due => {
+                self.seen_read_at = Some(now);
+                self.monitoring
+                    .store()
+                    .last_seen(now - chrono::Duration::minutes(m + 10))
+                    .await
+            }
+            _ => Ok(Vec::new()),
+        };
+        match seen {
+            Ok(seen) => {
+                for (key, at) in seen {
+                    let Some(entry) = registry.by_key(key) else {
+                        continue;
+                    };
+                    for rule in &entry.rules {
+                        if matches!(rule.kind, RuleKind::Offline { .. }) {
+                            let state = self.states.entry((key, rule.id)).or_default();
+                            rules::observe(rule, state, at);
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "when devices were last seen could not be read"),
+        }
         for entry in registry.devices() {
             if !entry.device.active {
                 continue;

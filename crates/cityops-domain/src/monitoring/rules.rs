@@ -534,6 +534,24 @@ pub fn tick(rule: &Rule, state: &mut RuleState, now: DateTime<Utc>) -> Option<Al
     }
 }
 
+/// A reading of the device seen elsewhere at `ts` — another process's share of the messages, as
+/// the store's rollups tell: what an Offline rule counts from (a device whose readings go to
+/// another server is not offline). Back online clears an active Offline alarm at the next
+/// [`tick`]. No other kind of rule is moved by it.
+pub fn observe(rule: &Rule, state: &mut RuleState, ts: DateTime<Utc>) {
+    let RuleKind::Offline { minutes, .. } = rule.kind else {
+        return;
+    };
+    if state.last_seen.is_some_and(|seen| ts <= seen) {
+        return;
+    }
+    state.last_seen = Some(ts);
+    let timely = state.last_tick.is_none_or(|now| now - ts < mins(minutes));
+    if timely && state.active.is_some() && state.normal_since.is_none() {
+        state.normal_since = Some(ts);
+    }
+}
+
 /// The demo/default rule profiles: one per [`DeviceType`], named
 /// [`DeviceType::default_profile`], each with an Offline rule (30 min, level 1, no case, cleared
 /// by the next reading).
@@ -825,6 +843,34 @@ mod tests {
         let r = rate(0.2, 2);
         let script = "0=1 60=0.875 60=0 30=0.5 90=0.625 120=0.5 150=0.5 449=0.5 450=0.5";
         assert_eq!(fresh(&r, script), "A2=0.5@90 C@450");
+    }
+
+    #[test]
+    fn readings_seen_elsewhere_keep_a_device_online_and_bring_it_back() {
+        let r = offline(30, 1);
+        let mut st = RuleState::default();
+        assert_eq!(tick(&r, &mut st, time("0")), None);
+        // Another server took its readings: observed from the store, never offline here.
+        observe(&r, &mut st, time("1200"));
+        assert_eq!(tick(&r, &mut st, time("2400")), None);
+        assert!(matches!(
+            tick(&r, &mut st, time("3001")),
+            Some(AlarmSignal::Active { level: 1, .. })
+        ));
+        // Back (elsewhere): cleared once normal for the rule's clear time (300 s here); an older
+        // sighting changes nothing.
+        observe(&r, &mut st, time("1000"));
+        assert_eq!(st.active_level(), Some(1));
+        observe(&r, &mut st, time("3100"));
+        assert_eq!(tick(&r, &mut st, time("3200")), None);
+        assert!(matches!(
+            tick(&r, &mut st, time("3400")),
+            Some(AlarmSignal::Cleared { .. })
+        ));
+        // Other kinds are not moved by it.
+        let mut g = RuleState::default();
+        observe(&gas(0), &mut g, time("10"));
+        assert_eq!(g.last_seen(), None);
     }
 
     #[test]
