@@ -17,6 +17,7 @@ use cityops_domain::case::{CaseSource, CaseVisibility, Recipient, Urgency};
 use cityops_domain::monitoring::alarm::needs_case;
 use cityops_domain::monitoring::{
     Alarm, AlarmSignal, Device, DeviceRecord, ReadingWindow, ReminderPolicy, ReminderStep, Rule,
+    RuleKind,
 };
 use cityops_domain::{CategoryKind, Clock, Page, PageRequest, Role, User};
 use cityops_store::{
@@ -147,12 +148,72 @@ impl Registry {
         self.rules.get(&id)
     }
 
+    /// Whether an alarm comes from an offline rule (a device that stopped reporting).
+    pub fn is_offline_alarm(&self, a: &Alarm) -> bool {
+        self.rule(a.rule_id)
+            .is_some_and(|r| matches!(r.kind, RuleKind::Offline { .. }))
+    }
+
+    /// A device's status from its active alarms (in any order): `Inactive` out of service;
+    /// `Alarm` with the highest level of its alarms other than offline ones; else `Offline` with
+    /// the highest level of those; else `Normal`. What the API and the pages show.
+    pub fn status<'a>(
+        &self,
+        device: &Device,
+        active: impl IntoIterator<Item = &'a Alarm>,
+    ) -> (DeviceStatus, Option<u8>) {
+        if !device.active {
+            return (DeviceStatus::Inactive, None);
+        }
+        let (mut alarm, mut offline) = (None::<u8>, None::<u8>);
+        for a in active.into_iter().filter(|a| a.status.is_active()) {
+            let slot = if self.is_offline_alarm(a) {
+                &mut offline
+            } else {
+                &mut alarm
+            };
+            *slot = Some(slot.map_or(a.level, |l| l.max(a.level)));
+        }
+        match (alarm, offline) {
+            (Some(l), _) => (DeviceStatus::Alarm, Some(l)),
+            (None, Some(l)) => (DeviceStatus::Offline, Some(l)),
+            (None, None) => (DeviceStatus::Normal, None),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.by_key.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.by_key.is_empty()
+    }
+}
+
+/// A device's status (设备状态), derived from its active alarms ([`Registry::status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceStatus {
+    Normal,
+    Alarm,
+    Offline,
+    Inactive,
+}
+
+impl DeviceStatus {
+    pub const ALL: [DeviceStatus; 4] = [
+        DeviceStatus::Normal,
+        DeviceStatus::Alarm,
+        DeviceStatus::Offline,
+        DeviceStatus::Inactive,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Normal => "normal",
+            DeviceStatus::Alarm => "alarm",
+            DeviceStatus::Offline => "offline",
+            DeviceStatus::Inactive => "inactive",
+        }
     }
 }
 
@@ -283,8 +344,13 @@ impl MonitoringService {
     /// Reads devices and rules from the store and replaces the registry.
     pub async fn reload(&self) -> Result<()> {
         let fp = self.store.devices_fingerprint().await?;
-        let devices = self.store.all_devices().await?;
         let rules = self.store.rules().await?;
+        self.rebuild(fp, rules).await
+    }
+
+    /// The registry from the devices (read now) and the rules and fingerprint given.
+    async fn rebuild(&self, fp: (i64, Option<DateTime<Utc>>), rules: Vec<Rule>) -> Result<()> {
+        let devices = self.store.all_devices().await?;
         let reg = Arc::new(Registry::build(devices, rules, fp));
         *self.registry.write().unwrap_or_else(|e| e.into_inner()) = reg;
         Ok(())
@@ -298,7 +364,7 @@ impl MonitoringService {
         if current.fingerprint == fp && current.rules_seen == rules {
             return Ok(false);
         }
-        self.reload().await?;
+        self.rebuild(fp, rules).await?;
         Ok(true)
     }
 
@@ -914,4 +980,95 @@ pub fn spawn_upkeep(
             }
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use cityops_domain::monitoring::{AlarmStatus, DeviceType, Metric, RuleKind};
+
+    fn rule(id: i64, kind: RuleKind) -> Rule {
+        Rule {
+            id,
+            profile: "gas_detector".into(),
+            name: format!("rule {id}"),
+            metric: Metric::Ch4Lel,
+            kind,
+            case_level: None,
+            category_code: None,
+            clear_after_secs: 0,
+            enabled: true,
+        }
+    }
+
+    fn alarm(rule_id: i64, level: u8, status: AlarmStatus) -> Alarm {
+        let t = Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).unwrap();
+        Alarm {
+            id: rule_id * 10 + i64::from(level),
+            device_id: "G-1".into(),
+            rule_id,
+            rule: String::new(),
+            metric: Metric::Ch4Lel,
+            level,
+            status,
+            raised_at: t,
+            value: 0.0,
+            updated_at: t,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            cleared_at: None,
+            case_id: None,
+            reminders: 0,
+            last_reminder_at: None,
+            escalated_at: None,
+        }
+    }
+
+    #[test]
+    fn a_device_status_comes_from_its_active_alarms() {
+        let threshold = RuleKind::Threshold {
+            direction: cityops_domain::monitoring::Direction::Above,
+            levels: [Some(10.0), Some(25.0), Some(50.0)],
+            hysteresis: 1.0,
+            sustain_secs: 0,
+        };
+        let offline = RuleKind::Offline {
+            minutes: 30,
+            level: 1,
+        };
+        let reg = Registry::build(
+            Vec::new(),
+            vec![rule(1, threshold), rule(2, offline)],
+            (0, None),
+        );
+        let mut d = Device {
+            id: "G-1".into(),
+            device_type: DeviceType::GasDetector,
+            name: "G".into(),
+            lng: 0.0,
+            lat: 0.0,
+            grid_code: None,
+            community_code: None,
+            street_code: None,
+            district_code: None,
+            component_id: None,
+            department_id: None,
+            profile: "gas_detector".into(),
+            responsible: None,
+            active: true,
+        };
+        use AlarmStatus::*;
+        assert_eq!(reg.status(&d, []), (DeviceStatus::Normal, None));
+        let off = alarm(2, 1, Raised);
+        assert_eq!(reg.status(&d, [&off]), (DeviceStatus::Offline, Some(1)));
+        let gas = [alarm(1, 2, Acknowledged), off.clone(), alarm(1, 3, Cleared)];
+        assert_eq!(
+            reg.status(&d, &gas),
+            (DeviceStatus::Alarm, Some(2)),
+            "cleared ones do not count"
+        );
+        d.active = false;
+        assert_eq!(reg.status(&d, &gas), (DeviceStatus::Inactive, None));
+    }
 }

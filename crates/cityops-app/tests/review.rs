@@ -10,10 +10,8 @@ use cityops_app::{CaseService, ReportRequest, ReviewService, ServiceConfig, Serv
 use cityops_domain::case::{ActionInput, CaseAction};
 use cityops_domain::review::{ReviewConfig, ReviewPeriod, draw_sample};
 use cityops_domain::{CategoryKind, Clock, ManualClock, PageRequest, User};
-use cityops_store::{ConfigChange, ImportRepo, NewAttachment, RoutingRepo, Store};
-use cityops_test_support::city::{
-    A_NW, case_batch, cheap_hash, index_ab, routing_rules, start_time,
-};
+use cityops_store::{NewAttachment, Store};
+use cityops_test_support::city::{A_NW, cheap_hash, index_ab, load_case_city, start_time};
 
 /// 1 December 2026, 10:00 in Asia/Shanghai: November is over.
 fn december() -> DateTime<Utc> {
@@ -29,17 +27,8 @@ struct World {
 
 impl World {
     async fn new(config: ReviewConfig) -> Self {
-        let store = cityops_test_support::sqlite::memory_store().await;
-        store
-            .apply_import(&case_batch(&cheap_hash("pw")))
-            .await
-            .expect("import");
-        let rules = routing_rules(&store).await;
-        store
-            .replace_routing_rules(&rules, &ConfigChange::new(None, start_time(), "fixture"))
-            .await
-            .expect("rules");
-        let store: Arc<dyn Store> = Arc::new(store);
+        let store: Arc<dyn Store> = Arc::new(cityops_test_support::sqlite::memory_store().await);
+        load_case_city(store.as_ref(), &cheap_hash("pw")).await;
         let clock = Arc::new(ManualClock::new(start_time()));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let cases = Arc::new(

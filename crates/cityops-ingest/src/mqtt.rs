@@ -9,7 +9,6 @@
 //! each message's readings are durably stored and only then acknowledges it (QoS 1, manual acks,
 //! a persistent session: a message not acknowledged before a crash is delivered again, and the
 //! store keeps each reading once).
-use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::v5::mqttbytes::QoS;
@@ -256,7 +255,6 @@ async fn handle(
 }
 
 async fn ack(client: AsyncClient, mut rx: mpsc::Receiver<(Publish, Option<Pending>)>) {
-    let client = Arc::new(client);
     while let Some((p, pending)) = rx.recv().await {
         let stored = match pending {
             // Nothing to store (all rejected): acknowledged, or it would come back forever.

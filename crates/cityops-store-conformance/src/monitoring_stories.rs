@@ -487,6 +487,13 @@ pub async fn alarms_are_active_once_per_device_and_rule(store: &dyn Store) {
         .total,
         1
     );
+    let of = |ids: &[&str]| AlarmFilter {
+        device_ids: ids.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    assert_eq!(list(of(&["GAS-1", "GAS-9"])).await.total, 2);
+    assert_eq!(list(of(&["GAS-9", "NOPE"])).await.items[0].id, other.id);
+    assert_eq!(list(of(&["NOPE"])).await.total, 0);
 
     // Cleared, a new crossing raises a new alarm.
     let before = alarm.updated_at;

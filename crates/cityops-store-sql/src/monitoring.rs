@@ -629,6 +629,11 @@ pub async fn list_alarms<D: Dialect>(
         if let Some(id) = &filter.device_id {
             q.push(" AND a.device_id = ").bind(id.clone());
         }
+        if !filter.device_ids.is_empty() {
+            let ids: Vec<&str> = filter.device_ids.iter().map(String::as_str).collect();
+            q.push(" AND ");
+            D::push_in_strs(q, "a.device_id", &ids);
+        }
         match filter.status {
             Some(s) => {
                 q.push(" AND a.status = ").bind(s.as_str());

@@ -102,6 +102,8 @@ pub enum AlarmRaise {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlarmFilter {
     pub device_id: Option<String>,
+    /// Only the alarms of these devices (a page of devices' statuses); empty: any device.
+    pub device_ids: Vec<String>,
     pub status: Option<AlarmStatus>,
     /// Only active ones (raised or acknowledged); `status` wins when both are given.
     pub active: bool,

@@ -481,6 +481,24 @@ pub fn case_batch(password_hash: &str) -> ImportBatch {
     b
 }
 
+/// Imports the case-workflow city ([`case_batch`], every user with `password_hash`) into a
+/// migrated, empty store and sets its responsibility matrix ([`routing_rules`]) — what every
+/// case-workflow test starts from.
+pub async fn load_case_city(store: &dyn Store, password_hash: &str) {
+    store
+        .apply_import(&case_batch(password_hash))
+        .await
+        .expect("import the case city");
+    let rules = routing_rules(store).await;
+    store
+        .replace_routing_rules(
+            &rules,
+            &cityops_store::ConfigChange::new(None, start_time(), "fixture"),
+        )
+        .await
+        .expect("the responsibility matrix");
+}
+
 /// The responsibility matrix of the case-workflow city (once [`case_batch`] is imported):
 /// component class 01 to each district's municipal department, [`DIRECT`] in district A straight
 /// to the district-A municipal department (一键直达), every other matter to the district-A

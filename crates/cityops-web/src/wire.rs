@@ -548,7 +548,7 @@ wire_enum!(
     DeviceStatusName,
     "A device's status: `normal`, `alarm` (an active alarm), `offline` (its offline rule fired), \
      `inactive` (out of service).",
-    vec!["normal", "alarm", "offline", "inactive"]
+    names(&cityops_app::monitoring::DeviceStatus::ALL, cityops_app::monitoring::DeviceStatus::as_str)
 );
 wire_enum!(
     /// Alarm statuses.

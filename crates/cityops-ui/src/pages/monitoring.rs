@@ -157,42 +157,28 @@ pub(crate) async fn active_alarms(
 
 /// Whether an alarm comes from an offline rule (a device that stopped reporting).
 pub(crate) fn is_offline(reg: &Registry, a: &Alarm) -> bool {
-    reg.rule(a.rule_id)
-        .is_some_and(|r| matches!(r.kind, RuleKind::Offline { .. }))
+    reg.is_offline_alarm(a)
 }
 
-/// The status of each device with active alarms: `alarm` (with the highest level of its
-/// alarms other than offline) or `offline`.
-pub(crate) fn alarm_statuses<'a>(
-    reg: &Registry,
-    alarms: &'a [Alarm],
-) -> HashMap<&'a str, (&'static str, u8)> {
-    let mut out: HashMap<&str, (&'static str, u8)> = HashMap::new();
+/// Active alarms by device.
+pub(crate) fn alarm_statuses(alarms: &[Alarm]) -> HashMap<&str, Vec<&Alarm>> {
+    let mut out: HashMap<&str, Vec<&Alarm>> = HashMap::new();
     for a in alarms {
-        let offline = is_offline(reg, a);
-        let e = out.entry(a.device_id.as_str()).or_insert(("offline", 0));
-        match (offline, e.0) {
-            (false, "offline") => *e = ("alarm", a.level),
-            (false, _) => e.1 = e.1.max(a.level),
-            (true, "offline") => e.1 = e.1.max(a.level),
-            (true, _) => {}
-        }
+        out.entry(a.device_id.as_str()).or_default().push(a);
     }
     out
 }
 
-/// A device's status for the pages: `inactive`, `alarm`, `offline` or `normal`, and its level.
+/// A device's status for the pages (`Registry::status`): `inactive`, `alarm`, `offline` or
+/// `normal`, and its level (0: none).
 pub(crate) fn device_status(
+    reg: &Registry,
     d: &Device,
-    statuses: &HashMap<&str, (&'static str, u8)>,
+    by_device: &HashMap<&str, Vec<&Alarm>>,
 ) -> (&'static str, u8) {
-    if !d.active {
-        return ("inactive", 0);
-    }
-    statuses
-        .get(d.id.as_str())
-        .copied()
-        .unwrap_or(("normal", 0))
+    let mine = by_device.get(d.id.as_str()).into_iter().flatten().copied();
+    let (status, level) = reg.status(d, mine);
+    (status.as_str(), level.unwrap_or(0))
 }
 
 /// `2026-11-22 14:30` in the working calendar's zone.
@@ -391,7 +377,7 @@ pub(crate) async fn devices_json(
     };
     let m = lang.monitoring();
     let reg = service.registry();
-    let statuses = alarm_statuses(&reg, &alarms);
+    let statuses = alarm_statuses(&alarms);
     let mut counts: HashMap<&str, u64> = HashMap::new();
     let mut by_id = HashMap::new();
     let mut devices: Vec<Value> = Vec::new();
@@ -399,7 +385,7 @@ pub(crate) async fn devices_json(
     entries.sort_by(|a, b| a.device.id.cmp(&b.device.id));
     for e in entries {
         let d = &e.device;
-        let (status, level) = device_status(d, &statuses);
+        let (status, level) = device_status(&reg, d, &statuses);
         *counts.entry(status).or_default() += 1;
         by_id.insert(d.id.as_str(), d);
         devices.push(json!({
@@ -855,8 +841,8 @@ pub(crate) async fn device_page(
         .map_err(super::cases::service_error)
         .lang(lang)?
         .items;
-    let statuses = alarm_statuses(&reg, &active);
-    let (status_key, level) = device_status(&d, &statuses);
+    let statuses = alarm_statuses(&active);
+    let (status_key, level) = device_status(&reg, &d, &statuses);
     let all_rules = service
         .rules(&ctx.user)
         .await

@@ -215,19 +215,9 @@ pub fn form_token(page: &str) -> String {
 /// The console and API, as the binary serves them, over the case-workflow city of districts A
 /// and B with its responsibility matrix (in-memory SQLite).
 pub async fn case_city(config: WebConfig) -> TestApp {
-    use cityops_store::{ConfigChange, RoutingRepo};
-    use cityops_test_support::city::{case_batch, index_ab, routing_rules};
-    let store = memory_store().await;
-    store
-        .apply_import(&case_batch(NO_LOGIN_HASH))
-        .await
-        .expect("import");
-    let rules = routing_rules(&store).await;
-    store
-        .replace_routing_rules(&rules, &ConfigChange::new(None, start_time(), "fixture"))
-        .await
-        .expect("rules");
-    let store: Arc<dyn Store> = Arc::new(store);
+    use cityops_test_support::city::{index_ab, load_case_city};
+    let store: Arc<dyn Store> = Arc::new(memory_store().await);
+    load_case_city(store.as_ref(), NO_LOGIN_HASH).await;
     let clock = Arc::new(ManualClock::new(start_time()));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let state = AppState::load(store, index_ab(), dyn_clock, config, false)

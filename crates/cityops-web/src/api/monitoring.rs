@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Duration, Utc};
-use cityops_app::monitoring::{DeviceEntry, Series};
+use cityops_app::monitoring::{DeviceEntry, Registry, Series};
 use cityops_domain::Role;
 use cityops_domain::monitoring::{
     Alarm, AlarmStatus, Device, DeviceType, Metric, Rule, RuleKind, parse_devices_csv,
@@ -282,20 +282,15 @@ pub(crate) struct DeviceList {
 
 fn device_view(
     d: StoredDevice,
-    active: &[&Alarm],
-    offline_rules: &dyn Fn(i64) -> bool,
+    registry: &Registry,
+    active: &[Alarm],
     see_contacts: bool,
 ) -> DeviceView {
-    let alarm_level = active.iter().map(|a| a.level).max();
-    let status = if !d.device.active {
-        "inactive"
-    } else if active.is_empty() {
-        "normal"
-    } else if active.iter().all(|a| offline_rules(a.rule_id)) {
-        "offline"
-    } else {
-        "alarm"
-    };
+    let (status, alarm_level) = registry.status(
+        &d.device,
+        active.iter().filter(|a| a.device_id == d.device.id),
+    );
+    let status = status.as_str();
     let Device {
         id,
         device_type,
@@ -352,35 +347,6 @@ fn sees_contacts(user: &cityops_domain::User) -> bool {
         || cityops_domain::privacy::CONTACT_ROLES
             .iter()
             .any(|r| user.has_role(*r))
-}
-
-/// The active alarms `user` may see (at most 1,000: the wall's worth), for device statuses.
-async fn active_alarms(state: &AppState, user: &cityops_domain::User) -> ApiResult<Vec<Alarm>> {
-    let monitoring = state.monitoring()?;
-    Ok(monitoring
-        .list_alarms(
-            user,
-            AlarmFilter {
-                active: true,
-                ..Default::default()
-            },
-            cityops_domain::PageRequest {
-                page: 1,
-                page_size: 1000,
-            },
-        )
-        .await?
-        .items)
-}
-
-fn offline_rule(state: &AppState) -> impl Fn(i64) -> bool {
-    let registry = state.ingest.as_ref().map(|i| i.monitoring().registry());
-    move |id| {
-        registry
-            .as_ref()
-            .and_then(|r| r.rule(id))
-            .is_some_and(|r| matches!(r.kind, RuleKind::Offline { .. }))
-    }
 }
 
 /// Which devices a list holds.
@@ -442,8 +408,27 @@ pub(crate) async fn list_devices(
             page,
         )
         .await?;
-    let alarms = active_alarms(&state, &user).await?;
-    let offline = offline_rule(&state);
+    // The page's devices' active alarms, in one query (a device has at most one per rule).
+    let alarms = if got.items.is_empty() {
+        Vec::new()
+    } else {
+        monitoring
+            .list_alarms(
+                &user,
+                AlarmFilter {
+                    device_ids: got.items.iter().map(|d| d.device.id.clone()).collect(),
+                    active: true,
+                    ..Default::default()
+                },
+                cityops_domain::PageRequest {
+                    page: 1,
+                    page_size: cityops_domain::page::MAX_PAGE_SIZE,
+                },
+            )
+            .await?
+            .items
+    };
+    let registry = monitoring.registry();
     let contacts = sees_contacts(&user);
     Ok(axum::Json(DeviceList {
         total: got.total,
@@ -452,13 +437,7 @@ pub(crate) async fn list_devices(
         items: got
             .items
             .into_iter()
-            .map(|d| {
-                let mine: Vec<&Alarm> = alarms
-                    .iter()
-                    .filter(|a| a.device_id == d.device.id)
-                    .collect();
-                device_view(d, &mine, &offline, contacts)
-            })
+            .map(|d| device_view(d, &registry, &alarms, contacts))
             .collect(),
     }))
 }
@@ -526,9 +505,7 @@ pub(crate) async fn get_device(
                 .collect()
         })
         .unwrap_or_default();
-    let offline = offline_rule(&state);
-    let refs: Vec<&Alarm> = alarms.iter().collect();
-    let view = device_view(d, &refs, &offline, sees_contacts(&user));
+    let view = device_view(d, &registry, &alarms, sees_contacts(&user));
     Ok(axum::Json(DeviceDetail {
         device: view,
         alarms: alarms.into_iter().map(AlarmView::from).collect(),

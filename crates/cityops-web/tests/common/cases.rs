@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use cityops_domain::{Clock, ManualClock, TimeLimit};
 use cityops_store::{ImportBatch, Store};
-use cityops_test_support::city::{self, routing_rules};
+use cityops_test_support::city;
 // Each test binary uses its own part of the fixture city.
 #[allow(unused_imports)]
 pub use cityops_test_support::city::{
@@ -67,18 +67,7 @@ pub async fn app_on(store: Arc<dyn Store>, mut config: WebConfig) -> TestApp {
     config.login_per_minute_per_ip = config.login_per_minute_per_ip.max(10_000);
     // Scenarios move the clock by days; their sessions must outlive that.
     config.session_ttl_hours = config.session_ttl_hours.max(24 * 400);
-    store
-        .apply_import(&case_batch())
-        .await
-        .expect("import the fixture");
-    let rules = routing_rules(store.as_ref()).await;
-    store
-        .replace_routing_rules(
-            &rules,
-            &cityops_store::ConfigChange::new(None, start_time(), "fixture"),
-        )
-        .await
-        .expect("routing rules");
+    city::load_case_city(store.as_ref(), &cheap_hash(PASSWORD)).await;
     let clock = Arc::new(ManualClock::new(start_time()));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let state = AppState::load(store, index_ab(), dyn_clock, config, false)
