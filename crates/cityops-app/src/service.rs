@@ -14,7 +14,7 @@ use std::time::Duration as StdDuration;
 
 use cityops_domain::calendar::{CalendarConfig, WorkingCalendar};
 use cityops_domain::case::duplicate::DuplicateRule;
-use cityops_domain::case::routing::RoutingMatrix;
+use cityops_domain::case::routing::{RouteDecision, RoutingMatrix};
 use cityops_domain::case::{
     self, ActionInput, Actor, Case, CaseAction, CaseLocation, CaseSource, CaseVisibility, Context,
     NewNotification, NewReport, Transition, Urgency, WorkflowConfig,
@@ -22,7 +22,7 @@ use cityops_domain::case::{
 use cityops_domain::{CategoryKind, Clock, FilingStandard, Role, TimeLimit, User};
 use cityops_geo::RegionIndex;
 use cityops_geo::gcj02::gcj02_to_wgs84;
-use cityops_store::{Store, StoreError};
+use cityops_store::{ReportStep, Store, StoreError};
 use tokio::task::JoinHandle;
 
 use crate::caches::{CATALOGUE_RELOAD_AFTER, Caches, Catalogue, all_pages};
@@ -795,51 +795,39 @@ impl CaseService {
         let actor = Actor::user(user);
         let (new_case, event, notify) = case::report(input, &actor, &ctx)?;
         let local_date = now.with_timezone(&calendar.config().tz).date_naive();
-        let mut stored = self
-            .store
-            .create_case(&new_case, local_date, &event, &notify)
-            .await?;
+        // 直接立案 (and 一键直达): the machine's steps on the report are stored with it, in
+        // one durable write.
+        let steps = match &category {
+            Some((kind, code)) if source == CaseSource::Inspector => {
+                self.direct_steps(&new_case, &cat, *kind, code, route, &ctx)
+                    .await
+            }
+            _ => Vec::new(),
+        };
+        let stored = match steps.last() {
+            None => {
+                self.store
+                    .create_case(&new_case, local_date, &event, &notify)
+                    .await?
+            }
+            Some(last) => {
+                let written: Vec<ReportStep> = steps
+                    .iter()
+                    .map(|t| ReportStep {
+                        event: t.event.clone(),
+                        notify: t.notify.clone(),
+                    })
+                    .collect();
+                self.store
+                    .create_case_with_steps(&last.case, local_date, &event, &notify, &written)
+                    .await?
+            }
+        };
         self.publish_case(&stored, &notify);
         self.announce(&stored, &event.action);
-
-        // 直接立案: inspector reports of configured categories skip intake.
-        if let Some((kind, code)) = &category
-            && source == CaseSource::Inspector
-            && self
-                .config
-                .workflow
-                .direct_file_categories
-                .iter()
-                .any(|c| c == code)
-        {
-            let standards = self.standards(&cat, *kind, code).await?;
-            let standard = pick_standard(&standards, None, *kind, code)?;
-            let input = ActionInput {
-                comment: Some("监督员上报，直接立案".into()),
-                filing_seq: standard.as_ref().map(|s| s.seq),
-                ..ActionInput::default()
-            };
-            // The report is stored: a failed automatic step leaves it for intake (and is logged).
-            match self
-                .system_step(
-                    &stored,
-                    CaseAction::File,
-                    &input,
-                    standard.map(|s| s.limit),
-                    route.map(|r| r.department_id),
-                )
-                .await
-            {
-                Ok(filed) => {
-                    stored = filed;
-                    if let Some(r) = route.filter(|r| r.auto_dispatch) {
-                        stored = self.auto_dispatch(stored, r.department_id).await;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(case = stored.id, error = %e, "direct filing failed; left for intake");
-                }
-            }
+        for t in &steps {
+            self.publish_case(&stored, &t.notify);
+            self.announce(&stored, &t.event.action);
         }
         let attachments = if event.attachments.is_empty() {
             Vec::new()
@@ -850,6 +838,73 @@ impl CaseService {
             case: stored,
             attachments,
         })
+    }
+
+    /// 直接立案: an inspector's report of a configured category is filed at once (skipping
+    /// intake) and, where the matrix says so, dispatched (一键直达). Answers the machine's
+    /// transitions on the unsaved report, to be stored with it; a step that cannot be taken
+    /// leaves the report (or the filed case) for the people in the loop, and is logged.
+    async fn direct_steps(
+        &self,
+        reported: &Case,
+        cat: &Catalogue,
+        kind: CategoryKind,
+        code: &str,
+        route: Option<RouteDecision>,
+        ctx: &Context<'_>,
+    ) -> Vec<Transition> {
+        if !self
+            .config
+            .workflow
+            .direct_file_categories
+            .iter()
+            .any(|c| c == code)
+        {
+            return Vec::new();
+        }
+        let standard = match self.standards(cat, kind, code).await {
+            Ok(standards) => pick_standard(&standards, None, kind, code),
+            Err(e) => Err(e),
+        };
+        let standard = match standard {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(category = code, error = %e, "direct filing failed; left for intake");
+                return Vec::new();
+            }
+        };
+        let input = ActionInput {
+            comment: Some("监督员上报，直接立案".into()),
+            filing_seq: standard.as_ref().map(|s| s.seq),
+            ..ActionInput::default()
+        };
+        let file_ctx = Context {
+            handle_limit: standard.map(|s| s.limit),
+            suggested_department: route.map(|r| r.department_id),
+            ..*ctx
+        };
+        let filed = match case::apply(reported, CaseAction::File, &Actor::system(), &input, &file_ctx) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(category = code, error = %e, "direct filing failed; left for intake");
+                return Vec::new();
+            }
+        };
+        let Some(r) = route.filter(|r| r.auto_dispatch) else {
+            return vec![filed];
+        };
+        let input = ActionInput {
+            department_id: Some(r.department_id),
+            comment: Some(AUTO_DISPATCH_COMMENT.into()),
+            ..ActionInput::default()
+        };
+        match case::apply(&filed.case, CaseAction::Dispatch, &Actor::system(), &input, ctx) {
+            Ok(dispatched) => vec![filed, dispatched],
+            Err(e) => {
+                tracing::warn!(category = code, error = %e, "automatic dispatch failed; left for the dispatcher");
+                vec![filed]
+            }
+        }
     }
 
     /// Applies an action as the system (automatic filing/dispatch, resuming) and stores it.
@@ -879,7 +934,7 @@ impl CaseService {
     async fn auto_dispatch(&self, case: Case, department_id: i64) -> Case {
         let input = ActionInput {
             department_id: Some(department_id),
-            comment: Some("一键直达：按权责清单自动派遣".into()),
+            comment: Some(AUTO_DISPATCH_COMMENT.into()),
             ..ActionInput::default()
         };
         match self
@@ -1082,6 +1137,9 @@ impl CaseService {
 /// The filing condition of a filing: the one with `seq` if given (`Invalid` when the category
 /// has no such condition), else seq 0 or the first; `None` when the category has no filing
 /// standard.
+/// The comment of an automatic dispatch (一键直达).
+const AUTO_DISPATCH_COMMENT: &str = "一键直达：按权责清单自动派遣";
+
 fn pick_standard(
     standards: &[FilingStandard],
     seq: Option<u32>,

@@ -13,8 +13,8 @@ use cityops_domain::case::{
 };
 use cityops_store::{
     CalendarDay, Case, CaseCounts, CaseEvent, CaseQuery, CaseSort, CaseVisibility, CategoryKind,
-    DayKind, InboxOwner, NewNotification, PageRequest, ReadMark, Role, RoutingRule, Store,
-    StoreError,
+    DayKind, InboxOwner, NewNotification, PageRequest, ReadMark, ReportStep, Role, RoutingRule,
+    Store, StoreError,
 };
 
 use crate::case_fixtures::{
@@ -1281,6 +1281,131 @@ pub async fn case_chain_verifies(store: &dyn Store) {
         "after_seq and limit"
     );
     assert_eq!(stats_cases_events(store).await, (6, expected.len() as u64));
+}
+
+/// 直接立案 + 一键直达: a report stored with the machine's steps on it is one write — the case in
+/// its final state at version 1 + steps, the report's event then each step's in the chain, the
+/// inspector following it — alone and in a group with plain reports and transitions.
+pub async fn case_report_with_steps(store: &dyn Store) {
+    let w = World::new(store).await;
+    let dept = w.dept("441300-municipal");
+    let chained = |i: i64| {
+        let now = at_min(i);
+        let (case, event, notify) = w.report(
+            "inspector1",
+            new_report(
+                CaseSource::Inspector,
+                Some("01001"),
+                location("441302001001001", 114.405, 23.055 + 0.001 * i as f64, ""),
+                &format!("直接立案 {i}"),
+            ),
+            now,
+        );
+        let file = ActionInput {
+            comment: Some("监督员上报，直接立案".into()),
+            ..ActionInput::default()
+        };
+        let filed = w.transition(&case, "system", CaseAction::File, &file, now, None);
+        let mut steps = vec![ReportStep {
+            event: filed.event.clone(),
+            notify: filed.notify.clone(),
+        }];
+        let mut last = filed.case.clone();
+        if i % 2 == 0 {
+            let dispatch = ActionInput {
+                department_id: Some(dept),
+                ..ActionInput::default()
+            };
+            let sent = w.transition(&filed.case, "system", CaseAction::Dispatch, &dispatch, now, None);
+            steps.push(ReportStep {
+                event: sent.event.clone(),
+                notify: sent.notify.clone(),
+            });
+            last = sent.case;
+        }
+        (last, event, notify, steps, now)
+    };
+
+    // Alone.
+    let (case, event, notify, steps, now) = chained(0);
+    let one = store
+        .create_case_with_steps(&case, local_date(now), &event, &notify, &steps)
+        .await
+        .expect("create_case_with_steps");
+    assert_eq!(one.version, 3, "{}: report + file + dispatch", store.backend());
+    assert_eq!(one.status, CaseStatus::Dispatched);
+    assert_eq!(get(store, one.id).await, one, "{}: reads back", store.backend());
+    let actions: Vec<String> = events_of(store, &one)
+        .await
+        .into_iter()
+        .map(|e| e.event.action)
+        .collect();
+    assert_eq!(actions, ["report", "file", "dispatch"], "{}", store.backend());
+
+    // In a group with plain reports.
+    let mut jobs = Vec::new();
+    for i in 1..=6 {
+        jobs.push(chained(i));
+    }
+    let plain: Vec<_> = (7..=9)
+        .map(|i| {
+            let now = at_min(i);
+            let (c, e, n) = w.report(
+                "citizen1",
+                new_report(
+                    CaseSource::Citizen,
+                    None,
+                    location("441302001001001", 114.41, 23.05 + 0.001 * i as f64, ""),
+                    &format!("普通上报 {i}"),
+                ),
+                now,
+            );
+            (c, e, n, now)
+        })
+        .collect();
+    let mut futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = cityops_store::Result<Case>> + Send + '_>>> =
+        Vec::new();
+    for (c, e, n, s, now) in &jobs {
+        futures.push(Box::pin(store.create_case_with_steps(c, local_date(*now), e, n, s)));
+    }
+    for (c, e, n, now) in &plain {
+        futures.push(Box::pin(store.create_case(c, local_date(*now), e, n)));
+    }
+    let written: Vec<Case> = join_all(futures)
+        .await
+        .into_iter()
+        .map(|r| r.expect("a report of the group"))
+        .collect();
+    for (k, c) in written.iter().enumerate() {
+        let events = events_of(store, c).await;
+        let actions: Vec<&str> = events.iter().map(|e| e.event.action.as_str()).collect();
+        if k < jobs.len() {
+            let i = k as i64 + 1;
+            let want: &[&str] = if i % 2 == 0 {
+                &["report", "file", "dispatch"]
+            } else {
+                &["report", "file"]
+            };
+            assert_eq!(actions, want, "{}: case {i}", store.backend());
+            assert_eq!(c.version, want.len() as i64);
+            assert_eq!(
+                c.status,
+                if i % 2 == 0 { CaseStatus::Dispatched } else { CaseStatus::Filed }
+            );
+            assert!(events.iter().all(|e| e.event.case_id == c.id));
+        } else {
+            assert_eq!(actions, ["report"]);
+            assert_eq!(c.version, 1);
+        }
+        assert_eq!(&get(store, c.id).await, c, "{}: reads back", store.backend());
+    }
+    let codes: BTreeSet<String> = std::iter::once(&one)
+        .chain(&written)
+        .map(|c| c.code.clone())
+        .collect();
+    assert_eq!(codes.len(), 10, "{}: one code each", store.backend());
+    verify_all(store).await;
+    assert_eq!(stats_cases_events(store).await, (10, 3 + 3 * 3 + 3 * 2 + 3));
 }
 
 /// Only open, unmerged cases of the category (as filed now) in the box since the instant.

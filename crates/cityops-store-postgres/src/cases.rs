@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, NaiveDate, Utc};
 use cityops_domain::case::{GENESIS_HASH, chain_hash};
 use cityops_store::{
-    Case, CaseHistory, CaseStatus, MarkFn, NewCaseEvent, NewNotification, Recipient, Result, Role,
+    Case, CaseHistory, CaseStatus, MarkFn, NewCaseEvent, NewNotification, Recipient, ReportStep, Result, Role,
     StoreError,
 };
 use sqlx::postgres::PgArguments;
@@ -537,7 +537,8 @@ impl PgStore {
                     day,
                     event,
                     notify,
-                } => self.write_new_case(case, *day, event, notify).await,
+                    steps,
+                } => self.write_new_case(case, *day, (event, notify), steps).await,
                 Job::Step {
                     case,
                     event,
@@ -596,11 +597,15 @@ impl PgStore {
         // Every stored case and event first (the batches borrow them).
         let mut ids = ids.into_iter();
         let mut stored = Vec::with_capacity(jobs.len());
-        let mut events = Vec::with_capacity(jobs.len());
+        let mut events: Vec<Vec<NewCaseEvent>> = Vec::with_capacity(jobs.len());
         for job in jobs {
             match job {
                 Job::Report {
-                    case, day, event, ..
+                    case,
+                    day,
+                    event,
+                    steps,
+                    ..
                 } => {
                     let key = day.format("%Y%m%d").to_string();
                     let number = next.get_mut(&key).ok_or_else(|| {
@@ -611,12 +616,17 @@ impl PgStore {
                         StoreError::Database("fewer case ids than reports".into())
                     })?;
                     c.code = case_code(*day, *number)?;
-                    c.version = 1;
+                    c.version = 1 + steps.len() as i64;
                     *number += 1;
-                    let mut ev = event.clone();
-                    ev.case_id = c.id;
+                    let evs = std::iter::once(event)
+                        .chain(steps.iter().map(|s| &s.event))
+                        .map(|e| NewCaseEvent {
+                            case_id: c.id,
+                            ..e.clone()
+                        })
+                        .collect();
                     stored.push(c);
-                    events.push(ev);
+                    events.push(evs);
                 }
                 Job::Step { case, event, .. } => {
                     let mut c = case.clone();
@@ -624,21 +634,24 @@ impl PgStore {
                     let mut ev = event.clone();
                     ev.case_id = case.id;
                     stored.push(c);
-                    events.push(ev);
+                    events.push(vec![ev]);
                 }
             }
         }
         let mut inserts = Batch::default();
         let mut updates = Batch::default();
-        let mut steps = HashSet::new();
-        for ((job, c), ev) in jobs.iter().zip(&stored).zip(&events) {
-            let place = chain.append(ev);
+        let mut stepped_cases = HashSet::new();
+        for ((job, c), evs) in jobs.iter().zip(&stored).zip(&events) {
             match job {
-                Job::Report { notify, .. } => {
+                Job::Report { notify, steps, .. } => {
                     inserts.case(c)?;
                     inserts.text(c);
-                    inserts.event(c.id, ev, place);
-                    for n in notify {
+                    for ev in evs {
+                        let place = chain.append(ev);
+                        inserts.event(c.id, ev, place);
+                    }
+                    let notes = notify.iter().chain(steps.iter().flat_map(|s| &s.notify));
+                    for n in notes {
                         inserts.notification(c.id, n);
                     }
                     if let Some(reporter) = c.reporter_id {
@@ -646,9 +659,12 @@ impl PgStore {
                     }
                 }
                 Job::Step { notify, follow, .. } => {
-                    steps.insert(c.id);
+                    stepped_cases.insert(c.id);
                     updates.case(c)?;
-                    updates.event(c.id, ev, place);
+                    for ev in evs {
+                        let place = chain.append(ev);
+                        updates.event(c.id, ev, place);
+                    }
                     for n in notify {
                         updates.notification(or_case(n.case_id, c.id), n);
                     }
@@ -659,7 +675,7 @@ impl PgStore {
             }
         }
         let stepped = updates.c_id.len();
-        if steps.len() != stepped {
+        if stepped_cases.len() != stepped {
             return Err(StoreError::Conflict(
                 "two transitions of one case in one group".into(),
             ));
@@ -689,8 +705,8 @@ impl PgStore {
         &self,
         case: &Case,
         local_date: NaiveDate,
-        event: &NewCaseEvent,
-        notify: &[NewNotification],
+        (event, notify): (&NewCaseEvent, &[NewNotification]),
+        steps: &[ReportStep],
     ) -> Result<Case> {
         let day = local_date.format("%Y%m%d").to_string();
         let mut tx = self.pool.begin_with(BEGIN_CHAIN).await.map_err(db_err)?;
@@ -718,17 +734,24 @@ impl PgStore {
         let mut stored = case.clone();
         stored.id = id;
         stored.code = case_code(local_date, last)?;
-        stored.version = 1;
-        let mut ev = event.clone();
-        ev.case_id = id;
+        stored.version = 1 + steps.len() as i64;
+        let events: Vec<NewCaseEvent> = std::iter::once(event)
+            .chain(steps.iter().map(|s| &s.event))
+            .map(|e| NewCaseEvent {
+                case_id: id,
+                ..e.clone()
+            })
+            .collect();
         let mut chain = Chain::new(head);
-        let place = chain.append(&ev);
 
         let mut batch = Batch::default();
         batch.case(&stored)?;
         batch.text(&stored);
-        batch.event(id, &ev, place);
-        for n in notify {
+        for ev in &events {
+            let place = chain.append(ev);
+            batch.event(id, ev, place);
+        }
+        for n in notify.iter().chain(steps.iter().flat_map(|s| &s.notify)) {
             batch.notification(id, n);
         }
         if let Some(reporter) = stored.reporter_id {

@@ -13,17 +13,20 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
-use cityops_store::{Case, NewCaseEvent, NewNotification, Result, StoreError};
+use cityops_store::{Case, NewCaseEvent, NewNotification, ReportStep, Result, StoreError};
 use tokio::sync::oneshot;
 
 /// One queued case write, as both stores group them.
 pub enum CaseWrite {
-    /// 上报: a new case with its first event; `day` numbers its code.
+    /// 上报: a new case with its first event; `day` numbers its code. `steps` are the
+    /// transitions the machine took before it was stored (their events follow the report's);
+    /// `case` is the state after the last of them.
     Report {
         case: Case,
         day: NaiveDate,
         event: NewCaseEvent,
         notify: Vec<NewNotification>,
+        steps: Vec<ReportStep>,
     },
     /// A transition of a stored case (optimistic on its version).
     Step {
@@ -53,6 +56,16 @@ impl<J, R> std::fmt::Debug for GroupCommit<J, R> {
 struct Queued<J, R> {
     job: J,
     reply: oneshot::Sender<Result<R>>,
+}
+
+impl CaseWrite {
+    /// How many events the write appends to the audit chain.
+    pub fn events(&self) -> usize {
+        match self {
+            CaseWrite::Report { steps, .. } => 1 + steps.len(),
+            CaseWrite::Step { .. } => 1,
+        }
+    }
 }
 
 /// A copy of an error for every member of a failed group.

@@ -383,6 +383,25 @@ macro_rules! shared_case_repos {
                     day: local_date,
                     event: event.clone(),
                     notify: notify.to_vec(),
+                    steps: Vec::new(),
+                })
+                .await
+            }
+
+            async fn create_case_with_steps(
+                &self,
+                case: &::cityops_store::Case,
+                local_date: ::chrono::NaiveDate,
+                event: &::cityops_store::NewCaseEvent,
+                notify: &[::cityops_store::NewNotification],
+                steps: &[::cityops_store::ReportStep],
+            ) -> ::cityops_store::Result<::cityops_store::Case> {
+                self.write_queued($crate::group::CaseWrite::Report {
+                    case: case.clone(),
+                    day: local_date,
+                    event: event.clone(),
+                    notify: notify.to_vec(),
+                    steps: steps.to_vec(),
                 })
                 .await
             }

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use cityops_store::{Case, NewCaseEvent, NewNotification, Result, StoreError};
+use cityops_store::{Case, NewCaseEvent, NewNotification, ReportStep, Result, StoreError};
 use cityops_store_sql::group::GroupCommit;
 use sqlx::SqliteConnection;
 
@@ -95,6 +95,7 @@ impl SqliteStore {
                     day,
                     event,
                     notify,
+                    steps,
                 } => {
                     let number = next_number.get_mut(day).ok_or_else(|| {
                         StoreError::Database(format!("no code number was reserved for {day}"))
@@ -103,21 +104,25 @@ impl SqliteStore {
                     let mut c = case.clone();
                     c.id = last_id;
                     c.code = cityops_store_sql::cases::case_code(*day, *number)?;
-                    c.version = 1;
+                    c.version = 1 + steps.len() as i64;
                     *number += 1;
-                    let mut ev = event.clone();
-                    ev.case_id = c.id;
-                    notes.extend(notify.iter().map(|n| NewNotification {
-                        case_id: c.id,
-                        ..n.clone()
-                    }));
                     if let Some(reporter) = c.reporter_id {
                         followers.push((reporter, c.id));
                     }
-                    if !ev.attachments.is_empty() {
-                        photos.push((c.id, ev.attachments.clone()));
+                    let written = std::iter::once((event, notify.as_slice()))
+                        .chain(steps.iter().map(|s| (&s.event, s.notify.as_slice())));
+                    for (event, notify) in written {
+                        let mut ev = event.clone();
+                        ev.case_id = c.id;
+                        notes.extend(notify.iter().map(|n| NewNotification {
+                            case_id: c.id,
+                            ..n.clone()
+                        }));
+                        if !ev.attachments.is_empty() {
+                            photos.push((c.id, ev.attachments.clone()));
+                        }
+                        events.push(ev);
                     }
-                    events.push(ev);
                     new_cases.push(c.clone());
                     stored.push(c);
                 }
@@ -176,8 +181,19 @@ impl SqliteStore {
                     day,
                     event,
                     notify,
+                    steps,
                 } => {
-                    write_report(conn, case, *day, event, notify, seq + 1, &prev, last_id + 1).await
+                    write_report(
+                        conn,
+                        case,
+                        *day,
+                        (event, notify),
+                        steps,
+                        seq + 1,
+                        &prev,
+                        last_id + 1,
+                    )
+                    .await
                 }
                 Job::Step {
                     case,
@@ -194,7 +210,7 @@ impl SqliteStore {
                             .await
                             .map_err(db_err)?;
                     }
-                    seq += 1;
+                    seq += job.events() as i64;
                     prev = hash;
                     if matches!(job, Job::Report { .. }) {
                         last_id = stored.id;
@@ -245,15 +261,15 @@ async fn write_step(
     Ok((stored, hash))
 }
 
-/// Stores one report as case `id` with event `seq` after `prev`; returns the case and the
-/// event's hash.
+/// Stores one report as case `id` with its event at `seq` after `prev` and the events of its
+/// `steps` after it; returns the case and the last event's hash.
 #[allow(clippy::too_many_arguments)]
 async fn write_report(
     conn: &mut SqliteConnection,
     case: &Case,
     day: NaiveDate,
-    event: &NewCaseEvent,
-    notify: &[NewNotification],
+    (event, notify): (&NewCaseEvent, &[NewNotification]),
+    steps: &[ReportStep],
     seq: i64,
     prev: &str,
     id: i64,
@@ -263,23 +279,28 @@ async fn write_report(
     let mut stored = case.clone();
     stored.id = id;
     stored.code = code;
-    stored.version = 1;
+    stored.version = 1 + steps.len() as i64;
     insert_case(conn, &stored).await?;
-    let mut ev = event.clone();
-    ev.case_id = id;
-    let hash = insert_event(conn, &ev, seq, prev.to_string()).await?;
-    // The event and notifications get the new id.
-    let notify: Vec<NewNotification> = notify
-        .iter()
-        .map(|n| NewNotification {
-            case_id: id,
-            ..n.clone()
-        })
-        .collect();
-    insert_notifications(conn, &notify, id).await?;
     if let Some(reporter) = stored.reporter_id {
         follow(conn, id, reporter).await?;
     }
-    link_attachments(conn, id, &ev.attachments).await?;
+    let written = std::iter::once((event, notify))
+        .chain(steps.iter().map(|s| (&s.event, s.notify.as_slice())));
+    let mut hash = prev.to_string();
+    for (n, (event, notify)) in written.enumerate() {
+        // The events and notifications get the new id.
+        let mut ev = event.clone();
+        ev.case_id = id;
+        hash = insert_event(conn, &ev, seq + n as i64, hash).await?;
+        let notify: Vec<NewNotification> = notify
+            .iter()
+            .map(|n| NewNotification {
+                case_id: id,
+                ..n.clone()
+            })
+            .collect();
+        insert_notifications(conn, &notify, id).await?;
+        link_attachments(conn, id, &ev.attachments).await?;
+    }
     Ok((stored, hash))
 }

@@ -125,6 +125,14 @@ pub struct CaseHistory {
     pub followers: Vec<(i64, i64)>,
 }
 
+/// A step the machine took on a new report before it was stored (直接立案 then 一键直达): its
+/// event and notifications, written with the report ([`CaseRepo::create_case_with_steps`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportStep {
+    pub event: NewCaseEvent,
+    pub notify: Vec<NewNotification>,
+}
+
 /// Cases and their audit chain.
 #[async_trait]
 pub trait CaseRepo: Send + Sync {
@@ -140,6 +148,19 @@ pub trait CaseRepo: Send + Sync {
         local_date: NaiveDate,
         event: &NewCaseEvent,
         notify: &[NewNotification],
+    ) -> Result<Case>;
+
+    /// [`CaseRepo::create_case`] with the steps the machine took on the report before it was
+    /// stored (直接立案, 一键直达), all in the same transaction: `case` is the state after the
+    /// last step; the report's event comes first in the audit chain, then each step's, and the
+    /// stored version is 1 + the number of steps. One durable write instead of one per step.
+    async fn create_case_with_steps(
+        &self,
+        case: &Case,
+        local_date: NaiveDate,
+        event: &NewCaseEvent,
+        notify: &[NewNotification],
+        steps: &[ReportStep],
     ) -> Result<Case>;
 
     /// A case if it exists and is visible.
