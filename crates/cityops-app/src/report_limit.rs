@@ -33,6 +33,9 @@ pub struct ReportLimits {
     /// Citizens' reports per minute and client address (several citizens may share one
     /// address behind a carrier's NAT, so this is looser than the account's). Default 30.
     pub citizen_per_address_per_minute: u32,
+    /// Open311 requests (POST) per minute and client application (API key). Default 60. They
+    /// also count on the citizens' per-address quota.
+    pub open311_per_key_per_minute: u32,
 }
 
 impl Default for ReportLimits {
@@ -41,6 +44,7 @@ impl Default for ReportLimits {
             staff_per_minute: 600,
             citizen_per_minute: 10,
             citizen_per_address_per_minute: 30,
+            open311_per_key_per_minute: 60,
         }
     }
 }
@@ -52,6 +56,7 @@ impl ReportLimits {
             staff_per_minute: 0,
             citizen_per_minute: 0,
             citizen_per_address_per_minute: 0,
+            open311_per_key_per_minute: 0,
         }
     }
 }
@@ -93,6 +98,8 @@ pub struct ReportLimiter {
     staff: Option<Keyed<i64>>,
     citizen: Option<Keyed<i64>>,
     address: Option<Keyed<String>>,
+    /// Open311 requests per client application (by its id).
+    open311: Option<Keyed<i64>>,
     checks: AtomicU64,
 }
 
@@ -125,6 +132,7 @@ impl ReportLimiter {
             staff: keyed(limits.staff_per_minute, &clock),
             citizen: keyed(limits.citizen_per_minute, &clock),
             address: keyed(limits.citizen_per_address_per_minute, &clock),
+            open311: keyed(limits.open311_per_key_per_minute, &clock),
             clock,
             checks: AtomicU64::new(0),
         }
@@ -171,11 +179,29 @@ impl ReportLimiter {
         }
     }
 
+    /// Takes one Open311 request of the client application `client_id` on its per-key quota.
+    /// `Err(seconds)`: refused, retry after that many seconds. (The request's client address is
+    /// counted separately, [`ReportLimiter::check_address`], on the citizens' quota.)
+    pub fn check_open311_key(&self, client_id: i64) -> Result<(), u64> {
+        let n = self.checks.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_multiple_of(HOUSEKEEPING_EVERY) || self.largest_map() > MAX_KEYS {
+            self.housekeeping();
+        }
+        let now = self.clock.now();
+        match &self.open311 {
+            Some(l) => l
+                .check_key(&client_id)
+                .map_err(|nu| retry_secs(nu.wait_time_from(now))),
+            None => Ok(()),
+        }
+    }
+
     fn largest_map(&self) -> usize {
         let a = self.staff.as_ref().map_or(0, Keyed::len);
         let b = self.citizen.as_ref().map_or(0, Keyed::len);
         let c = self.address.as_ref().map_or(0, Keyed::len);
-        a.max(b).max(c)
+        let d = self.open311.as_ref().map_or(0, Keyed::len);
+        a.max(b).max(c).max(d)
     }
 
     /// Drops keys whose bucket is full again.
@@ -192,6 +218,10 @@ impl ReportLimiter {
             l.retain_recent();
             l.shrink_to_fit();
         }
+        if let Some(l) = &self.open311 {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
     }
 
     /// Keys currently tracked (accounts + addresses).
@@ -199,6 +229,7 @@ impl ReportLimiter {
         self.staff.as_ref().map_or(0, Keyed::len)
             + self.citizen.as_ref().map_or(0, Keyed::len)
             + self.address.as_ref().map_or(0, Keyed::len)
+            + self.open311.as_ref().map_or(0, Keyed::len)
     }
 }
 
@@ -248,6 +279,24 @@ mod tests {
         }
         assert_eq!(l.check(citizen(99, "10.0.0.9")), Err(2));
         assert_eq!(l.check(citizen(99, "10.0.0.8")), Ok(()));
+    }
+
+    #[test]
+    fn open311_keys_have_their_own_quota() {
+        let clock = clock();
+        let l = ReportLimiter::new(
+            clock.clone(),
+            ReportLimits {
+                open311_per_key_per_minute: 2,
+                ..ReportLimits::default()
+            },
+        );
+        assert_eq!(l.check_open311_key(1), Ok(()));
+        assert_eq!(l.check_open311_key(1), Ok(()));
+        assert_eq!(l.check_open311_key(1), Err(30));
+        assert_eq!(l.check_open311_key(2), Ok(()), "another key");
+        clock.advance(chrono::Duration::seconds(30));
+        assert_eq!(l.check_open311_key(1), Ok(()));
     }
 
     #[test]

@@ -192,6 +192,48 @@ fn mask_words(run: &[char], out: &mut String) {
     out.push_str(&mask_name(&name));
 }
 
+/// The end of the number that starts at `i` (digits, and single separators followed by a digit;
+/// a leading `+`), if one does.
+fn number_at(chars: &[char], i: usize) -> Option<usize> {
+    let c = *chars.get(i)?;
+    if !(is_digit(c) || (c == '+' && chars.get(i + 1).is_some_and(|n| is_digit(*n)))) {
+        return None;
+    }
+    let mut i = i + 1;
+    while i < chars.len() {
+        if is_digit(chars[i]) {
+            i += 1;
+        } else if is_phone_separator(chars[i]) && chars.get(i + 1).is_some_and(|n| is_digit(*n)) {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    Some(i)
+}
+
+/// Masks the phone numbers in a free text a reporter wrote (a description published through
+/// Open311): every phone-like number as [`mask_phone`] masks it, everything else unchanged
+/// (`请联系 13812345678` → `请联系 138****5678`; short numbers — house numbers, counts — stay).
+pub fn mask_phone_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match number_at(&chars, i) {
+            Some(end) => {
+                out.push_str(&mask_phone(&chars[i..end].iter().collect::<String>()));
+                i = end;
+            }
+            None => {
+                out.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Masks a free-text contact: every phone-like number ([`mask_phone`]: digits, possibly split by
 /// single spaces or dashes) and every name ([`mask_name`] per word), keeping punctuation, labels
 /// and forms of address. `王先生 13800000000` → `王先生 138****0000`; `张三明/138-0000-0000` →
@@ -202,22 +244,9 @@ pub fn mask_contact(contact: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if is_digit(c) || (c == '+' && chars.get(i + 1).is_some_and(|n| is_digit(*n))) {
-            // A number: digits, and single separators followed by a digit.
-            let start = i;
-            i += 1;
-            while i < chars.len() {
-                if is_digit(chars[i]) {
-                    i += 1;
-                } else if is_phone_separator(chars[i])
-                    && chars.get(i + 1).is_some_and(|n| is_digit(*n))
-                {
-                    i += 2;
-                } else {
-                    break;
-                }
-            }
-            out.push_str(&mask_phone(&chars[start..i].iter().collect::<String>()));
+        if let Some(end) = number_at(&chars, i) {
+            out.push_str(&mask_phone(&chars[i..end].iter().collect::<String>()));
+            i = end;
         } else if is_name_char(c) {
             let start = i;
             while i < chars.len() && is_name_char(chars[i]) {
@@ -256,6 +285,15 @@ mod tests {
         assert_eq!(mask_phone("2345678"), "***5678");
         assert_eq!(mask_phone("１３８１２３４５６７８"), "１３８****５６７８");
         assert_eq!(mask_phone("12345"), "12345", "a hotline number is no phone");
+    }
+
+    #[test]
+    fn phone_numbers_in_a_text() {
+        assert_eq!(
+            mask_phone_numbers("王先生说井盖丢了，请联系 13812345678，府城路12号"),
+            "王先生说井盖丢了，请联系 138****5678，府城路12号"
+        );
+        assert_eq!(mask_phone_numbers("无号码"), "无号码");
     }
 
     #[test]

@@ -31,7 +31,8 @@ self.addEventListener("fetch", function (e) {
     }));
     return;
   }
-  if (url.pathname === "/m/report" || url.pathname === "/m/me" || url.pathname === "/m/follow") {
+  if (url.pathname === "/m/report" || url.pathname === "/m/me" || url.pathname === "/m/follow" ||
+      url.pathname === "/m/places") {
     e.respondWith(fetch(req).then(function (resp) {
       if (resp.ok) { var copy = resp.clone(); caches.open(CACHE).then(function (c) { c.put(url.pathname, copy); }); }
       return resp;

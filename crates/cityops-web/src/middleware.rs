@@ -28,7 +28,11 @@ fn is_json(resp: &Response) -> bool {
 pub(crate) async fn json_errors(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_json(&resp) || is_html(&resp) {
+    if !(status.is_client_error() || status.is_server_error())
+        || is_json(&resp)
+        || is_html(&resp)
+        || is_xml(&resp)
+    {
         return resp;
     }
     let (parts, _body) = resp.into_parts();
@@ -43,6 +47,14 @@ pub(crate) async fn json_errors(req: Request, next: Next) -> Response {
         }
     }
     out
+}
+
+/// An XML error (Open311's `<errors>`) is already in its client's format; keep it.
+fn is_xml(resp: &Response) -> bool {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/xml"))
 }
 
 /// An HTML error page (from the console) is already meant for people; keep it.

@@ -655,6 +655,73 @@ fn serve_refuses_an_unusable_evidence_directory() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `cityops import pois` (公厕、公园…): points located in the city's districts, CSV or GeoJSON
+/// (`--gcj02` for web-map coordinates); a bad line or a point outside the city is named and writes
+/// nothing; an import again replaces by type and name.
+#[test]
+fn import_pois_locates_and_writes_all_or_nothing() {
+    let dir = tempdir();
+    let db = "sqlite://pois.db";
+    let run = |args: &[&str]| {
+        let out = cityops(args, &dir);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert!(run(&["migrate", "--db", db]).0);
+    std::fs::write(
+        dir.join("divisions.csv"),
+        "level,code,name,parent_code\ncity,441300,惠州市,440000\ndistrict,441302,惠城区,441300\n",
+    )
+    .unwrap();
+    assert!(run(&["import", "divisions", "divisions.csv", "--db", db]).0);
+    let square = json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"code": "441302", "name": "惠城区"},
+        "geometry": {"type": "Polygon", "coordinates": [[[114.40, 23.06], [114.44, 23.06],
+            [114.44, 23.10], [114.40, 23.10], [114.40, 23.06]]]}}]});
+    std::fs::write(dir.join("district.geojson"), square.to_string()).unwrap();
+    let (ok, _, err) = run(&[
+        "import",
+        "boundaries",
+        "district.geojson",
+        "--level",
+        "district",
+        "--db",
+        db,
+    ]);
+    assert!(ok, "{err}");
+
+    let good = "type,name,lng,lat,opening_hours\ntoilet,府城公厕,114.41,23.09,全天开放\npark,府城公园,114.42,23.08,\n";
+    std::fs::write(dir.join("good.csv"), good).unwrap();
+    let (ok, out, err) = run(&["import", "pois", "good.csv", "--db", db]);
+    assert!(ok, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary, json!({"added": 2, "replaced": 0}));
+
+    // Line 3 lies outside the district: named, and line 2 (new) is not written either.
+    let bad = "type,name,lng,lat\ntoilet,新公厕,114.41,23.09\ntoilet,城外公厕,113.0,23.0\n";
+    std::fs::write(dir.join("bad.csv"), bad).unwrap();
+    let (ok, _, err) = run(&["import", "pois", "bad.csv", "--db", db]);
+    assert!(!ok);
+    assert!(err.contains("line 3") && err.contains("outside"), "{err}");
+
+    // GeoJSON in GCJ-02: the same two by type and name are replaced.
+    let (g_lng, g_lat) = cityops_geo::gcj02::wgs84_to_gcj02(114.41, 23.09);
+    let features = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"type": "toilet", "name": "府城公厕"},
+         "geometry": {"type": "Point", "coordinates": [g_lng, g_lat]}},
+        {"type": "Feature", "properties": {"type": "park", "name": "府城公园", "crs": "wgs84"},
+         "geometry": {"type": "Point", "coordinates": [114.42, 23.08]}}]});
+    std::fs::write(dir.join("pois.geojson"), features.to_string()).unwrap();
+    let (ok, out, err) = run(&["import", "pois", "pois.geojson", "--gcj02", "--db", db]);
+    assert!(ok, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary, json!({"added": 0, "replaced": 2}));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn every_subcommand_has_help() {
     let dir = std::env::temp_dir();
@@ -665,6 +732,7 @@ fn every_subcommand_has_help() {
         vec!["migrate", "--help"],
         vec!["import", "--help"],
         vec!["import", "grids", "--help"],
+        vec!["import", "pois", "--help"],
         vec!["user", "add", "--help"],
         vec!["check", "--help"],
     ] {

@@ -193,6 +193,41 @@ pub struct PublicCaseView {
     pub after_photos: Vec<String>,
 }
 
+impl PublicStepView {
+    /// The step as a public note in plain Chinese (`派遣：已派遣`, `结案：已结案`): what Open311
+    /// answers as `status_notes` and as the notes of a request's history.
+    pub fn note(&self) -> String {
+        format!("{}：{}", step_name_zh(&self.action), self.status_name)
+    }
+}
+
+/// The name of a step of the public timeline in plain Chinese: the case action's (派遣, 结案 …),
+/// 上报 for the report, the deadline watcher's marks as 即将超时 and 已超时.
+pub fn step_name_zh(action: &str) -> &'static str {
+    match action {
+        "report" => "上报",
+        "light_yellow" => "即将超时",
+        "overdue" => "已超时",
+        other => other
+            .parse::<cityops_domain::case::CaseAction>()
+            .map_or("处理", |a| a.name_zh()),
+    }
+}
+
+/// The public timeline of a case (公开进度): when, which step, the status after it — no actors,
+/// no comments (staff write names into them), no photos. What the follow view and Open311 show.
+pub fn public_timeline(events: &[CaseEvent]) -> Vec<PublicStepView> {
+    events
+        .iter()
+        .map(|e| PublicStepView {
+            at: e.event.at,
+            action: e.event.action.clone(),
+            status: e.event.to_status,
+            status_name: e.event.to_status.name_zh().to_string(),
+        })
+        .collect()
+}
+
 /// Builds the public view of a followed case: thumbnails by public id, reported photos before,
 /// handling photos after.
 pub fn public_case_view(
@@ -219,15 +254,7 @@ pub fn public_case_view(
         closed_at: case.closed_at,
         rating: case.rating,
         can_rate: case.status == CaseStatus::Closed && case.rating.is_none(),
-        timeline: events
-            .iter()
-            .map(|e| PublicStepView {
-                at: e.event.at,
-                action: e.event.action.clone(),
-                status: e.event.to_status,
-                status_name: e.event.to_status.name_zh().to_string(),
-            })
-            .collect(),
+        timeline: public_timeline(events),
         before_photos: photos(&["report"]),
         after_photos: photos(&["handle"]),
     }
