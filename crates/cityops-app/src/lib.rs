@@ -22,6 +22,9 @@ pub mod export;
 pub mod live;
 pub mod monitoring;
 pub mod notify;
+pub mod objects;
+pub mod open311;
+pub mod poi;
 pub mod report;
 pub mod report_limit;
 pub mod review;
@@ -36,6 +39,8 @@ pub use caches::Catalogue;
 pub use error::{Result, ServiceError};
 pub use live::{CaseChange, LiveChanges};
 pub use monitoring::{MonitoringService, MonitoringSettings};
+pub use objects::{ObjectService, ObjectSettings};
+pub use open311::Open311Service;
 pub use report_limit::{ReportLimiter, ReportLimits};
 pub use review::ReviewService;
 pub use service::{

@@ -113,6 +113,10 @@ pub struct ReportRequest {
     /// The client's address as the entry point saw it, for the citizens' per-address quota
     /// (`None` for entry points without one).
     pub client_address: Option<String>,
+    /// The department a system report is suggested to, instead of the responsibility matrix's
+    /// (三教而罚's hand-over to the 城管执法 department, `cityops_app::objects`). Entry points
+    /// that take a user's input leave it `None`.
+    pub department_id: Option<i64>,
 }
 
 /// A case as the service stored it, with the public ids of its photos.
@@ -681,7 +685,7 @@ impl CaseService {
 
     /// [`CaseService::report`] after the rate limiter took the report (the anonymous public
     /// report counts per address only: [`CaseService::report_public`]).
-    async fn report_counted(
+    pub(crate) async fn report_counted(
         &self,
         user: &User,
         source: CaseSource,
@@ -768,6 +772,13 @@ impl CaseService {
                 .await?;
             duplicate_of = rule.pick(code, lng, lat, now, &candidates).map(|c| c.id);
             route = self.routing().route(*kind, code, &location, owner);
+        }
+        if let Some(department_id) = req.department_id {
+            route = Some(RouteDecision {
+                department_id,
+                auto_dispatch: false,
+                by_component_owner: false,
+            });
         }
 
         let calendar = self.calendar();
@@ -883,7 +894,13 @@ impl CaseService {
             suggested_department: route.map(|r| r.department_id),
             ..*ctx
         };
-        let filed = match case::apply(reported, CaseAction::File, &Actor::system(), &input, &file_ctx) {
+        let filed = match case::apply(
+            reported,
+            CaseAction::File,
+            &Actor::system(),
+            &input,
+            &file_ctx,
+        ) {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(category = code, error = %e, "direct filing failed; left for intake");
@@ -898,7 +915,13 @@ impl CaseService {
             comment: Some(AUTO_DISPATCH_COMMENT.into()),
             ..ActionInput::default()
         };
-        match case::apply(&filed.case, CaseAction::Dispatch, &Actor::system(), &input, ctx) {
+        match case::apply(
+            &filed.case,
+            CaseAction::Dispatch,
+            &Actor::system(),
+            &input,
+            ctx,
+        ) {
             Ok(dispatched) => vec![filed, dispatched],
             Err(e) => {
                 tracing::warn!(category = code, error = %e, "automatic dispatch failed; left for the dispatcher");

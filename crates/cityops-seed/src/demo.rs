@@ -212,7 +212,7 @@ fn demo_departments(city: DemoCity, divisions: &[Region]) -> Vec<DemoDepartment>
 
 /// The fixed command-centre accounts: (username, display name, role, department kind or none,
 /// label). All are city-wide.
-fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind>); 7] {
+fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind>); 9] {
     [
         ("admin", "系统管理员", Role::Admin, None),
         (
@@ -237,6 +237,11 @@ fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind
         ("reviewer1", "第三方评价员1", Role::Reviewer, None),
         // The device gateway that posts telemetry over HTTP (`cityops simulate --http`).
         ("gateway", "物联网关", Role::Gateway, None),
+        // 一码管全域: a street-front shop's responsible party (责任人, self-checks by phone) and a
+        // city-wide enforcement officer (inspections). No department: the demo history's
+        // department handlers stay who they were.
+        ("shop1", "沿街商铺责任人", Role::ResponsibleParty, None),
+        ("enforcer1", "执法队员", Role::Enforcement, None),
     ]
 }
 
@@ -244,7 +249,9 @@ fn staff_accounts() -> [(&'static str, &'static str, Role, Option<DepartmentKind
 /// use the password [`DEMO_PASSWORD`]:
 /// - `admin` (管理员, whole deployment), `intake` (受理员), `supervisor` (值班长), `dispatcher`
 ///   (派遣员) — command centre, city-wide; `leader` (领导) and `reviewer1` (第三方评价员),
-///   city-wide; `gateway` (物联网关: may only post telemetry);
+///   city-wide; `gateway` (物联网关: may only post telemetry); `shop1` (责任人: a street-front
+///   shop's responsible party, self-checks its objects) and `enforcer1` (执法队员, city-wide:
+///   inspects objects);
 /// - `inspector1` … `inspector10` (监督员): one community of the urban core each, with its grids;
 ///   every other community of the gridded core has its grid inspector (网格员)
 ///   `inspector-<12-digit community code>` (not listed here: they depend on the derived grids;
@@ -1148,6 +1155,8 @@ mod tests {
             "leader",
             "reviewer1",
             "gateway",
+            "shop1",
+            "enforcer1",
             "inspector1",
             "inspector10",
             "handler_municipal",
@@ -1155,7 +1164,7 @@ mod tests {
         ] {
             assert!(names.contains(&u), "{u}");
         }
-        assert_eq!(accounts.len(), 7 + INSPECTORS + depts.len() - 1);
+        assert_eq!(accounts.len(), 9 + INSPECTORS + depts.len() - 1);
         let unique: BTreeSet<&str> = names.iter().copied().collect();
         assert_eq!(unique.len(), names.len());
     }

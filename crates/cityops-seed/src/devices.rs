@@ -327,6 +327,16 @@ static BOZHOU_BRIDGES: [BridgeDef; 6] = [
     BridgeDef::Over { name: "宋汤河光明路桥", water: 1, near: (115.769, 33.856) },
 ];
 
+/// The demo city's main roads (主干道) as (name, WGS84 centre line of `(lng, lat)`): the street
+/// lines the default 门前三包 zones of management objects face.
+pub fn main_roads(city: DemoCity) -> Vec<(&'static str, Vec<(f64, f64)>)> {
+    city_map(city)
+        .roads
+        .iter()
+        .map(|r| (r.name, r.pts.to_vec()))
+        .collect()
+}
+
 fn city_map(city: DemoCity) -> CityMap {
     match city {
         DemoCity::Huizhou => CityMap {
@@ -1338,6 +1348,100 @@ fn construction_sites(ctx: &Ctx<'_>, b: &mut Builder<'_, '_>) {
         }
         centres.push(c);
         names.push(site);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same map for other demo data (the points of interest of `crate::pois`)
+
+/// A usable point of the demo city: inside the urban core (100 m in), inside a district and out
+/// of the water; WGS84, rounded to 7 decimals.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Place {
+    pub lng: f64,
+    pub lat: f64,
+    pub district_name: String,
+}
+
+/// A point beside a main road.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RoadSite {
+    pub road: &'static str,
+    /// A commercial street (商业街).
+    pub commercial: bool,
+    pub place: Place,
+}
+
+/// Places things on the demo city's map: what the devices use, for the demo's other data.
+pub(crate) struct Placer<'c, 'm> {
+    ctx: &'c Ctx<'m>,
+}
+
+/// Runs `f` with a [`Placer`] of `city` (the map and the district index are built once).
+pub(crate) fn with_placer<R>(city: DemoCity, f: impl FnOnce(&Placer<'_, '_>) -> R) -> R {
+    let map = city_map(city);
+    let ctx = Ctx::new(city, &map);
+    f(&Placer { ctx: &ctx })
+}
+
+impl Placer<'_, '_> {
+    /// The point `(lng, lat)` (WGS84) if it is usable.
+    pub(crate) fn place(&self, lng: f64, lat: f64) -> Option<Place> {
+        let p = self.ctx.frame.xy((lng, lat));
+        self.at(p)
+    }
+
+    fn at(&self, p: (f64, f64)) -> Option<Place> {
+        if self.ctx.in_water(p) {
+            return None;
+        }
+        let (lng, lat, district) = self.ctx.locate(p)?;
+        Some(Place {
+            lng,
+            lat,
+            district_name: self
+                .ctx
+                .district_names
+                .get(&district)
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Points along every main road (commercial streets only, when `commercial_only`), from
+    /// `start` metres every `spacing` metres, `side` metres to the left of the road (negative:
+    /// the right) — alternating sides from one point to the next —, the unusable ones left out.
+    /// In the map's road order, then along each road.
+    pub(crate) fn road_sites(
+        &self,
+        commercial_only: bool,
+        start: f64,
+        spacing: f64,
+        side: f64,
+    ) -> Vec<RoadSite> {
+        let mut out = Vec::new();
+        for road in self
+            .ctx
+            .roads
+            .iter()
+            .filter(|r| r.commercial || !commercial_only)
+        {
+            for (i, s) in stations(road.line.len(), start, || spacing)
+                .into_iter()
+                .enumerate()
+            {
+                let (p, dir) = road.line.at(s);
+                let side = if i % 2 == 0 { side } else { -side };
+                if let Some(place) = self.at(offset(p, dir, 0.0, side)) {
+                    out.push(RoadSite {
+                        road: road.name,
+                        commercial: road.commercial,
+                        place,
+                    });
+                }
+            }
+        }
+        out
     }
 }
 

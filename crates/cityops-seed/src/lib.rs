@@ -18,6 +18,8 @@ pub mod demo;
 pub mod devices;
 pub mod history;
 pub mod import;
+pub mod objects;
+pub mod pois;
 pub mod reference;
 
 /// Errors of the import parsers and of the demo generator.

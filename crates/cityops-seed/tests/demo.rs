@@ -256,7 +256,7 @@ fn huizhou_default_demo() {
         .collect();
     eprintln!("huizhou: {} gridded communities", gridded.len());
     assert!(gridded.len() > 10 && gridded.len() < 1364);
-    assert_eq!(b.users.len(), 7 + gridded.len() + b.departments.len() - 1);
+    assert_eq!(b.users.len(), 9 + gridded.len() + b.departments.len() - 1);
     check_batch(DemoCity::Huizhou, &b);
     // Huizhou's core lies in 惠城区 only: the inspectors spread over its streets
     assert_eq!(inspector_districts(&b), ["441302"].into_iter().collect());

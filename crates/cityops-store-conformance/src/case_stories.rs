@@ -1316,7 +1316,14 @@ pub async fn case_report_with_steps(store: &dyn Store) {
                 department_id: Some(dept),
                 ..ActionInput::default()
             };
-            let sent = w.transition(&filed.case, "system", CaseAction::Dispatch, &dispatch, now, None);
+            let sent = w.transition(
+                &filed.case,
+                "system",
+                CaseAction::Dispatch,
+                &dispatch,
+                now,
+                None,
+            );
             steps.push(ReportStep {
                 event: sent.event.clone(),
                 notify: sent.notify.clone(),
@@ -1332,15 +1339,30 @@ pub async fn case_report_with_steps(store: &dyn Store) {
         .create_case_with_steps(&case, local_date(now), &event, &notify, &steps)
         .await
         .expect("create_case_with_steps");
-    assert_eq!(one.version, 3, "{}: report + file + dispatch", store.backend());
+    assert_eq!(
+        one.version,
+        3,
+        "{}: report + file + dispatch",
+        store.backend()
+    );
     assert_eq!(one.status, CaseStatus::Dispatched);
-    assert_eq!(get(store, one.id).await, one, "{}: reads back", store.backend());
+    assert_eq!(
+        get(store, one.id).await,
+        one,
+        "{}: reads back",
+        store.backend()
+    );
     let actions: Vec<String> = events_of(store, &one)
         .await
         .into_iter()
         .map(|e| e.event.action)
         .collect();
-    assert_eq!(actions, ["report", "file", "dispatch"], "{}", store.backend());
+    assert_eq!(
+        actions,
+        ["report", "file", "dispatch"],
+        "{}",
+        store.backend()
+    );
 
     // In a group with plain reports.
     let mut jobs = Vec::new();
@@ -1363,10 +1385,19 @@ pub async fn case_report_with_steps(store: &dyn Store) {
             (c, e, n, now)
         })
         .collect();
-    let mut futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = cityops_store::Result<Case>> + Send + '_>>> =
-        Vec::new();
+    let mut futures: Vec<
+        std::pin::Pin<
+            Box<dyn std::future::Future<Output = cityops_store::Result<Case>> + Send + '_>,
+        >,
+    > = Vec::new();
     for (c, e, n, s, now) in &jobs {
-        futures.push(Box::pin(store.create_case_with_steps(c, local_date(*now), e, n, s)));
+        futures.push(Box::pin(store.create_case_with_steps(
+            c,
+            local_date(*now),
+            e,
+            n,
+            s,
+        )));
     }
     for (c, e, n, now) in &plain {
         futures.push(Box::pin(store.create_case(c, local_date(*now), e, n)));
@@ -1390,14 +1421,23 @@ pub async fn case_report_with_steps(store: &dyn Store) {
             assert_eq!(c.version, want.len() as i64);
             assert_eq!(
                 c.status,
-                if i % 2 == 0 { CaseStatus::Dispatched } else { CaseStatus::Filed }
+                if i % 2 == 0 {
+                    CaseStatus::Dispatched
+                } else {
+                    CaseStatus::Filed
+                }
             );
             assert!(events.iter().all(|e| e.event.case_id == c.id));
         } else {
             assert_eq!(actions, ["report"]);
             assert_eq!(c.version, 1);
         }
-        assert_eq!(&get(store, c.id).await, c, "{}: reads back", store.backend());
+        assert_eq!(
+            &get(store, c.id).await,
+            c,
+            "{}: reads back",
+            store.backend()
+        );
     }
     let codes: BTreeSet<String> = std::iter::once(&one)
         .chain(&written)

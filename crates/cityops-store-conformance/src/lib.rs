@@ -16,6 +16,9 @@ pub mod export_stories;
 pub mod fixtures;
 pub mod follow_stories;
 pub mod monitoring_stories;
+pub mod object_stories;
+pub mod open311_stories;
+pub mod poi_stories;
 pub mod report_stories;
 pub mod review_stories;
 pub mod search_stories;
@@ -94,6 +97,17 @@ macro_rules! for_each_story {
             readings_are_stored_once_with_their_rollups,
             rules_are_kept_and_replaced,
             alarms_are_active_once_per_device_and_rule,
+            object_codes_are_issued_once_per_division_and_kind,
+            objects_import_all_or_nothing_and_update_at_their_version,
+            objects_are_listed_and_read_within_the_scope,
+            object_checks_are_written_whole_with_their_photos_and_records,
+            object_ladder_steps_once_and_one_caller_opens_the_enforcement_case,
+            pois_are_replaced_or_inserted_whole,
+            nearby_pois_are_the_nearest_within_the_radius,
+            nearby_pois_equal_a_full_scan,
+            open311_clients_are_found_by_key_hash_until_revoked,
+            open311_requests_read_published_cases_in_one_page,
+            open311_updates_are_the_window_events_in_chain_order,
         }
     };
 }

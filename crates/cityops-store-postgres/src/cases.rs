@@ -15,8 +15,8 @@ use std::sync::LazyLock;
 use chrono::{DateTime, NaiveDate, Utc};
 use cityops_domain::case::{GENESIS_HASH, chain_hash};
 use cityops_store::{
-    Case, CaseHistory, CaseStatus, MarkFn, NewCaseEvent, NewNotification, Recipient, ReportStep, Result, Role,
-    StoreError,
+    Case, CaseHistory, CaseStatus, MarkFn, NewCaseEvent, NewNotification, Recipient, ReportStep,
+    Result, Role, StoreError,
 };
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
@@ -538,7 +538,10 @@ impl PgStore {
                     event,
                     notify,
                     steps,
-                } => self.write_new_case(case, *day, (event, notify), steps).await,
+                } => {
+                    self.write_new_case(case, *day, (event, notify), steps)
+                        .await
+                }
                 Job::Step {
                     case,
                     event,

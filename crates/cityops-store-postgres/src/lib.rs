@@ -8,6 +8,7 @@
 mod cases;
 mod import;
 mod monitoring;
+mod poi;
 mod read;
 mod versions;
 mod workflow;

@@ -16,3 +16,9 @@ cityops_store_sql::shared_evaluation_repo!(PgStore, read: pool);
 cityops_store_sql::shared_review_repo!(PgStore, read: pool, write: pool);
 cityops_store_sql::shared_export_repo!(PgStore, read: pool, write: pool);
 cityops_store_sql::shared_report_repo!(PgStore, read: pool, write: pool);
+
+// Open311 (公众诉求开放接口).
+cityops_store_sql::shared_open311_repo!(PgStore, read: pool, write: pool);
+
+// 一码管全域 (management objects, checks, rectifications).
+cityops_store_sql::shared_object_repo!(PgStore, read: pool, write: pool);

@@ -28,6 +28,7 @@ mod cases;
 mod group_write;
 mod import;
 mod monitoring;
+mod poi;
 mod read;
 mod rows;
 mod versions;

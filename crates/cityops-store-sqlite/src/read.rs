@@ -17,3 +17,9 @@ cityops_store_sql::shared_evaluation_repo!(SqliteStore, read: read);
 cityops_store_sql::shared_review_repo!(SqliteStore, read: read, write: write);
 cityops_store_sql::shared_export_repo!(SqliteStore, read: read, write: write);
 cityops_store_sql::shared_report_repo!(SqliteStore, read: read, write: write);
+
+// Open311 (公众诉求开放接口): client keys and request records on the writer, reads on the read pool.
+cityops_store_sql::shared_open311_repo!(SqliteStore, read: read, write: write);
+
+// 一码管全域 (management objects, checks, rectifications): writes on the single writer.
+cityops_store_sql::shared_object_repo!(SqliteStore, read: read, write: write);

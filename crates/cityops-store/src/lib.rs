@@ -16,6 +16,9 @@ pub mod evaluation;
 pub mod export;
 pub mod follow;
 pub mod monitoring;
+pub mod objects;
+pub mod open311;
+pub mod poi;
 pub mod report;
 pub mod review;
 pub mod versions;
@@ -29,6 +32,9 @@ pub use evaluation::*;
 pub use export::*;
 pub use follow::*;
 pub use monitoring::*;
+pub use objects::*;
+pub use open311::*;
+pub use poi::*;
 pub use report::*;
 pub use review::*;
 pub use versions::*;
@@ -455,6 +461,9 @@ pub trait Store:
     + ExportRepo
     + ReportRepo
     + MonitoringRepo
+    + ObjectRepo
+    + PoiRepo
+    + Open311Repo
 {
 }
 
@@ -481,6 +490,9 @@ impl<T> Store for T where
         + ExportRepo
         + ReportRepo
         + MonitoringRepo
+        + ObjectRepo
+        + PoiRepo
+        + Open311Repo
 {
 }
 

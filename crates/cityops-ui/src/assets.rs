@@ -39,6 +39,11 @@ pub static ASSETS: &[Asset] = &[
     asset!("evaluation.css", "text/css; charset=utf-8"),
     asset!("evaluation.js", "text/javascript; charset=utf-8"),
     asset!("reports.js", "text/javascript; charset=utf-8"),
+    // 一码管全域: the object pages, their label sheets, the phone's 码上办 scan page.
+    asset!("objects.css", "text/css; charset=utf-8"),
+    asset!("objects.js", "text/javascript; charset=utf-8"),
+    asset!("phone_objects.js", "text/javascript; charset=utf-8"),
+    asset!("phone_objects.css", "text/css; charset=utf-8"),
     // 运行监测: the device map, the alarm wall, the device page's charts, the rule editor.
     asset!("monitoring.css", "text/css; charset=utf-8"),
     asset!("monitoring_map.js", "text/javascript; charset=utf-8"),
@@ -51,6 +56,8 @@ pub static ASSETS: &[Asset] = &[
     asset!("phone.css", "text/css; charset=utf-8"),
     asset!("phone.js", "text/javascript; charset=utf-8"),
     asset!("phone-sw.js", "text/javascript; charset=utf-8"),
+    // 附近公厕/公园 (/m/places).
+    asset!("phone_places.js", "text/javascript; charset=utf-8"),
     // The big screen and the map's case layer; ECharts 5.6.0 (Apache-2.0, see
     // `vendor/echarts/LICENSE`, `NOTICE`, `LICENSE-d3`), Leaflet.heat 1.0.0 with simpleheat
     // (BSD-2-Clause, see `vendor/leaflet.heat/LICENSE`).

@@ -32,6 +32,14 @@ pub(crate) enum Section {
     Alarms,
     /// 报警规则: the rule editor.
     Rules,
+    /// Open311 接入应用: the client applications and their keys (administrators).
+    Open311,
+    /// 一码管全域: the management objects, an object's page, its label sheets.
+    Objects,
+    /// 双保险比对: the discrepancies per street.
+    ObjectDiscrepancies,
+    /// 分阶段办结: the 小事不出责任区 statistics.
+    ObjectStats,
 }
 
 /// One link of the navigation.
@@ -73,6 +81,10 @@ const ICON_REPORTS: &str = "M6 3h9l4 4v14H6zM14 3v5h5M9 17v-3M12 17v-5M15 17v-2"
 const ICON_MONITORING: &str = "M3 12h4l2.5-6 4 12 2.5-6H21";
 const ICON_ALARMS: &str = "M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6zM10 19a2 2 0 0 0 4 0";
 const ICON_RULES: &str = "M4 7h9M17 7h3M15 5v4M4 17h3M11 17h9M9 15v4M4 12h14";
+const ICON_KEY: &str = "M14.5 9.5a4.5 4.5 0 1 1-1.3-3.2 4.5 4.5 0 0 1 1.3 3.2zM13.2 12.7 21 20.5M17 16.5l2-2M19 18.5l1.5-1.5";
+const ICON_QR: &str = "M4 4h6v6H4zM14 4h6v6h-6zM4 14h6v6H4zM14 14h2v2h-2zM18 14h2M14 18h2v2M18 18h2v2h-2zM6.5 6.5h1M16.5 6.5h1M6.5 16.5h1";
+const ICON_COMPARE: &str = "M8 4v16M16 4v16M4 8h4M16 8h4M4 15l2 2 3-4M15 15l2 2 3-4";
+const ICON_STAGES: &str = "M4 20h16M6 20v-4M10 20v-8M14 20v-6M18 20v-12";
 const ICON_ORG: &str =
     "M4 21V6l8-3 8 3v15M2.5 21h19M8.5 9h2M13.5 9h2M8.5 13h2M13.5 13h2M10 21v-4h4v4";
 
@@ -203,6 +215,36 @@ impl Layout {
                 ],
             });
         }
+        // 一码管全域: the management objects for the roles that see them; the discrepancies and the
+        // statistics for supervisors, leaders and administrators.
+        if crate::pages::objects::may_see_objects(&ctx.user) {
+            let o = ctx.lang.objects();
+            let mut items = vec![item("/objects", o.nav_objects, ICON_QR, Section::Objects)];
+            if crate::pages::objects::supervises(&ctx.user) {
+                items.push(NavItem {
+                    tab: false,
+                    ..item(
+                        "/objects/discrepancies",
+                        o.nav_discrepancies,
+                        ICON_COMPARE,
+                        Section::ObjectDiscrepancies,
+                    )
+                });
+                items.push(NavItem {
+                    tab: false,
+                    ..item(
+                        "/objects/stats",
+                        o.nav_stats,
+                        ICON_STAGES,
+                        Section::ObjectStats,
+                    )
+                });
+            }
+            nav.push(NavGroup {
+                label: Some(o.nav_group),
+                items,
+            });
+        }
         // 评价: 综合评价 for the roles that see evaluations; 报表 for its readers; 第三方评价 for
         // reviewers and for the leaders and administrators who draw its samples and read its
         // scores.
@@ -269,6 +311,15 @@ impl Layout {
                             ICON_VERSIONS,
                             Section::Versions,
                         ));
+                        items.push(NavItem {
+                            tab: false,
+                            ..item(
+                                "/open311/clients",
+                                ctx.lang.open311().nav,
+                                ICON_KEY,
+                                Section::Open311,
+                            )
+                        });
                     }
                     items
                 },

@@ -25,7 +25,10 @@ pub mod i18n;
 pub mod i18n_cases;
 pub mod i18n_eval;
 pub mod i18n_monitoring;
+pub mod i18n_objects;
+pub mod i18n_open311;
 pub mod i18n_phone;
+pub mod i18n_public;
 pub mod i18n_reports;
 pub mod i18n_reviews;
 pub mod i18n_screen;
@@ -122,6 +125,20 @@ pub fn router(state: AppState) -> Router {
         .route("/screen", get(pages::screen::page))
         .route("/screen/data.json", get(pages::screen::data))
         .route("/ui/cases.json", get(pages::screen::cases))
+        .route("/objects", get(pages::objects::list))
+        .route("/objects/labels", get(pages::objects::labels))
+        .route("/objects/discrepancies", get(pages::objects::discrepancies))
+        .route("/objects/stats", get(pages::objects::stats))
+        .route("/objects/{code}", get(pages::objects::detail))
+        .route("/m/o/{code}", get(pages::phone_objects::scan_page))
+        .route(
+            "/m/o/{code}/self-check",
+            post(pages::phone_objects::self_check),
+        )
+        .route(
+            "/m/o/{code}/inspection",
+            post(pages::phone_objects::inspection),
+        )
         .route("/regions", get(pages::regions::index))
         .route("/regions/{code}", get(pages::regions::detail))
         .route("/catalogue", get(pages::catalogue::index))
@@ -137,6 +154,11 @@ pub fn router(state: AppState) -> Router {
         .route("/reviews", get(pages::reviews::page))
         .route("/reviews/samples", post(pages::reviews::draw))
         .route("/reviews/{case_id}", post(pages::reviews::submit))
+        .route(
+            "/open311/clients",
+            get(pages::open311::page).post(pages::open311::issue),
+        )
+        .route("/open311/clients/{id}/revoke", post(pages::open311::revoke))
         .route("/versions", get(pages::versions::page))
         .route(
             "/versions/{kind}/{id}/restore",
@@ -146,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/m/report", get(pages::phone::report_page))
         .route("/m/sw.js", get(pages::phone::service_worker))
         .route("/m/nearby", get(pages::phone::nearby))
+        .route("/m/places", get(pages::phone_places::places_page))
         .route("/m/tasks", get(pages::phone::tasks_page))
         .route("/m/me", get(pages::phone::me_page))
         .route(

@@ -13,10 +13,12 @@ pub mod csrf;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod labels;
 pub mod live;
 mod metrics;
 mod middleware;
 pub mod net;
+pub mod open311;
 mod openapi;
 pub mod password;
 mod ratelimit;
@@ -61,6 +63,7 @@ pub fn router_with(state: AppState, pages: Router) -> Router {
     let routes = api
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
         .merge(live_routes())
+        .merge(open311::router())
         .with_state(state.clone())
         .merge(pages)
         .fallback(fallback);

@@ -9,7 +9,8 @@ use utoipa_axum::routes;
 
 use crate::api::{
     attachments, audit, auth, calendar, cases, catalogue, components, evaluation, geo, inbox,
-    monitoring, org, public, reports, reviews, routing, sessions, system,
+    monitoring, object_labels, objects, open311_clients, org, pois, public, reports, reviews,
+    routing, sessions, system,
 };
 use crate::error::ErrorBody;
 
@@ -50,7 +51,10 @@ use crate::state::AppState;
         (name = "evaluation", description = "综合评价与城市管理指数 (performance evaluation and the city management index)"),
         (name = "public", description = "公众：匿名上报、进度查询、评价 (citizens without an account: report, follow, rate)"),
         (name = "monitoring", description = "运行监测：监测数据上报、设备台账、报警与报警规则 (operation monitoring: telemetry, devices, alarms and their rules)"),
+        (name = "objects", description = "一码管全域：管理对象赋码、码上办自查与巡查、双保险比对、三教而罚整改与移交执法 (management objects: codes, checklists, self-checks and inspections, discrepancies, the rectification ladder and its hand-over to enforcement; the public card is under `public`)"),
+        (name = "pois", description = "公共服务设施：公厕、公园、摊规点、无车区的台账与导入 (points of interest: public toilets, parks, vendor zones, car-free zones; the citizens' nearby search is under `public`)"),
         (name = "reports", description = "报表：晨报、周报、月报的历史、CSV 与 XLSX (reports: daily briefings, weekly and monthly reports, their history, CSV and XLSX)"),
+        (name = "open311", description = "Open311 接入应用与 API key (Open311 client applications and their API keys; the GeoReport v2 interface itself is under /open311/v2/, outside this document)"),
         (name = "reviews", description = "第三方评价：抽样、评价任务、评分 (third-party review: samples, tasks, scores)"),
         (name = "system", description = "健康检查、指标 (health, metrics)"),
     ),
@@ -272,6 +276,10 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(reviews::router())
         .merge(reports::router())
         .merge(monitoring::router())
+        .merge(objects::router())
+        .merge(pois::router())
+        .merge(open311_clients::router())
+        .merge(object_labels::router())
 }
 
 /// The whole document: the routes' operations with the [`CommonResponses`] added.

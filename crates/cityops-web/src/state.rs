@@ -94,6 +94,9 @@ pub struct WebConfig {
     /// Expensive requests (case text search, exports, counts) one user may have running at
     /// once; more answer 429 `too_many_concurrent`. Default 2; 0 = no limit.
     pub expensive_per_user: u32,
+    /// Public look-ups (the nearby search of toilets, parks …) per minute and client address;
+    /// more answer 429 `rate_limited`. Default 120; 0 = no limit.
+    pub public_lookups_per_minute: u32,
     /// The most cases an XLSX export holds (default
     /// [`cityops_app::export::XLSX_MAX_ROWS`], 200,000); a larger one answers 422
     /// `export_too_large`. Not a setting of the binary: the documented cap; tests lower it.
@@ -113,6 +116,12 @@ pub struct WebConfig {
     pub reports_interval_secs: u64,
     /// 运行监测: reading window, retention, reminders, registry checks.
     pub monitoring: cityops_app::MonitoringSettings,
+    /// Open311 GeoReport v2 (`/open311/v2/`): the published services, the jurisdiction's names,
+    /// the discovery document's texts, ids or tokens.
+    pub open311: cityops_domain::open311::Open311Config,
+    /// 一码管全域: the 三教而罚 ladder, the scan distance, the frontage, the enforcement
+    /// department, the street lines of default zones.
+    pub objects: cityops_app::ObjectSettings,
 }
 
 impl WebConfig {
@@ -193,6 +202,7 @@ impl Default for WebConfig {
             session_cache_millis: 1000,
             report_limits: ReportLimits::default(),
             expensive_per_user: 2,
+            public_lookups_per_minute: 120,
             xlsx_max_rows: cityops_app::export::XLSX_MAX_ROWS,
             map_tile_url: None,
             evaluation: Default::default(),
@@ -200,6 +210,8 @@ impl Default for WebConfig {
             reports: Default::default(),
             monitoring: Default::default(),
             reports_interval_secs: 300,
+            open311: Default::default(),
+            objects: Default::default(),
         }
     }
 }
@@ -219,6 +231,10 @@ pub struct AppState {
     /// Operation monitoring (运行监测): the ingest pipeline and, through it, the monitoring
     /// service. `None` for a state built without it (`AppState::new`): its endpoints answer 503.
     pub ingest: Option<cityops_ingest::Ingest>,
+    /// Open311 (公众诉求开放接口): client applications, services, requests.
+    pub open311: Arc<cityops_app::Open311Service>,
+    /// 一码管全域: management objects, their checks and the rectification ladder.
+    pub objects: Arc<cityops_app::ObjectService>,
     pub(crate) shared: Arc<Shared>,
 }
 
@@ -235,6 +251,8 @@ pub(crate) struct Shared {
     pub evidence: Arc<EvidenceStore>,
     /// Expensive requests running per user.
     pub expensive: ExpensiveLimiter,
+    /// Public look-ups per client address (`GET /api/v1/public/nearby`).
+    pub lookups: crate::api::pois::LookupLimiter,
 }
 
 impl std::fmt::Debug for AppState {
@@ -349,6 +367,15 @@ impl AppState {
             ),
         };
         let reviews = Arc::new(ReviewService::new(app.clone(), config.review.clone()));
+        let open311 = Arc::new(cityops_app::Open311Service::new(
+            app.clone(),
+            config.open311.clone(),
+            config.report_limits,
+        ));
+        let objects = Arc::new(
+            cityops_app::ObjectService::with_demo_checklists(app.clone(), config.objects.clone())
+                .expect("the embedded checklist set is valid (tested in cityops-domain)"),
+        );
         let shared = Shared {
             metrics,
             login_limiter,
@@ -357,6 +384,10 @@ impl AppState {
             sessions_purged_at: AtomicI64::new(i64::MIN),
             evidence,
             expensive: ExpensiveLimiter::new(config.expensive_per_user),
+            lookups: crate::api::pois::LookupLimiter::new(
+                clock.clone(),
+                config.public_lookups_per_minute,
+            ),
         };
         Self {
             store,
@@ -367,6 +398,8 @@ impl AppState {
             app,
             reviews,
             ingest: None,
+            open311,
+            objects,
             shared: Arc::new(shared),
         }
     }

@@ -423,6 +423,14 @@ wire_pattern!(
     "44130201001000042"
 );
 wire_pattern!(
+    /// A management object's code.
+    ObjectCodePattern,
+    "赋码 (management object code): 16 digits — the issuing division (6), the kind (2), a sequence (7) \
+     and a Damm check digit.",
+    "^[0-9]{16}$",
+    "4413020100001236"
+);
+wire_pattern!(
     /// An evidence photo's public id.
     AttachmentId,
     "Public id of an evidence photo (证据照片): a random UUID, lower case.",
@@ -499,7 +507,7 @@ impl Crs {
 /// The longest text each free-text field of a request takes, from the domain's limits
 /// ([`cityops_domain::limits`]): `(schema, property, limit)`. The document declares them as
 /// `maxLength` (see `openapi::TextLimits`); the server enforces the same constants.
-pub const TEXT_LIMITS: [(&str, &str, TextLimit); 13] = [
+pub const TEXT_LIMITS: [(&str, &str, TextLimit); 28] = [
     ("NewCaseRequest", "description", limits::DESCRIPTION),
     ("NewCaseRequest", "address", limits::ADDRESS),
     ("NewCaseRequest", "contact", limits::CONTACT),
@@ -513,6 +521,41 @@ pub const TEXT_LIMITS: [(&str, &str, TextLimit); 13] = [
     ("PublicReportRequest", "phone", limits::PHONE),
     ("PublicRatingBody", "comment", limits::COMMENT),
     ("ReviewBody", "comment", limits::COMMENT),
+    (
+        "Open311ClientRequest",
+        "name",
+        cityops_domain::open311::CLIENT_NAME,
+    ),
+    (
+        "Open311ClientRequest",
+        "contact",
+        cityops_domain::open311::CLIENT_CONTACT,
+    ),
+    (
+        "ObjectBody",
+        "name",
+        cityops_domain::objects::object::OBJECT_NAME,
+    ),
+    ("ObjectBody", "address", limits::ADDRESS),
+    ("ObjectBody", "responsible_name", limits::PERSON_NAME),
+    ("ObjectBody", "responsible_phone", limits::PHONE),
+    ("ObjectBody", "responsible_username", limits::USERNAME),
+    ("ObjectBody", "owner_department", limits::DEPARTMENT_CODE),
+    ("CheckItemBody", "note", limits::COMMENT),
+    (
+        "ObjectUpdateBody",
+        "name",
+        cityops_domain::objects::object::OBJECT_NAME,
+    ),
+    ("ObjectUpdateBody", "address", limits::ADDRESS),
+    ("ObjectUpdateBody", "responsible_name", limits::PERSON_NAME),
+    ("ObjectUpdateBody", "responsible_phone", limits::PHONE),
+    ("ObjectUpdateBody", "responsible_username", limits::USERNAME),
+    (
+        "ObjectUpdateBody",
+        "owner_department",
+        limits::DEPARTMENT_CODE,
+    ),
 ];
 
 /// Query parameters with a text limit: `(path, parameter, limit)`.
@@ -544,6 +587,19 @@ wire_enum!(
     )
 );
 wire_enum!(
+    /// Types of points of interest.
+    PoiTypeName,
+    "A type of point of interest (公共服务设施): `toilet` (公厕), `park` (公园), `vendor_zone` (摊规点) \
+     or `car_free_zone` (无车区).",
+    names(cityops_domain::poi::PoiType::ALL, cityops_domain::poi::PoiType::as_str)
+);
+wire_enum!(
+    /// The eight points of the compass.
+    CompassName,
+    "A walking direction on the 8-point compass (八方位).",
+    names(&cityops_domain::poi::Compass8::ALL, cityops_domain::poi::Compass8::as_str)
+);
+wire_enum!(
     /// Device statuses.
     DeviceStatusName,
     "A device's status: `normal`, `alarm` (an active alarm), `offline` (its offline rule fired), \
@@ -567,6 +623,56 @@ wire_enum!(
         cityops_domain::monitoring::RejectReason::ALL,
         cityops_domain::monitoring::RejectReason::as_str
     )
+);
+
+wire_enum!(
+    /// Kinds of management object.
+    ObjectKindName,
+    "A kind of management object (管理对象类型): `street_shop` (沿街商铺), `restaurant` (沿街餐饮), \
+     `residential_compound` (住宅小区), `commercial_complex` (商业综合体), `school` (学校), \
+     `construction_site` (建筑工地), `market` (农贸市场) …",
+    names(
+        cityops_domain::objects::ObjectKind::ALL,
+        cityops_domain::objects::ObjectKind::as_str
+    )
+);
+wire_enum!(
+    /// Kinds of check.
+    CheckKindName,
+    "`self_check` (自查, by the responsible party) or `inspection` (巡查, by an inspector or enforcement officer).",
+    names(
+        cityops_domain::objects::CheckKind::ALL,
+        cityops_domain::objects::CheckKind::as_str
+    )
+);
+wire_enum!(
+    /// Stages of a rectification record.
+    RectStageName,
+    "A stage of 三教而罚: `open` (待整改), `notice1` (教育提醒), `notice2` (责令整改), `notice3` (警告), \
+     `enforcement` (移交执法), `rectified` (已整改).",
+    names(
+        cityops_domain::objects::RectStage::ALL,
+        cityops_domain::objects::RectStage::as_str
+    )
+);
+wire_enum!(
+    /// Open or closed records.
+    RectStatusName,
+    "`open` (not rectified, also when handed over) or `closed` (rectified).",
+    names(&cityops_store::RectStatus::ALL, cityops_store::RectStatus::as_str)
+);
+wire_enum!(
+    /// Kinds of discrepancy.
+    DiscrepancyKindName,
+    "How the self-check saw an item the inspection found failing: `self_reported_fine` (自查合格、巡查不合格), \
+     `failing_in_both` or `not_self_checked`.",
+    vec!["self_reported_fine", "failing_in_both", "not_self_checked"]
+);
+wire_enum!(
+    /// Evidence a failing item needs.
+    EvidenceName,
+    "`photo` (a failing result needs a photo) or `none`.",
+    vec!["photo", "none"]
 );
 
 /// Every schema of this module, for the document's components.
@@ -599,6 +705,8 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         one::<ReportKindName>(),
         one::<MetricName>(),
         one::<DeviceTypeName>(),
+        one::<PoiTypeName>(),
+        one::<CompassName>(),
         one::<DeviceStatusName>(),
         one::<AlarmStatusName>(),
         one::<RejectReasonName>(),
@@ -616,6 +724,13 @@ pub fn schemas() -> Vec<(String, RefOr<Schema>)> {
         one::<RuleCategoryCode>(),
         one::<ComponentIdCode>(),
         one::<AttachmentId>(),
+        one::<ObjectKindName>(),
+        one::<CheckKindName>(),
+        one::<RectStageName>(),
+        one::<RectStatusName>(),
+        one::<DiscrepancyKindName>(),
+        one::<EvidenceName>(),
+        one::<ObjectCodePattern>(),
     ]
 }
 

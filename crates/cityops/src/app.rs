@@ -166,6 +166,148 @@ pub async fn ensure_demo_monitoring(state: &AppState, city: DemoCity) -> anyhow:
     Ok(())
 }
 
+/// The demo city's main roads as street lines (门前三包 default zones face the nearest).
+fn demo_streets(city: DemoCity) -> Vec<cityops_app::objects::StreetLine> {
+    cityops_seed::devices::main_roads(city)
+        .into_iter()
+        .map(|(name, pts)| cityops_app::objects::StreetLine {
+            name: name.to_string(),
+            points: pts
+                .into_iter()
+                .map(|(lng, lat)| cityops_domain::LngLat { lng, lat })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A handful of management objects (一码管全域) of the demo's responsible party `shop1` along the
+/// first main roads, so the phone's self-check has something; created once (also in a demo
+/// database made before objects existed, when it has `shop1`).
+pub async fn ensure_demo_objects(state: &AppState, city: DemoCity) -> anyhow::Result<()> {
+    let store = &state.store;
+    let Some(shop1) = store.credentials("shop1").await? else {
+        tracing::info!("no demo account shop1 (a database made before issue 14): no demo objects");
+        return Ok(());
+    };
+    let mine = cityops_store::ObjectFilter {
+        responsible_user_id: Some(shop1.user.id),
+        ..Default::default()
+    };
+    let page = cityops_domain::PageRequest {
+        page: 1,
+        page_size: 1,
+    };
+    if store
+        .list_objects(&mine, &cityops_store::ObjectScope::everything(), page)
+        .await?
+        .total
+        > 0
+    {
+        return Ok(());
+    }
+    let admin = store
+        .credentials("admin")
+        .await?
+        .context("the demo's admin account")?
+        .user;
+    use cityops_domain::objects::ObjectKind::{Restaurant, StreetShop};
+    const SHOPS: [(&str, cityops_domain::objects::ObjectKind); 5] = [
+        ("老街肠粉店", Restaurant),
+        ("惠民便利店", StreetShop),
+        ("客家酿豆腐", Restaurant),
+        ("鸿运五金店", StreetShop),
+        ("东江鱼档", Restaurant),
+    ];
+    let inputs = demo_streets(city)
+        .into_iter()
+        .filter(|s| s.points.len() >= 2)
+        .zip(SHOPS)
+        .enumerate()
+        .map(|(i, (street, (name, kind)))| {
+            // On the building line about 17 m north of the road, a third along its first stretch.
+            let (a, b) = (street.points[0], street.points[1]);
+            let input = cityops_app::objects::ObjectInput {
+                code: None,
+                kind,
+                name: name.to_string(),
+                address: format!("{}{}号", street.name, 12 + 2 * i),
+                lng: a.lng + (b.lng - a.lng) / 3.0,
+                lat: a.lat + (b.lat - a.lat) / 3.0 + 0.000_15,
+                crs: None,
+                zone: None,
+                responsible_name: "陈小明".into(),
+                responsible_phone: "13800001234".into(),
+                responsible_username: Some("shop1".into()),
+                owner_department: None,
+            };
+            (format!("demo object {}", i + 1), input)
+        })
+        .collect();
+    let created = state.objects.import(&admin, inputs).await?;
+    tracing::info!(
+        objects = created.len(),
+        "demo management objects of shop1 created"
+    );
+    Ok(())
+}
+
+/// The demo's Open311 client application with the published demo key
+/// ([`DEMO_OPEN311_KEY`]), registered once (also in a demo database made before Open311
+/// existed).
+pub async fn ensure_demo_open311(state: &AppState) -> anyhow::Result<()> {
+    let hash = cityops_app::open311::key_hash(DEMO_OPEN311_KEY);
+    let now = state.clock.now();
+    // Looking the key up stamps it as used; a registered key is all we need to know.
+    if state
+        .store
+        .open311_client_by_key(&hash, now)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let admin = state.store.credentials("admin").await?.map(|c| c.user.id);
+    match state
+        .open311
+        .register(
+            "演示客户端 (demo Open311 client)",
+            "demo",
+            DEMO_OPEN311_KEY,
+            admin,
+        )
+        .await
+    {
+        Ok(client) => {
+            tracing::info!(client = client.id, "demo Open311 API key registered");
+            Ok(())
+        }
+        // Registered meanwhile (another process), or revoked by an administrator: keep that.
+        Err(cityops_app::ServiceError::Store(cityops_store::StoreError::Conflict(_))) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The demo's published Open311 API key (PRODUCT.md §8).
+pub const DEMO_OPEN311_KEY: &str = "cityops-demo-open311-key";
+
+/// The demo city's points of interest (公厕、公园、摊规点、无车区; positions illustrative, see
+/// `cityops_seed::pois`), imported once — also into a demo database made before they existed.
+pub async fn ensure_demo_pois(state: &AppState, city: DemoCity) -> anyhow::Result<()> {
+    let one = cityops_domain::PageRequest {
+        page: 1,
+        page_size: 1,
+    };
+    if state.store.list_pois(None, one).await?.total > 0 {
+        return Ok(());
+    }
+    let imports = cityops_seed::pois::demo_pois(city).context("the demo points of interest")?;
+    let (added, _) = cityops_app::poi::import_pois(state.store.as_ref(), &state.index, imports)
+        .await
+        .context("importing the demo points of interest")?;
+    tracing::info!(pois = added, "demo points of interest imported");
+    Ok(())
+}
+
 /// `cityops demo --simulate R`: the telemetry simulator over MQTT beside the demo server, at
 /// `rate` readings per second over every active device, for a day (restart the demo for more).
 pub async fn spawn_demo_simulator(
@@ -381,6 +523,19 @@ pub async fn build_state(
         web.workflow.direct_file_categories =
             cityops_seed::history::demo_workflow_config().direct_file_categories;
     }
+    // The demo city answers Open311's `jurisdiction_id` also by a web domain of its own.
+    if demo_mode
+        && web.open311.jurisdictions.is_empty()
+        && let Some(city) = store.get_meta(DEMO_CITY_KEY).await?
+    {
+        web.open311.jurisdictions = vec![format!("{city}.gov.cn")];
+    }
+    // 门前三包: the demo city's main roads are the street lines default zones face.
+    if let Some(city) = store.get_meta(DEMO_CITY_KEY).await?
+        && let Ok(city) = city.parse::<DemoCity>()
+    {
+        web.objects.streets = demo_streets(city);
+    }
     // No silent fallback: photos in a temporary directory would vanish with the next reboot.
     cityops_web::open_evidence(&web).with_context(|| {
         format!(
@@ -443,8 +598,10 @@ pub fn web_config(config: &Config) -> WebConfig {
             staff_per_minute: config.report_rate_per_minute,
             citizen_per_minute: config.citizen_report_rate_per_minute,
             citizen_per_address_per_minute: config.citizen_report_rate_per_address,
+            open311_per_key_per_minute: config.open311_rate_per_key,
         },
         expensive_per_user: config.expensive_per_user,
+        public_lookups_per_minute: config.public_lookups_per_minute,
         map_tile_url: config.map_tile_url.clone().filter(|u| !u.trim().is_empty()),
         evaluation: cityops_app::evaluation::EvaluationSettings {
             evaluation: config.evaluation.clone(),
@@ -454,6 +611,8 @@ pub fn web_config(config: &Config) -> WebConfig {
         reports: config.reports.clone(),
         reports_interval_secs: config.reports_interval_secs,
         monitoring: config.monitoring.settings(),
+        open311: config.open311.clone(),
+        objects: config.objects.settings(),
         ..defaults
     }
 }
@@ -515,7 +674,10 @@ pub fn print_banner(config: &Config, city: DemoCity, serving: bool) {
             list.display()
         );
     }
-    println!("  Open311 API key: cityops-demo-open311-key");
+    println!(
+        "  Open311 API key: {DEMO_OPEN311_KEY} (http://{}/open311/v2/discovery.json)",
+        config.listen
+    );
     println!();
 }
 
@@ -587,10 +749,12 @@ pub async fn serve(
         }
         None => (None, None),
     };
+    // 一码管全域: the 三教而罚 ladder (notices on the working calendar, hand-over to enforcement).
+    let ladder = cityops_app::objects::spawn_upkeep(state.objects.clone(), until_stopped());
     let app = state.app.clone();
     let served = cityops_web::serve_with(listener, state, pages, shutdown_signal()).await;
     let _ = stop_tasks.send(true);
-    for task in [watcher, refresh, reports, mqtt, upkeep]
+    for task in [watcher, refresh, reports, mqtt, upkeep, ladder]
         .into_iter()
         .flatten()
     {
@@ -667,6 +831,7 @@ async fn shutdown_signal() {
 
 pub async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
     let (file, db) = match &cmd {
+        ImportCommand::Pois(a) => return import_pois(a, config).await,
         ImportCommand::Divisions(a) => (&a.file, &a.db),
         ImportCommand::Boundaries(a) | ImportCommand::Grids(a) | ImportCommand::Components(a) => {
             (&a.file, &a.db)
@@ -697,6 +862,7 @@ pub async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
             }
             .with_context(|| name.clone())?;
         }
+        ImportCommand::Pois(_) => {}
     }
     let url = db.db.clone().unwrap_or_else(|| config.database_url.clone());
     let store = open_store(&url).await?;
@@ -709,6 +875,42 @@ pub async fn import(cmd: ImportCommand, config: &Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("importing {name}: nothing was written"))?;
     println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
+}
+
+/// `cityops import pois FILE [--gcj02]`: points of interest (公厕、公园、摊规点、无车区) from CSV
+/// or GeoJSON (by extension), located in the city and written in one transaction — a bad line or
+/// feature, or a point outside the city, writes nothing. Prints `{"added","replaced"}`.
+async fn import_pois(args: &crate::ImportPoiFile, config: &Config) -> anyhow::Result<()> {
+    use cityops_domain::poi::{PoiCrs, parse_pois_csv, parse_pois_geojson};
+    let name = args.file.display().to_string();
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("reading {name}"))?;
+    let crs = if args.gcj02 {
+        PoiCrs::Gcj02
+    } else {
+        PoiCrs::Wgs84
+    };
+    let imports = if name.to_ascii_lowercase().ends_with(".csv") {
+        parse_pois_csv(&text, crs)
+    } else {
+        parse_pois_geojson(&text, crs)
+    }
+    .with_context(|| name.clone())?;
+    let url = args
+        .db
+        .db
+        .clone()
+        .unwrap_or_else(|| config.database_url.clone());
+    let store = open_store(&url).await?;
+    store.migrate().await?;
+    let index = load_index(store.as_ref()).await?;
+    let (added, replaced) = cityops_app::poi::import_pois(store.as_ref(), &index, imports)
+        .await
+        .with_context(|| format!("importing {name}: nothing was written"))?;
+    println!(
+        "{}",
+        serde_json::json!({"added": added, "replaced": replaced})
+    );
     Ok(())
 }
 

@@ -104,9 +104,16 @@ pub struct Config {
     /// Citizens' reports per minute per client address
     /// (CITYOPS_CITIZEN_REPORT_RATE_PER_ADDRESS; 0 = no limit).
     pub citizen_report_rate_per_address: u32,
+    /// Open311 requests (POST) per minute and client application's API key
+    /// (CITYOPS_OPEN311_RATE_PER_KEY; 0 = no limit). Each also counts on the citizens' quota of
+    /// its client address.
+    pub open311_rate_per_key: u32,
     /// Expensive requests (case text search, counts, exports) one user may run at once
     /// (CITYOPS_EXPENSIVE_PER_USER; 0 = no limit).
     pub expensive_per_user: u32,
+    /// Public look-ups (the citizens' search for the nearest toilet, park …) per minute and client
+    /// address (CITYOPS_PUBLIC_LOOKUPS_PER_MINUTE; 0 = no limit).
+    pub public_lookups_per_minute: u32,
     /// Basemap tiles of the console's maps, for a city with a tile server
     /// (CITYOPS_MAP_TILE_URL, e.g. `https://tiles.city.example/{z}/{x}/{y}.png`); unset = no
     /// basemap (district, street, community and grid boundaries only).
@@ -134,6 +141,57 @@ pub struct Config {
     /// How often the server looks for reports that are due, in seconds (0 = never)
     /// (CITYOPS_REPORTS_INTERVAL_SECS).
     pub reports_interval_secs: u64,
+    /// Open311 GeoReport v2 (`[open311]`): the published `services` (codes such as `M06010`,
+    /// `C01037`), their English names (`names_en`), the names `jurisdiction_id` may take besides
+    /// the city's code and name (`jurisdictions`), the discovery document's `contact` and
+    /// `key_service`, and `answer_tokens` (POST answers a token instead of the id). See
+    /// docs/OPEN311.md.
+    pub open311: cityops_domain::open311::Open311Config,
+    /// 一码管全域 (`[objects]`): `upkeep_interval_secs` (the 三教而罚 ladder; 0 = never),
+    /// `enforcement_departments` (codes tried for the enforcement case, `{district}`/`{city}`
+    /// replaced), `owner_departments` (the default supervising department, `{street}`…),
+    /// `max_scan_distance_m`, `ladder` (the stages' periods). See docs/OBJECTS.md.
+    pub objects: ObjectsConfig,
+}
+
+/// `[objects]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ObjectsConfig {
+    pub upkeep_interval_secs: u64,
+    pub enforcement_departments: Vec<String>,
+    pub owner_departments: Vec<String>,
+    pub max_scan_distance_m: f64,
+    pub ladder: cityops_domain::objects::LadderConfig,
+}
+
+impl Default for ObjectsConfig {
+    fn default() -> Self {
+        let s = cityops_app::ObjectSettings::default();
+        Self {
+            upkeep_interval_secs: s.upkeep_interval.as_secs(),
+            enforcement_departments: s.enforcement_departments,
+            owner_departments: s.owner_departments,
+            max_scan_distance_m: s.position.max_distance_m,
+            ladder: s.ladder,
+        }
+    }
+}
+
+impl ObjectsConfig {
+    /// The object service's settings (the street lines come from the demo city, if any).
+    pub fn settings(&self) -> cityops_app::ObjectSettings {
+        cityops_app::ObjectSettings {
+            upkeep_interval: std::time::Duration::from_secs(self.upkeep_interval_secs),
+            enforcement_departments: self.enforcement_departments.clone(),
+            owner_departments: self.owner_departments.clone(),
+            position: cityops_domain::objects::PositionConfig {
+                max_distance_m: self.max_scan_distance_m,
+            },
+            ladder: self.ladder,
+            ..Default::default()
+        }
+    }
 }
 
 /// `[monitoring]`.
@@ -216,7 +274,9 @@ impl Default for Config {
             report_rate_per_minute: 600,
             citizen_report_rate_per_minute: 10,
             citizen_report_rate_per_address: 30,
+            open311_rate_per_key: 60,
             expensive_per_user: 2,
+            public_lookups_per_minute: 120,
             map_tile_url: None,
             evaluation: Default::default(),
             city_index: Default::default(),
@@ -225,6 +285,8 @@ impl Default for Config {
             review_salt: cityops_domain::review::ReviewConfig::default().salt,
             reports: Default::default(),
             reports_interval_secs: 300,
+            open311: Default::default(),
+            objects: ObjectsConfig::default(),
         }
     }
 }
@@ -280,6 +342,17 @@ impl Config {
         self.reports
             .validate()
             .map_err(|e| anyhow::anyhow!("[reports]: {e}"))?;
+        self.objects
+            .ladder
+            .validate()
+            .map_err(|e| anyhow::anyhow!("[objects] ladder: {e}"))?;
+        anyhow::ensure!(
+            self.objects.max_scan_distance_m.is_finite() && self.objects.max_scan_distance_m > 0.0,
+            "[objects] max_scan_distance_m must be positive"
+        );
+        self.open311
+            .service_codes()
+            .map_err(|e| anyhow::anyhow!("[open311] services: {e}"))?;
         if let Some(origin) = &self.public_origin {
             anyhow::ensure!(
                 origin.starts_with("https://") || origin.starts_with("http://"),

@@ -6,6 +6,7 @@
 mod app;
 mod check;
 mod config;
+mod demo_objects;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -163,11 +164,24 @@ enum ImportCommand {
     Grids(ImportGeoFile),
     /// Components CSV or GeoJSON (by extension: .csv, .geojson/.json).
     Components(ImportGeoFile),
+    /// Points of interest (公厕、公园、摊规点、无车区) CSV or GeoJSON (by extension: .csv,
+    /// .geojson/.json); added, or replaced by type and name.
+    Pois(ImportPoiFile),
 }
 
 #[derive(Debug, Args)]
 struct ImportFile {
     file: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+struct ImportPoiFile {
+    file: PathBuf,
+    /// Positions without a `crs` column or property are GCJ-02 (web-map coordinates).
+    #[arg(long)]
+    gcj02: bool,
     #[command(flatten)]
     db: DbArgs,
 }
@@ -336,6 +350,10 @@ async fn run(command: Command, mut config: Config) -> anyhow::Result<()> {
             .await?;
             let state = app::build_state(store, &config, true).await?;
             app::ensure_demo_monitoring(&state, args.city).await?;
+            app::ensure_demo_pois(&state, args.city).await?;
+            app::ensure_demo_open311(&state).await?;
+            app::ensure_demo_objects(&state, args.city).await?;
+            demo_objects::ensure_demo_object_city(&state, args.city).await?;
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "demo city ready"

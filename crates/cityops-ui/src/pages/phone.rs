@@ -45,6 +45,10 @@ pub(crate) enum Tab {
     Tasks,
     Follow,
     Me,
+    /// 附近公厕/公园 (`/m/places`, `pages::phone_places`): reached from 上报, no tab of its own.
+    Places,
+    /// 码上办 (`/m/o/{code}`, `pages::phone_objects`): opened by scanning a label, no tab of its own.
+    Object,
 }
 
 /// What every phone page needs: the user if signed in, the language, the CSRF token.
@@ -93,7 +97,7 @@ pub(crate) struct PhoneLayout {
 }
 
 impl PhoneLayout {
-    fn new(ctx: &PhoneCtx, tab: Tab, title: &str) -> Self {
+    pub(crate) fn new(ctx: &PhoneCtx, tab: Tab, title: &str) -> Self {
         Self {
             p: ctx.lang.phone(),
             lang: ctx.lang,

@@ -287,8 +287,8 @@ fn no_such_attachment() -> ApiError {
     ApiError::not_found("No such attachment.")
 }
 
-/// The attachment if the user may see it: they uploaded it, or it is linked to a case they can
-/// see. Anything else — an unknown or malformed id included — is the same 404, as if it did not
+/// The attachment if the user may see it: they uploaded it, it is linked to a case they can
+/// see, or a check of an object they can see holds it. Anything else — an unknown or malformed id included — is the same 404, as if it did not
 /// exist.
 async fn visible_attachment(
     state: &AppState,
@@ -315,6 +315,10 @@ async fn visible_attachment(
             .await?
             .is_some()
     {
+        return Ok(a);
+    }
+    // A photo of a 码上办 check: whoever may see its object.
+    if state.objects.may_see_check_photo(&user.0, a.id).await? {
         return Ok(a);
     }
     Err(no_such_attachment())

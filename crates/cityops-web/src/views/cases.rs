@@ -514,6 +514,7 @@ impl From<NewCaseRequest> for cityops_app::ReportRequest {
             attachments: r.attachments,
             source: r.source,
             client_address: None,
+            department_id: None,
         }
     }
 }
