@@ -294,25 +294,17 @@ async fn issue_code<D: Dialect>(tx: &mut D::Connection, new: &NewObject) -> Resu
     }
 }
 
-/// Inserts one object (code issued first) in the transaction `tx`.
-async fn insert_object<D: Dialect>(
-    tx: &mut D::Connection,
-    new: &NewObject,
-) -> Result<StoredObject> {
-    new.validate()?;
-    let code = issue_code::<D>(&mut *tx, new).await?;
-    let object = new.with_code(code);
+/// The columns an object's own fields fill, in the order [`push_object_values`] binds them
+/// (one list for the insert and the update).
+const OBJECT_FIELDS: &str = "kind, name, address, lng, lat, zone, district_code, street_code, \
+     community_code, grid_code, responsible_user_id, responsible_name, responsible_phone, \
+     owner_department_id";
+
+/// Binds the values of [`OBJECT_FIELDS`], comma-separated.
+fn push_object_values<D: Dialect>(q: &mut QueryBuilder<D>, object: &ManagedObject) -> Result<()> {
     let zone = object.zone.as_ref().map(|z| json("zone", z)).transpose()?;
     let r = &object.regions;
-    let mut q = QueryBuilder::<D>::new(
-        "INSERT INTO managed_objects (code, kind, name, address, lng, lat, zone, district_code, \
-         street_code, community_code, grid_code, responsible_user_id, responsible_name, \
-         responsible_phone, owner_department_id, created_at, updated_at, created_by, updated_by, \
-         version) VALUES (",
-    );
-    q.bind(object.code.as_str().to_string())
-        .push(", ")
-        .bind(object.kind.as_str())
+    q.bind(object.kind.as_str())
         .push(", ")
         .bind(object.name.clone())
         .push(", ")
@@ -338,8 +330,25 @@ async fn insert_object<D: Dialect>(
         .push(", ")
         .bind(object.responsible.phone.clone())
         .push(", ")
-        .bind(object.owner_department_id)
-        .push(", ");
+        .bind(object.owner_department_id);
+    Ok(())
+}
+
+/// Inserts one object (code issued first) in the transaction `tx`.
+async fn insert_object<D: Dialect>(
+    tx: &mut D::Connection,
+    new: &NewObject,
+) -> Result<StoredObject> {
+    new.validate()?;
+    let code = issue_code::<D>(&mut *tx, new).await?;
+    let object = new.with_code(code);
+    let mut q = QueryBuilder::<D>::new(format!(
+        "INSERT INTO managed_objects (code, {OBJECT_FIELDS}, created_at, updated_at, created_by, \
+         updated_by, version) VALUES ("
+    ));
+    q.bind(object.code.as_str().to_string()).push(", ");
+    push_object_values(&mut q, &object)?;
+    q.push(", ");
     D::push_ts(&mut q, new.at);
     q.push(", ");
     D::push_ts(&mut q, new.at);
@@ -418,37 +427,9 @@ pub async fn update_object<D: Dialect>(
     object
         .validate()
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let zone = object.zone.as_ref().map(|z| json("zone", z)).transpose()?;
-    let r = &object.regions;
-    let mut q = QueryBuilder::<D>::new("UPDATE managed_objects SET kind = ");
-    q.bind(object.kind.as_str())
-        .push(", name = ")
-        .bind(object.name.clone())
-        .push(", address = ")
-        .bind(object.address.clone())
-        .push(", lng = ")
-        .bind(object.point.lng)
-        .push(", lat = ")
-        .bind(object.point.lat)
-        .push(", zone = ")
-        .bind(zone)
-        .push(", district_code = ")
-        .bind(opt_str(&r.district))
-        .push(", street_code = ")
-        .bind(opt_str(&r.street))
-        .push(", community_code = ")
-        .bind(opt_str(&r.community))
-        .push(", grid_code = ")
-        .bind(opt_str(&r.grid))
-        .push(", responsible_user_id = ")
-        .bind(object.responsible.user_id)
-        .push(", responsible_name = ")
-        .bind(object.responsible.name.clone())
-        .push(", responsible_phone = ")
-        .bind(object.responsible.phone.clone())
-        .push(", owner_department_id = ")
-        .bind(object.owner_department_id)
-        .push(", updated_at = ");
+    let mut q = QueryBuilder::<D>::new(format!("UPDATE managed_objects SET ({OBJECT_FIELDS}) = ("));
+    push_object_values(&mut q, object)?;
+    q.push("), updated_at = ");
     D::push_ts(&mut q, at);
     q.push(", updated_by = ")
         .bind(by_user)
