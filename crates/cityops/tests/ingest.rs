@@ -384,15 +384,20 @@ impl Broker {
             .stderr(Stdio::null())
             .spawn()
             .expect("mosquitto (Debian: mosquitto)");
-        for _ in 0..100 {
+        // A restarted broker first loads its saved sessions and queued messages: on a busy
+        // machine that takes seconds. Wait for it (or for its exit) rather than for a fixed time.
+        for _ in 0..600 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Broker { child, port, conf };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("mosquitto exited ({status}) before listening on {port}");
             }
             std::thread::sleep(Duration::from_millis(50));
         }
         let _ = child.kill();
         let _ = child.wait();
-        panic!("mosquitto did not listen on {port}");
+        panic!("mosquitto did not listen on {port} within 30 s");
     }
 
     /// A graceful restart (SIGTERM: the broker saves its sessions and queued messages).
