@@ -1198,6 +1198,25 @@ impl ObjectService {
             .await?)
     }
 
+    /// The discrepancies the filter finds within `user`'s scope, counted per street (most first;
+    /// supervisors, leaders, administrators).
+    pub async fn discrepancies_per_street(
+        &self,
+        user: &User,
+        filter: DiscrepancyFilter,
+    ) -> Result<Vec<(Option<String>, u64)>> {
+        if !supervises(user) {
+            return Err(ServiceError::Forbidden(
+                "The discrepancy list is for supervisors and leaders.".into(),
+            ));
+        }
+        let scope = object_scope(user)?;
+        Ok(self
+            .store()
+            .discrepancies_per_street(&filter, &scope)
+            .await?)
+    }
+
     /// 小事不出责任区: the records opened in `[from, to)` within `user`'s region, counted per
     /// street by the stage they closed at (supervisors, leaders, administrators).
     pub async fn stage_stats(

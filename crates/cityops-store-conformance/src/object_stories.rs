@@ -670,6 +670,16 @@ pub async fn object_checks_are_written_whole_with_their_photos_and_records(store
             .await
             .expect("discrepancies");
         assert_eq!(page.total, n, "{filter:?} {scope:?}");
+        let per_street = store
+            .discrepancies_per_street(&filter, &scope)
+            .await
+            .expect("discrepancies per street");
+        let want = if n == 0 {
+            vec![]
+        } else {
+            vec![(Some("441302001".to_string()), n)]
+        };
+        assert_eq!(per_street, want, "per street: {filter:?} {scope:?}");
     }
 
     // The records: open and closed, by stage and street, within the scope.

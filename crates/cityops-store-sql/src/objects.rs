@@ -1025,6 +1025,40 @@ pub async fn link_enforcement_case<D: Dialect>(
     Ok(linked)
 }
 
+/// The discrepancies' tables.
+const DISCREPANCY_FROM: &str =
+    "FROM object_discrepancies d JOIN managed_objects o ON o.id = d.object_id";
+
+/// The conditions of a discrepancy filter within a scope (after a `WHERE`).
+fn push_discrepancy_filters<D: Dialect>(
+    q: &mut QueryBuilder<D>,
+    filter: &DiscrepancyFilter,
+    scope: &ObjectScope,
+) {
+    if let Some(s) = &filter.street {
+        q.push(" AND d.street_code = ").bind(s.clone());
+    }
+    if let Some(code) = &filter.object {
+        q.push(" AND o.code = ").bind(code.as_str().to_string());
+    }
+    if let Some(kind) = filter.kind {
+        let kind = serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        q.push(" AND d.kind = ").bind(kind);
+    }
+    if let Some(from) = filter.from {
+        q.push(" AND d.at >= ");
+        D::push_ts(q, from);
+    }
+    if let Some(to) = filter.to {
+        q.push(" AND d.at < ");
+        D::push_ts(q, to);
+    }
+    push_scope(q, scope);
+}
+
 /// `ObjectRepo::list_discrepancies`.
 pub async fn list_discrepancies<D: Dialect>(
     pool: &Pool<D>,
@@ -1032,45 +1066,42 @@ pub async fn list_discrepancies<D: Dialect>(
     scope: &ObjectScope,
     page: PageRequest,
 ) -> Result<Page<StoredDiscrepancy>> {
-    const FROM: &str = "FROM object_discrepancies d JOIN managed_objects o ON o.id = d.object_id";
     let select = format!(
         "SELECT d.check_id, o.code AS object_code, o.name AS object_name, d.street_code, \
-         d.item_code, d.kind, d.at, d.by_user, d.self_check_at {FROM}"
+         d.item_code, d.kind, d.at, d.by_user, d.self_check_at {DISCREPANCY_FROM}"
     );
-    let filters = |q: &mut QueryBuilder<D>| {
-        if let Some(s) = &filter.street {
-            q.push(" AND d.street_code = ").bind(s.clone());
-        }
-        if let Some(code) = &filter.object {
-            q.push(" AND o.code = ").bind(code.as_str().to_string());
-        }
-        if let Some(kind) = filter.kind {
-            let kind = serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            q.push(" AND d.kind = ").bind(kind);
-        }
-        if let Some(from) = filter.from {
-            q.push(" AND d.at >= ");
-            D::push_ts(q, from);
-        }
-        if let Some(to) = filter.to {
-            q.push(" AND d.at < ");
-            D::push_ts(q, to);
-        }
-        push_scope(q, scope);
-    };
     paged(
         pool,
         &select,
-        FROM,
-        filters,
+        DISCREPANCY_FROM,
+        |q| push_discrepancy_filters(q, filter, scope),
         " ORDER BY d.at DESC, d.id DESC",
         page,
         stored_discrepancy::<D>,
     )
     .await
+}
+
+/// `ObjectRepo::discrepancies_per_street`.
+pub async fn discrepancies_per_street<D: Dialect>(
+    pool: &Pool<D>,
+    filter: &DiscrepancyFilter,
+    scope: &ObjectScope,
+) -> Result<Vec<(Option<String>, u64)>> {
+    let mut q = QueryBuilder::<D>::new(format!(
+        "SELECT d.street_code, count(*) AS n {DISCREPANCY_FROM} WHERE 1 = 1"
+    ));
+    push_discrepancy_filters(&mut q, filter, scope);
+    q.push(" GROUP BY d.street_code ORDER BY n DESC, d.street_code");
+    D::fetch_all(pool, q.build())
+        .await?
+        .iter()
+        .map(|row| {
+            let c = Cols::<D>(row);
+            let n: i64 = c.get("n")?;
+            Ok((c.get::<Option<String>>("street_code")?, n.max(0) as u64))
+        })
+        .collect()
 }
 
 /// `ObjectRepo::rectifications_opened`.
@@ -1250,6 +1281,13 @@ macro_rules! shared_object_repo {
             ) -> ::cityops_store::Result<::cityops_store::Page<::cityops_store::StoredDiscrepancy>>
             {
                 $crate::objects::list_discrepancies(&self.$read, filter, scope, page).await
+            }
+            async fn discrepancies_per_street(
+                &self,
+                filter: &::cityops_store::DiscrepancyFilter,
+                scope: &::cityops_store::ObjectScope,
+            ) -> ::cityops_store::Result<Vec<(Option<String>, u64)>> {
+                $crate::objects::discrepancies_per_street(&self.$read, filter, scope).await
             }
             async fn rectifications_opened(
                 &self,

@@ -389,6 +389,14 @@ pub trait ObjectRepo: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<StoredDiscrepancy>>;
 
+    /// How many discrepancies the filter finds within the scope, per street (`None`: objects
+    /// outside any street), most first then by street code — all of them, counted in the store.
+    async fn discrepancies_per_street(
+        &self,
+        filter: &DiscrepancyFilter,
+        scope: &ObjectScope,
+    ) -> Result<Vec<(Option<String>, u64)>>;
+
     /// The records opened in `[from, to)` within the scope (what the stage statistics count).
     async fn rectifications_opened(
         &self,

@@ -542,6 +542,8 @@ async fn scan_self_check_inspection_and_the_notice_ladder() {
         "府城老街杂货店",
         "自查合格、巡查不合格",
         r#"id="per-street""#,
+        // The street's row, counted in the store, links to its list.
+        r#"<a href="/objects/discrepancies?street="#,
     ]);
     let stats = t.get_with("/objects/stats", &sup).await;
     stats.assert_page(&[r#"id="stats-table""#, "合计", "小事不出责任区率"]);

@@ -16,7 +16,7 @@
 //!
 //! Everything is read through `cityops_app::ObjectService` (scope, roles and the store's
 //! queries are its business); the labels are drawn by `cityops_web::labels`.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -53,9 +53,6 @@ const CHECKS_SHOWN: u32 = 20;
 const RECTS_SHOWN: u32 = 100;
 /// Labels laid out on one print page (30 A4 sheets).
 const LABELS_MAX: u32 = 270;
-/// Discrepancies read for the per-street counts.
-const DISC_READ: u32 = 1000;
-const DISC_PAGES: u32 = 5;
 
 /// A `<select>` option.
 #[derive(Debug, Clone)]
@@ -963,41 +960,30 @@ pub(crate) async fn discrepancies(
         .await
         .map_err(service_error)
         .lang(lang)?;
-    // Per street: the period's discrepancies (bounded), counted.
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for p in 1..=DISC_PAGES {
-        let got = svc
-            .discrepancies(
-                &ctx.user,
-                DiscrepancyFilter {
-                    street: None,
-                    ..filter.clone()
-                },
-                PageRequest {
-                    page: p,
-                    page_size: DISC_READ,
-                },
-            )
-            .await
-            .map_err(service_error)
-            .lang(lang)?;
-        let n = got.items.len();
-        for x in got.items {
-            *counts.entry(x.street.unwrap_or_default()).or_default() += 1;
-        }
-        if n < DISC_READ as usize {
-            break;
-        }
-    }
-    let mut per_street: Vec<(String, String, u64)> = Vec::new();
-    for (code, n) in counts {
-        let name = if code.is_empty() {
-            o.no_street.to_string()
-        } else {
-            street_name(&st, Some(&code)).await
-        };
-        per_street.push((name, code, n));
-    }
+    // Per street: the period's discrepancies, counted in the store.
+    let counts = svc
+        .discrepancies_per_street(
+            &ctx.user,
+            DiscrepancyFilter {
+                street: None,
+                ..filter.clone()
+            },
+        )
+        .await
+        .map_err(service_error)
+        .lang(lang)?;
+    let tree = tree::tree(&st).await.lang(lang)?;
+    let name_of = |code: Option<&str>| match code {
+        None => String::new(),
+        Some(c) => tree.name(c).unwrap_or(c).to_string(),
+    };
+    let mut per_street: Vec<(String, String, u64)> = counts
+        .into_iter()
+        .map(|(code, n)| match code {
+            Some(code) => (name_of(Some(&code)), code, n),
+            None => (o.no_street.to_string(), String::new(), n),
+        })
+        .collect();
     per_street.sort_by(|a, b| b.2.cmp(&a.2).then(a.1.cmp(&b.1)));
     let mut rows = Vec::with_capacity(list.items.len());
     for x in &list.items {
@@ -1006,7 +992,7 @@ pub(crate) async fn discrepancies(
             code: x.object_code.to_string(),
             grouped: x.object_code.grouped(),
             object: x.object_name.clone(),
-            street: street_name(&st, x.street.as_deref()).await,
+            street: name_of(x.street.as_deref()),
             item_code: x.item_code.clone(),
             item_text: svc
                 .checklists()
