@@ -222,7 +222,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub index: Arc<RegionIndex>,
     pub clock: Arc<dyn Clock>,
-    pub config: WebConfig,
+    /// Shared, not copied: the state is cloned for every request, and the configuration holds
+    /// the calendar, the workflow rules and the Open311 services (a copy per request cost intake
+    /// more than half of its CPU).
+    pub config: Arc<WebConfig>,
     pub demo_mode: bool,
     /// The case service (cityops-app): every case read and write goes through it.
     pub app: Arc<CaseService>,
@@ -393,7 +396,7 @@ impl AppState {
             store,
             index,
             clock,
-            config,
+            config: Arc::new(config),
             demo_mode,
             app,
             reviews,

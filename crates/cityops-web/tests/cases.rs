@@ -1406,7 +1406,7 @@ async fn two_watchers_mark_each_case_once(t: TestApp) {
         second,
         common::cases::index_ab(),
         t.state.clock.clone(),
-        t.state.config.clone(),
+        (*t.state.config).clone(),
         false,
     )
     .await
