@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod caches;
 pub mod dashboard;
+pub mod duplicates;
 pub mod error;
 pub mod eval_cache;
 pub mod evaluation;

@@ -26,6 +26,7 @@ use cityops_store::{ReportStep, Store, StoreError};
 use tokio::task::JoinHandle;
 
 use crate::caches::{CATALOGUE_RELOAD_AFTER, Caches, Catalogue, all_pages};
+use crate::duplicates::{DuplicateIndex, DuplicateIndexConfig};
 use crate::error::{Result, ServiceError, save_error};
 use crate::notify::{Channel, LogChannel, Notifier, NotifierStats, OutboundMessage, channels_for};
 use crate::report_limit::{ReportLimiter, ReportLimits, Reporter};
@@ -41,6 +42,9 @@ pub struct ServiceConfig {
     pub workflow: WorkflowConfig,
     /// The duplicate rule (default 50 m, 72 h).
     pub duplicate: DuplicateRule,
+    /// The in-memory duplicate index: how often it reads other processes' changes (default
+    /// 1 s) and how many reports it holds (default 1,000,000).
+    pub duplicate_index: DuplicateIndexConfig,
     /// Time zone, working hours and the yellow-light ratio of the working calendar.
     pub calendar: CalendarConfig,
     /// Most photos one report or action may carry. Default 9.
@@ -67,6 +71,7 @@ impl Default for ServiceConfig {
         Self {
             workflow: WorkflowConfig::default(),
             duplicate: DuplicateRule::default(),
+            duplicate_index: DuplicateIndexConfig::default(),
             calendar: CalendarConfig::default(),
             max_photos: 9,
             webhook_url: None,
@@ -143,6 +148,8 @@ pub struct CaseService {
     caches: Caches,
     sessions: SessionCache,
     report_limiter: ReportLimiter,
+    /// 重复案件: the window's open reports, in memory.
+    duplicates: DuplicateIndex,
     notifier: Mutex<NotifierSlot>,
     /// Durable case changes for live listeners (the big screen's event stream).
     live: crate::live::LiveChanges,
@@ -181,6 +188,7 @@ impl CaseService {
             SESSION_CACHE_ENTRIES,
         );
         let report_limiter = ReportLimiter::new(clock.clone(), config.report_limits);
+        let duplicates = DuplicateIndex::new(config.duplicate, config.duplicate_index);
         Self {
             store,
             index,
@@ -189,6 +197,7 @@ impl CaseService {
             caches,
             sessions,
             report_limiter,
+            duplicates,
             notifier: Mutex::new(NotifierSlot::default()),
             live: crate::live::LiveChanges::default(),
             index_cache: Default::default(),
@@ -492,8 +501,10 @@ impl CaseService {
         self.live.subscribe()
     }
 
-    /// Announces a durable change of `case` by `action` to the live listeners (never waits).
+    /// Announces a durable change of `case` by `action` to the live listeners and the duplicate
+    /// index (never waits).
     pub fn announce(&self, case: &Case, action: &str) {
+        self.duplicates.observe(case, self.clock.now());
         self.live.send(crate::live::CaseChange::of(case, action));
     }
 
@@ -765,12 +776,10 @@ impl CaseService {
         let mut duplicate_of = None;
         let mut route = None;
         if let Some((kind, code)) = &category {
-            let rule = self.config.duplicate;
-            let candidates = self
-                .store
-                .duplicate_candidates(code, rule.bbox(lng, lat), rule.since(now))
+            duplicate_of = self
+                .duplicates
+                .find(self.store.as_ref(), code, lng, lat, now)
                 .await?;
-            duplicate_of = rule.pick(code, lng, lat, now, &candidates).map(|c| c.id);
             route = self.routing().route(*kind, code, &location, owner);
         }
         if let Some(department_id) = req.department_id {

@@ -13,8 +13,8 @@ use cityops_domain::case::{
 };
 use cityops_store::{
     CalendarDay, Case, CaseCounts, CaseEvent, CaseQuery, CaseSort, CaseVisibility, CategoryKind,
-    DayKind, InboxOwner, NewNotification, PageRequest, ReadMark, ReportStep, Role, RoutingRule,
-    Store, StoreError,
+    DayKind, DuplicatePoint, InboxOwner, NewNotification, PageRequest, ReadMark, ReportStep, Role,
+    RoutingRule, Store, StoreError,
 };
 
 use crate::case_fixtures::{
@@ -1448,9 +1448,18 @@ pub async fn case_report_with_steps(store: &dyn Store) {
     assert_eq!(stats_cases_events(store).await, (10, 3 + 3 * 3 + 3 * 2 + 3));
 }
 
-/// Only open, unmerged cases of the category (as filed now) in the box since the instant.
-pub async fn case_duplicate_candidates(store: &dyn Store) {
+/// The duplicate index's reads (重复案件): the open, unmerged cases of a window by id; the
+/// chain's events after a seq with each case as it is now (its current category, closed,
+/// merged); whole cases by id; the chain's head.
+pub async fn case_duplicate_points(store: &dyn Store) {
     let w = World::new(store).await;
+    let head0 = store.audit_head().await.expect("audit_head");
+    assert_eq!(
+        head0,
+        verify_all(store).await.0,
+        "{}: head of the chain",
+        store.backend()
+    );
     let (lng, lat) = (114.405, 23.055);
     let here = |dl: f64| location("441302001001001", lng + dl, lat + dl, "");
     let rep = |cat: &str, loc, d: &str| new_report(CaseSource::Inspector, Some(cat), loc, d);
@@ -1473,10 +1482,10 @@ pub async fn case_duplicate_candidates(store: &dyn Store) {
             at_min(5),
         )
         .await;
-    let _other_category = w
+    let other_category = w
         .create(store, "inspector1", rep("02001", here(0.0), "3"), at_min(6))
         .await;
-    let _far = w
+    let far = w
         .create(store, "inspector1", rep("01001", here(0.1), "4"), at_min(7))
         .await;
     let rejected = w
@@ -1523,48 +1532,123 @@ pub async fn case_duplicate_candidates(store: &dyn Store) {
         .await;
     let refiled = w.file(store, &refiled, "01001", at_min(21)).await;
 
-    let bbox = DuplicateRule::default().bbox(lng, lat);
-    let ids = |v: Vec<Case>| set(v.into_iter().map(|c| c.id));
+    let ids = |v: &[DuplicatePoint]| v.iter().map(|p| p.id).collect::<Vec<_>>();
+    // The window's candidates, by id; `since` is inclusive.
     let got = store
-        .duplicate_candidates("01001", bbox, at_min(0))
+        .duplicate_points(at_min(0), 0, 100)
         .await
-        .expect("duplicate_candidates");
+        .expect("duplicate_points");
     assert_eq!(
-        ids(got),
-        set([d1.id, d2.id, refiled.id]),
-        "{}: since is inclusive",
+        ids(&got),
+        vec![d1.id, d2.id, other_category.id, far.id, refiled.id],
+        "{}: open and unmerged since the instant, by id",
+        store.backend()
+    );
+    let refiled_point = got.iter().find(|p| p.id == refiled.id).expect("refiled");
+    assert_eq!(
+        refiled_point,
+        &DuplicatePoint {
+            id: refiled.id,
+            category_code: Some("01001".into()),
+            lng: refiled.location.lng,
+            lat: refiled.location.lat,
+            created_at: at_min(20),
+            candidate: true,
+        },
+        "{}: as filed now",
         store.backend()
     );
     let got = store
-        .duplicate_candidates("01001", bbox, at_min(1))
+        .duplicate_points(at_min(-200), 0, 100)
         .await
-        .expect("duplicate_candidates");
-    assert_eq!(ids(got), set([d2.id, refiled.id]));
+        .expect("duplicate_points");
+    assert_eq!(ids(&got)[0], old.id);
+    assert_eq!(got.len(), 6);
+    // Paged by id.
+    let first = store
+        .duplicate_points(at_min(-200), 0, 2)
+        .await
+        .expect("duplicate_points");
+    assert_eq!(ids(&first), vec![old.id, d1.id]);
+    let next = store
+        .duplicate_points(at_min(-200), d1.id, 100)
+        .await
+        .expect("duplicate_points");
+    assert_eq!(
+        ids(&next),
+        vec![d2.id, other_category.id, far.id, refiled.id]
+    );
+
+    // Every event after a seq, in seq order, with its case as it is now.
+    let head = store.audit_head().await.expect("audit_head");
+    let (chain_head, _) = verify_all(store).await;
+    assert_eq!(head, chain_head, "{}: head of the chain", store.backend());
+    let all = store
+        .duplicate_changes(head0, 1_000)
+        .await
+        .expect("duplicate_changes");
+    let seqs: Vec<i64> = all.iter().map(|c| c.seq).collect();
+    assert_eq!(
+        seqs.len() as i64,
+        head - head0,
+        "{}: one row per event",
+        store.backend()
+    );
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]), "{seqs:?}");
+    assert_eq!(seqs.last(), Some(&head));
+    let state = |id: i64| {
+        all.iter()
+            .filter(|c| c.point.id == id)
+            .map(|c| c.point.clone())
+            .collect::<Vec<_>>()
+    };
+    // A case reads the same in every row: as it is now.
+    for id in [rejected.id, merged.id, closed.id, refiled.id, d1.id] {
+        let rows = state(id);
+        assert!(!rows.is_empty(), "{}: events of case {id}", store.backend());
+        assert!(rows.windows(2).all(|p| p[0] == p[1]));
+    }
+    assert!(
+        !state(rejected.id)[0].candidate,
+        "rejected is closed or cancelled"
+    );
+    assert!(!state(merged.id)[0].candidate, "merged");
+    assert!(!state(closed.id)[0].candidate, "closed");
+    assert!(state(d1.id)[0].candidate, "the master stays open");
+    assert_eq!(state(refiled.id)[0].category_code.as_deref(), Some("01001"));
+    // After a seq, at most `limit`.
+    let tail = store
+        .duplicate_changes(seqs[2], 3)
+        .await
+        .expect("duplicate_changes");
+    assert_eq!(tail, all[3..6].to_vec());
+    let none = store
+        .duplicate_changes(head, 10)
+        .await
+        .expect("duplicate_changes");
+    assert!(none.is_empty());
+
+    // Whole cases by id, in the order asked, unknown ids left out, whatever their scope.
     let got = store
-        .duplicate_candidates("01001", bbox, at_min(-200))
+        .duplicate_cases(&[d2.id, 999_999, d1.id])
         .await
-        .expect("duplicate_candidates");
-    assert_eq!(ids(got), set([old.id, d1.id, d2.id, refiled.id]));
-    let got = store
-        .duplicate_candidates("02001", bbox, at_min(-200))
-        .await
-        .expect("duplicate_candidates");
-    assert_eq!(ids(got), set([_other_category.id]));
-    let got = store
-        .duplicate_candidates("01001", [0.0, 0.0, 1.0, 1.0], at_min(-200))
-        .await
-        .expect("duplicate_candidates");
-    assert!(got.is_empty());
-    // Candidates are whole stored cases.
-    let got = store
-        .duplicate_candidates("01001", bbox, at_min(1))
-        .await
-        .expect("duplicate_candidates");
-    let d2_stored = got
-        .iter()
-        .find(|c| c.id == d2.id)
-        .expect("d2 is a candidate");
-    assert_eq!(d2_stored, &d2);
+        .expect("duplicate_cases");
+    assert_eq!(
+        got.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![d2.id, d1.id]
+    );
+    assert_eq!(got[0], d2, "{}: whole stored cases", store.backend());
+    assert!(
+        store
+            .duplicate_cases(&[])
+            .await
+            .expect("duplicate_cases")
+            .is_empty()
+    );
+    // The rule still picks among them: the nearest open one.
+    let rule = DuplicateRule::default();
+    let picked = rule.pick("01001", lng, lat, at_min(30), &got).map(|c| c.id);
+    assert_eq!(picked, Some(d1.id));
 }
 
 /// The watcher marks yellow once and red once per stage: a second run at the same instant

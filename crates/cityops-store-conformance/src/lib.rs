@@ -55,7 +55,7 @@ macro_rules! for_each_story {
             case_stale_version_conflicts,
             case_chain_verifies,
             case_report_with_steps,
-            case_duplicate_candidates,
+            case_duplicate_points,
             case_mark_lights_once,
             case_inbox_matching_and_mark_read,
             case_attachments_linked,

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use cityops_domain::case::visibility::region_prefix;
 use cityops_store::{
-    Case, CaseCounts, CaseEvent, CaseFlag, CaseQuery, CaseSort, CaseStatus, CaseVisibility, Light,
-    NewCaseEvent, Page, PageRequest, Result, Role, StoreError,
+    Case, CaseCounts, CaseEvent, CaseFlag, CaseQuery, CaseSort, CaseStatus, CaseVisibility,
+    DuplicateChange, DuplicatePoint, Light, NewCaseEvent, Page, PageRequest, Result, Role,
+    StoreError,
 };
 use sqlx::{Pool, QueryBuilder};
 
@@ -567,26 +568,88 @@ pub async fn audit_events<D: Dialect>(
         .collect()
 }
 
-/// `CaseRepo::duplicate_candidates`: open, unmerged cases of the category inside the box,
-/// reported since `since`, oldest first. One written statement (prepared once per connection).
-pub async fn duplicate_candidates<D: Dialect>(
+/// The columns a [`DuplicatePoint`] is decoded from ([`duplicate_point`]), over `cases c`.
+macro_rules! point_columns {
+    () => {
+        "c.id, c.category_code, c.lng, c.lat, c.created_at, \
+         (c.status NOT IN ('closed', 'cancelled') AND c.merged_into IS NULL) AS candidate"
+    };
+}
+
+/// Decodes a row of `point_columns!()`.
+fn duplicate_point<D: Dialect>(row: &D::Row) -> Result<DuplicatePoint> {
+    let r = Cols::<D>(row);
+    Ok(DuplicatePoint {
+        id: r.get("id")?,
+        category_code: r.get("category_code")?,
+        lng: r.get("lng")?,
+        lat: r.get("lat")?,
+        created_at: D::ts(row, "created_at")?,
+        candidate: r.get("candidate")?,
+    })
+}
+
+/// `CaseRepo::audit_head`.
+pub async fn audit_head<D: Dialect>(pool: &Pool<D>) -> Result<i64> {
+    const SQL: &str = "SELECT coalesce(max(seq), 0) AS seq FROM case_events";
+    let row = D::fetch_one(pool, sqlx::query(SQL)).await?;
+    Cols::<D>(&row).get("seq")
+}
+
+/// `CaseRepo::duplicate_points`: open, unmerged cases since an instant, by id. The lowest id of
+/// the window, read first from the recency index `cases_created_at` (`+ 0` keeps SQLite from
+/// walking the table in id order for it), starts the id range, so a long history costs only its
+/// window.
+pub async fn duplicate_points<D: Dialect>(
     pool: &Pool<D>,
-    category_code: &str,
-    bbox: [f64; 4],
     since: DateTime<Utc>,
-) -> Result<Vec<Case>> {
-    const SQL: &str = "SELECT c.id, c.code, c.version, c.lng, c.lat, c.doc FROM cases c \
-         WHERE c.category_code = $1 AND c.created_at >= $2 \
-         AND c.lng BETWEEN $3 AND $4 AND c.lat BETWEEN $5 AND $6 \
+    after_id: i64,
+    limit: u32,
+) -> Result<Vec<DuplicatePoint>> {
+    const LOWEST: &str = "SELECT min(w.id + 0) AS lo FROM cases w WHERE w.created_at >= $1";
+    const SQL: &str = concat!(
+        "SELECT ",
+        point_columns!(),
+        " FROM cases c WHERE c.id >= $1 AND c.created_at >= $2 \
          AND c.status NOT IN ('closed', 'cancelled') AND c.merged_into IS NULL \
-         ORDER BY c.created_at, c.id";
-    let [min_lng, min_lat, max_lng, max_lat] = bbox;
-    let q = D::arg_ts(sqlx::query(SQL).arg(category_code.to_string()), since)
-        .arg(min_lng)
-        .arg(max_lng)
-        .arg(min_lat)
-        .arg(max_lat);
-    D::fetch_all(pool, q).await?.iter().map(case::<D>).collect()
+         ORDER BY c.id LIMIT $3"
+    );
+    let row = D::fetch_one(pool, D::arg_ts(sqlx::query(LOWEST), since)).await?;
+    let Some(lowest) = Cols::<D>(&row).get::<Option<i64>>("lo")? else {
+        return Ok(Vec::new());
+    };
+    let from = lowest.max(after_id.saturating_add(1));
+    let q = D::arg_ts(sqlx::query(SQL).arg(from), since).arg(i64::from(limit));
+    D::fetch_all(pool, q)
+        .await?
+        .iter()
+        .map(duplicate_point::<D>)
+        .collect()
+}
+
+/// `CaseRepo::duplicate_changes`: the case of each event after a seq, as it is now.
+pub async fn duplicate_changes<D: Dialect>(
+    pool: &Pool<D>,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<DuplicateChange>> {
+    const SQL: &str = concat!(
+        "SELECT e.seq, ",
+        point_columns!(),
+        " FROM case_events e JOIN cases c ON c.id = e.case_id \
+         WHERE e.seq > $1 ORDER BY e.seq LIMIT $2"
+    );
+    let q = sqlx::query(SQL).arg(after_seq).arg(i64::from(limit));
+    D::fetch_all(pool, q)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(DuplicateChange {
+                seq: Cols::<D>(row).get("seq")?,
+                point: duplicate_point::<D>(row)?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

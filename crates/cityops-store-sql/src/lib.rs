@@ -34,7 +34,7 @@
 //!
 //! Hot paths: `create_case` costs what it did (the projection and the code are computed once,
 //! timestamps turned into SQLite text at bind time as before); the statements that were cached
-//! strings (`duplicate_candidates`, `audit_events`, attachments) are `const` SQL with `$N`
+//! strings (`duplicate_points`, `audit_events`, attachments) are `const` SQL with `$N`
 //! placeholders, prepared once per connection by both drivers.
 //!
 //! Invariants: every value is bound, never formatted into SQL; a stage clock is projected only

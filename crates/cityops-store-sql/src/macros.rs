@@ -463,13 +463,33 @@ macro_rules! shared_case_repos {
                 $crate::cases::audit_events(&self.$read, after_seq, limit).await
             }
 
-            async fn duplicate_candidates(
+            async fn audit_head(&self) -> ::cityops_store::Result<i64> {
+                $crate::cases::audit_head(&self.$hot).await
+            }
+
+            async fn duplicate_points(
                 &self,
-                category_code: &str,
-                bbox: [f64; 4],
                 since: ::chrono::DateTime<::chrono::Utc>,
+                after_id: i64,
+                limit: u32,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::DuplicatePoint>> {
+                $crate::cases::duplicate_points(&self.$read, since, after_id, limit).await
+            }
+
+            async fn duplicate_changes(
+                &self,
+                after_seq: i64,
+                limit: u32,
+            ) -> ::cityops_store::Result<Vec<::cityops_store::DuplicateChange>> {
+                $crate::cases::duplicate_changes(&self.$hot, after_seq, limit).await
+            }
+
+            async fn duplicate_cases(
+                &self,
+                ids: &[i64],
             ) -> ::cityops_store::Result<Vec<::cityops_store::Case>> {
-                $crate::cases::duplicate_candidates(&self.$hot, category_code, bbox, since).await
+                let all = ::cityops_store::CaseVisibility::everything();
+                $crate::evaluation::cases_by_ids(&self.$hot, ids, &all).await
             }
 
             async fn mark_lights(

@@ -133,6 +133,26 @@ pub struct ReportStep {
     pub notify: Vec<NewNotification>,
 }
 
+/// 重复案件: a case as the duplicate check sees it — what, where, since when, and whether it can
+/// still be a duplicate's candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicatePoint {
+    pub id: i64,
+    pub category_code: Option<String>,
+    pub lng: f64,
+    pub lat: f64,
+    pub created_at: DateTime<Utc>,
+    /// Neither closed nor cancelled, and not merged into another case.
+    pub candidate: bool,
+}
+
+/// One audit event of [`CaseRepo::duplicate_changes`]: its seq and its case as it is now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DuplicateChange {
+    pub seq: i64,
+    pub point: DuplicatePoint,
+}
+
 /// Cases and their audit chain.
 #[async_trait]
 pub trait CaseRepo: Send + Sync {
@@ -198,13 +218,29 @@ pub trait CaseRepo: Send + Sync {
     /// The chain in seq order: events with seq > `after_seq`, at most `limit`.
     async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<CaseEvent>>;
 
-    /// Open, unmerged cases of a category created at or after `since` whose point lies in `bbox`.
-    async fn duplicate_candidates(
+    /// The seq of the newest audit event (0 when the chain is empty): where a reader of
+    /// [`CaseRepo::duplicate_changes`] starts.
+    async fn audit_head(&self) -> Result<i64>;
+
+    /// 重复案件: open, unmerged cases reported at or after `since` with an id above `after_id`,
+    /// in id order, at most `limit` — what the duplicate index of a process starts from.
+    async fn duplicate_points(
         &self,
-        category_code: &str,
-        bbox: [f64; 4],
         since: DateTime<Utc>,
-    ) -> Result<Vec<Case>>;
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<DuplicatePoint>>;
+
+    /// The cases of the audit events after `after_seq`, one row per event in seq order (at most
+    /// `limit`), each case as it is now: how a process learns of the reports and changes that
+    /// other processes made. Seq order is commit order on both stores (one chain, one writer at
+    /// a time).
+    async fn duplicate_changes(&self, after_seq: i64, limit: u32) -> Result<Vec<DuplicateChange>>;
+
+    /// The duplicate check's candidates (at most 1,000 ids), whole, in the order of `ids`,
+    /// whatever their scope (the system reads them); ids that do not exist are left out. Read
+    /// like `EvaluationRepo::cases_by_ids`, on the hot path's own connections.
+    async fn duplicate_cases(&self, ids: &[i64]) -> Result<Vec<Case>>;
 
     /// The deadline watcher: in one transaction takes up to `limit` open cases whose light is due
     /// to change at `now` (green with yellow_at <= now, or not yet red with due < now), skipping

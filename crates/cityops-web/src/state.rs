@@ -71,6 +71,8 @@ pub struct WebConfig {
     pub workflow: WorkflowConfig,
     /// The duplicate rule (default 50 m, 72 h).
     pub duplicate: DuplicateRule,
+    /// The in-memory duplicate index (catch-up 1 s, at most 1,000,000 reports).
+    pub duplicate_index: cityops_app::duplicates::DuplicateIndexConfig,
     /// Time zone, working hours and the yellow-light ratio of the working calendar.
     pub calendar: CalendarConfig,
     /// Where evidence photos are stored (by content hash). Default `cityops-evidence`.
@@ -130,6 +132,7 @@ impl WebConfig {
         ServiceConfig {
             workflow: self.workflow.clone(),
             duplicate: self.duplicate,
+            duplicate_index: self.duplicate_index,
             calendar: self.calendar.clone(),
             max_photos: self.max_photos,
             webhook_url: self.webhook_url.clone(),
@@ -190,6 +193,7 @@ impl Default for WebConfig {
             platform_name: "城市运行管理服务平台".to_string(),
             workflow: WorkflowConfig::default(),
             duplicate: DuplicateRule::default(),
+            duplicate_index: Default::default(),
             calendar: CalendarConfig::default(),
             // The binary sets a directory beside the database; the library default keeps tests
             // and embedders out of the working directory.

@@ -586,6 +586,10 @@ pub fn web_config(config: &Config) -> WebConfig {
             radius_m: config.duplicate_radius_m,
             window_hours: config.duplicate_window_hours,
         },
+        duplicate_index: cityops_app::duplicates::DuplicateIndexConfig {
+            catch_up: std::time::Duration::from_millis(config.duplicate_catch_up_millis),
+            max_entries: config.duplicate_index_max,
+        },
         calendar: cityops_domain::CalendarConfig {
             yellow_ratio: config.yellow_ratio,
             ..defaults.calendar.clone()

@@ -93,6 +93,13 @@ pub struct Config {
     pub duplicate_radius_m: f64,
     /// Duplicate check: window in hours.
     pub duplicate_window_hours: i64,
+    /// Duplicate check: how often each server process reads the reports and changes other
+    /// processes made into its in-memory duplicate index, in milliseconds
+    /// (CITYOPS_DUPLICATE_CATCH_UP_MILLIS; 0 = before every report).
+    pub duplicate_catch_up_millis: u64,
+    /// Duplicate check: most open reports one process holds in its duplicate index (the oldest
+    /// leave first beyond it).
+    pub duplicate_index_max: usize,
     /// Categories (5-digit codes) whose inspector reports are filed directly (直接立案).
     pub direct_file_categories: Vec<String>,
     /// Reports per minute per staff account (CITYOPS_REPORT_RATE_PER_MINUTE; a burst of this
@@ -270,6 +277,8 @@ impl Default for Config {
             yellow_ratio: 0.8,
             duplicate_radius_m: 50.0,
             duplicate_window_hours: 72,
+            duplicate_catch_up_millis: 1000,
+            duplicate_index_max: 1_000_000,
             direct_file_categories: Vec::new(),
             report_rate_per_minute: 600,
             citizen_report_rate_per_minute: 10,
@@ -371,6 +380,10 @@ impl Config {
         anyhow::ensure!(
             self.duplicate_window_hours >= 0,
             "duplicate_window_hours must be ≥ 0"
+        );
+        anyhow::ensure!(
+            self.duplicate_index_max > 0,
+            "duplicate_index_max must be ≥ 1"
         );
         if let Some(url) = self
             .map_tile_url
