@@ -106,7 +106,18 @@ where
             .unwrap_or_else(|e| e.into_inner())
             .push(Queued { job, reply });
         loop {
-            let _leader = self.leader.lock().await;
+            // Whoever is answered leaves at once: a member of the group just written must not
+            // take the leader lock in turn only to find its answer (a queue of hand-offs
+            // between two groups while the writer idles).
+            let _leader = tokio::select! {
+                biased;
+                result = &mut answer => {
+                    return result.unwrap_or_else(|_| {
+                        Err(StoreError::Database("the write group was lost".into()))
+                    });
+                }
+                guard = self.leader.lock() => guard,
+            };
             // An earlier leader may have written this job already.
             match answer.try_recv() {
                 Ok(result) => return result,
