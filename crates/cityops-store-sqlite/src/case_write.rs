@@ -153,7 +153,31 @@ pub(crate) async fn index_texts(conn: &mut SqliteConnection, cases: &[Case]) -> 
         &texts,
         |t, out| push_json(out, &(t.case_id, short_grams(t))),
     )
-    .await
+    .await?;
+    merge_text_segments(conn, cases.len()).await
+}
+
+/// Fewest pages of segment merging a write of new texts does per text index.
+const MERGE_PAGES_MIN: i64 = 16;
+
+/// Merges some of the text indexes' segments after `written` new texts: about one page per text,
+/// at least [`MERGE_PAGES_MIN`], in each index. Their automerge is off (migration 0022), so the
+/// merging keeps pace with the writes in small, even steps instead of bursts.
+async fn merge_text_segments(conn: &mut SqliteConnection, written: usize) -> Result<()> {
+    let pages = i64::try_from(written)
+        .unwrap_or(i64::MAX)
+        .max(MERGE_PAGES_MIN);
+    for sql in [
+        "INSERT INTO case_trigram (case_trigram, rank) VALUES ('merge', ?)",
+        "INSERT INTO case_grams (case_grams, rank) VALUES ('merge', ?)",
+    ] {
+        sqlx::query(sql)
+            .bind(pages)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    }
+    Ok(())
 }
 
 /// Indexes the text of the cases that have none: those stored before the search index
