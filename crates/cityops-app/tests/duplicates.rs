@@ -9,16 +9,11 @@ use cityops_app::duplicates::DuplicateIndexConfig;
 use cityops_app::{CaseService, ReportRequest, ServiceConfig};
 use cityops_domain::case::{ActionInput, CaseAction};
 use cityops_domain::{CategoryKind, Clock, ManualClock, User};
-use cityops_store::{Admin, Store};
-use cityops_store_sqlite::SqliteStore;
+use cityops_store::Store;
 use cityops_test_support::city::{A_NW, cheap_hash, index_ab, load_case_city, start_time};
 
 async fn store_on(path: &std::path::Path) -> Arc<dyn Store> {
-    let s = SqliteStore::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open");
-    s.migrate().await.expect("migrate");
-    Arc::new(s)
+    Arc::new(cityops_test_support::sqlite::store_at(path).await)
 }
 
 /// A service (a process) on `store` whose duplicate index reads the chain every `catch_up`.

@@ -13,8 +13,7 @@ use cityops_domain::calendar::{CalendarDay, DayKind};
 use cityops_domain::case::Recipient;
 use cityops_domain::{Clock, ManualClock};
 use cityops_geo::RegionIndex;
-use cityops_store::{Admin, Store};
-use cityops_store_sqlite::SqliteStore;
+use cityops_store::Store;
 
 fn clock() -> Arc<dyn Clock> {
     Arc::new(ManualClock::new(
@@ -36,11 +35,7 @@ fn empty_index() -> Arc<RegionIndex> {
 }
 
 async fn store_on(path: &std::path::Path) -> Arc<dyn Store> {
-    let s = SqliteStore::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open");
-    s.migrate().await.expect("migrate");
-    Arc::new(s)
+    Arc::new(cityops_test_support::sqlite::store_at(path).await)
 }
 
 #[tokio::test]

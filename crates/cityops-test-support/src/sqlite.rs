@@ -17,6 +17,20 @@ pub async fn memory_store() -> SqliteStore {
     store
 }
 
+/// A migrated store over the database file at `path` (created if missing): several of them on
+/// one file stand for several server processes on one database.
+pub async fn store_at(path: &std::path::Path) -> SqliteStore {
+    let url = format!("sqlite://{}", path.display());
+    let store = SqliteStore::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    store
+        .migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate {url}: {e}"));
+    store
+}
+
 /// A migrated store over `cityops.db` in a new temporary directory (WAL, a writer and readers,
 /// as a server runs it). The directory is removed on drop, also when the test panics.
 pub struct TempStore {
