@@ -178,7 +178,7 @@ pub struct DuplicateIndex {
     rule: DuplicateRule,
     config: DuplicateIndexConfig,
     /// Side of a cell in degrees: twice the latitude half-height of the rule's box, so a box
-    /// spans at most three cells each way.
+    /// spans at most three cells each way (at least 1e-4°).
     cell_deg: f64,
     cells: Mutex<Cells>,
     /// Held while the store is read, so one report at a time catches up.
@@ -195,7 +195,9 @@ fn secs(t: DateTime<Utc>) -> i64 {
 impl DuplicateIndex {
     pub fn new(rule: DuplicateRule, config: DuplicateIndexConfig) -> Self {
         let [_, min_lat, _, max_lat] = rule.bbox(0.0, 0.0);
-        let cell_deg = (max_lat - min_lat).max(1e-7);
+        // At least 1e-4° (about 11 m): a radius of 0 (the same point only) keeps cells of a size
+        // whose numbers fit an i32.
+        let cell_deg = (max_lat - min_lat).max(1e-4);
         Self {
             rule,
             config,
@@ -538,6 +540,21 @@ mod tests {
         assert_eq!(ix.len(), 1);
         let cells = ix.lock();
         assert!(cells.order.len() <= 16, "{}", cells.order.len());
+    }
+
+    #[test]
+    fn a_radius_of_zero_finds_the_same_point_only() {
+        let ix = DuplicateIndex::new(
+            DuplicateRule {
+                radius_m: 0.0,
+                window_hours: 72,
+            },
+            DuplicateIndexConfig::default(),
+        );
+        put(&ix, p(1, "01001", 114.4, 23.1, t(0)), t(0));
+        put(&ix, p(2, "01001", 114.40001, 23.1, t(0)), t(0));
+        assert_eq!(ids(&ix, "01001", 114.4, 23.1, t(1)), vec![1]);
+        assert_eq!(ids(&ix, "01001", 114.40001, 23.1, t(1)), vec![2]);
     }
 
     proptest! {
