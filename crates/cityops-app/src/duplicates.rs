@@ -220,12 +220,9 @@ impl DuplicateIndex {
     }
 
     /// How many reports are indexed.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.lock().by_id.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Indexes a case as it is now (a candidate, with a category, reported within the window at
@@ -276,7 +273,7 @@ impl DuplicateIndex {
     /// The indexed reports of `category_code` reported within the window at `now` and within
     /// the rule's radius of (lng, lat): (distance in metres, id), nearest first (ties by id, as
     /// [`DuplicateRule::pick`] breaks them).
-    pub fn candidates(
+    fn candidates(
         &self,
         category_code: &str,
         lng: f64,
@@ -311,7 +308,7 @@ impl DuplicateIndex {
 
     /// Brings the index up to date with the store when the catch-up interval has passed (or it
     /// was never loaded). One caller reads; the others go on with the index as it is.
-    pub async fn catch_up(&self, store: &dyn Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn catch_up(&self, store: &dyn Store, now: DateTime<Utc>) -> Result<(), StoreError> {
         let mut sync = match self.sync.try_lock() {
             Ok(s) => s,
             // Another report is reading; the first load waits for it.

@@ -5,23 +5,9 @@ use std::path::PathBuf;
 use cityops_store::Admin;
 use cityops_store_sqlite::SqliteStore;
 
-/// A migrated store over a new in-memory database (separate from every other).
-pub async fn memory_store() -> SqliteStore {
-    let store = SqliteStore::connect("sqlite::memory:")
-        .await
-        .unwrap_or_else(|e| panic!("connect to an in-memory SQLite database: {e}"));
-    store
-        .migrate()
-        .await
-        .unwrap_or_else(|e| panic!("migrate the in-memory database: {e}"));
-    store
-}
-
-/// A migrated store over the database file at `path` (created if missing): several of them on
-/// one file stand for several server processes on one database.
-pub async fn store_at(path: &std::path::Path) -> SqliteStore {
-    let url = format!("sqlite://{}", path.display());
-    let store = SqliteStore::connect(&url)
+/// Connects to `url` and migrates; a failure fails the test, naming the URL.
+async fn migrated(url: &str) -> SqliteStore {
+    let store = SqliteStore::connect(url)
         .await
         .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
     store
@@ -29,6 +15,17 @@ pub async fn store_at(path: &std::path::Path) -> SqliteStore {
         .await
         .unwrap_or_else(|e| panic!("migrate {url}: {e}"));
     store
+}
+
+/// A migrated store over a new in-memory database (separate from every other).
+pub async fn memory_store() -> SqliteStore {
+    migrated("sqlite::memory:").await
+}
+
+/// A migrated store over the database file at `path` (created if missing): several of them on
+/// one file stand for several server processes on one database.
+pub async fn store_at(path: &std::path::Path) -> SqliteStore {
+    migrated(&format!("sqlite://{}", path.display())).await
 }
 
 /// A migrated store over `cityops.db` in a new temporary directory (WAL, a writer and readers,
@@ -47,13 +44,7 @@ impl TempStore {
         let dir =
             std::env::temp_dir().join(format!("cityops-test-{}", uuid::Uuid::new_v4().simple()));
         let url = format!("sqlite://{}", dir.join("cityops.db").display());
-        let store = SqliteStore::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-        store
-            .migrate()
-            .await
-            .unwrap_or_else(|e| panic!("migrate {url}: {e}"));
+        let store = migrated(&url).await;
         Self { dir, url, store }
     }
 }
