@@ -47,6 +47,7 @@ impl SqliteStore {
             .submit(job, |jobs| {
                 let store = self.clone();
                 async move {
+                    store.restart_wal_if_wanted().await;
                     if jobs.len() > 1 {
                         match store.write_bulk(&jobs).await {
                             Ok(cases) => return Ok(cases.into_iter().map(Ok).collect()),

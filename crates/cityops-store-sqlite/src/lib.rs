@@ -6,6 +6,8 @@
 //! flushes the WAL before it returns, so a write that was acknowledged survives a power loss
 //! (`NORMAL` in WAL mode may lose the last commits); reports and transitions are written in
 //! groups (`group_write`), so a storm of reports costs one flush per group, not one per report.
+//! A checkpointer on its own connection copies the WAL into the database file beside the writer
+//! and hands the last pages to the writer so that the WAL restarts (`Checkpointer`).
 //! `sqlite::memory:` (tests) uses one shared connection for both, so the data lives as long as the
 //! store.
 //!
@@ -37,6 +39,7 @@ mod workflow;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use cityops_store::{Result, StoreError};
@@ -66,29 +69,105 @@ pub struct SqliteStore {
     queue: Arc<group_write::Queue>,
     /// The connection that checkpoints the WAL beside the writer (file databases only); the
     /// checkpointer task stops when the last clone of the store is dropped.
-    checkpoint: Option<Arc<SqlitePool>>,
+    checkpoint: Option<Arc<Checkpointer>>,
 }
 
-/// How often the WAL is checkpointed beside the writer.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How often the WAL is checkpointed beside the writer: often enough that a round copies a few
+/// MB, not tens (the database file's flush at its end delays the WAL flushes of the commits
+/// beside it).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
-/// Copies committed WAL pages into the database file every [`CHECKPOINT_EVERY`] with a PASSIVE
-/// checkpoint on its own connection: it never waits for, nor blocks, the writer or the readers,
-/// so commits (and the answers waiting for them) do not stall on a checkpoint of many pages.
-fn spawn_checkpointer(pool: std::sync::Weak<SqlitePool>) {
+/// When the WAL should start again from its beginning, and how (see [`Checkpointer`]).
+#[derive(Debug, Clone, Copy)]
+struct RestartRule {
+    /// A WAL of at least this many frames (4 KiB pages) is restarted.
+    at_frames: i64,
+    /// The checkpointer copies again, at once, while a pass had more than this many new frames
+    /// to copy, so that few are left for the writer.
+    left_frames: i64,
+    /// The most passes in a row.
+    max_passes: usize,
+}
+
+/// ~8 MB of WAL; a pass that copied at most ~2 MB leaves the writer a few milliseconds of work.
+/// Measured against the writer's own checkpoint alone and other settings in
+/// `docs/PERFORMANCE.md` ("The WAL restarts…").
+const RESTART: RestartRule = RestartRule {
+    at_frames: 2_000,
+    left_frames: 500,
+    max_passes: 4,
+};
+
+/// The connection that copies committed WAL pages into the database file beside the writer, and
+/// the hand-over that lets the WAL start again from its beginning without stalling the writer.
+///
+/// SQLite restarts the WAL at a write only when, as that write began, every frame had been copied
+/// (and no reader still reads frames). Under a steady stream of commits that moment never comes:
+/// a commit always lands between the end of a checkpoint and the next write, the WAL grows to
+/// `wal_autocheckpoint` and the writer then copies ~40 MB itself, stalling every write queued
+/// behind it (40–60 ms every ~600 ms at 2,500 reports/s). So the checkpointer copies in passes
+/// until few frames are new, then asks the writer ([`Self::restart_wanted`]); the writer copies
+/// those few itself before its next group, and that group's write starts the WAL again.
+#[derive(Debug)]
+struct Checkpointer {
+    pool: SqlitePool,
+    restart: AtomicBool,
+}
+
+impl Checkpointer {
+    /// One round: a PASSIVE checkpoint (it never waits for, nor blocks, the writer or the readers)
+    /// and, when the WAL is long, more passes until few frames are left, then the request to the
+    /// writer. Answers the WAL's length in frames as the last pass found it.
+    async fn round(&self, rule: RestartRule) -> std::result::Result<i64, sqlx::Error> {
+        let mut copied_before = None;
+        let mut log = 0;
+        for _ in 0..rule.max_passes {
+            let (_busy, frames, copied) = wal_checkpoint(&self.pool).await?;
+            log = frames;
+            if log < rule.at_frames {
+                return Ok(log);
+            }
+            // The frames this pass found new: the WAL's length less what an earlier pass copied.
+            let new = copied_before.map_or(log, |c| log - c);
+            copied_before = Some(copied);
+            if new <= rule.left_frames {
+                break;
+            }
+        }
+        self.restart.store(true, Ordering::Release);
+        Ok(log)
+    }
+
+    /// Whether the writer should copy the last frames before its next write (asked once).
+    fn restart_wanted(&self) -> bool {
+        self.restart.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// `PRAGMA wal_checkpoint(PASSIVE)`: (busy, frames in the WAL, frames copied into the database).
+async fn wal_checkpoint<'c, E>(conn: E) -> std::result::Result<(i64, i64, i64), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Sqlite>,
+{
+    sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(conn)
+        .await
+}
+
+/// Runs the checkpointer every [`CHECKPOINT_EVERY`] until the last clone of the store is dropped.
+fn spawn_checkpointer(checkpointer: std::sync::Weak<Checkpointer>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let Some(pool) = pool.upgrade() else { return };
-            if pool.is_closed() {
+            let Some(c) = checkpointer.upgrade() else {
+                return;
+            };
+            if c.pool.is_closed() {
                 return;
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(pool.as_ref())
-                .await
-            {
+            if let Err(e) = c.round(RESTART).await {
                 tracing::debug!(error = %e, "WAL checkpoint failed; the writer's own checkpoint remains");
             }
         }
@@ -149,8 +228,9 @@ impl SqliteStore {
                     .synchronous(SqliteSynchronous::Full)
                     // Savepoint journals (a write group member by member) in memory, not a file.
                     .pragma("temp_store", "MEMORY")
-                    // Checkpoints run beside the writer (`checkpointer`); the writer checkpoints
-                    // itself only when the WAL passes ~40 MB, as a backstop.
+                    // Checkpoints run beside the writer (`Checkpointer`), and the WAL restarts at
+                    // ~8 MB; the writer checkpoints all by itself only when the WAL passes
+                    // ~40 MB, as a backstop.
                     .pragma("wal_autocheckpoint", "10000")
                     // 64 MB of page cache: large writes (imports, history) spill less.
                     .pragma("cache_size", "-65536"),
@@ -172,7 +252,10 @@ impl SqliteStore {
             .connect_with(base)
             .await
             .map_err(|e| StoreError::Database(format!("cannot open {url} to checkpoint: {e}")))?;
-        let checkpoint = Arc::new(checkpoint);
+        let checkpoint = Arc::new(Checkpointer {
+            pool: checkpoint,
+            restart: AtomicBool::new(false),
+        });
         spawn_checkpointer(Arc::downgrade(&checkpoint));
         Ok(Self {
             write,
@@ -181,6 +264,17 @@ impl SqliteStore {
             queue: Arc::new(group_write::new_queue()),
             checkpoint: Some(checkpoint),
         })
+    }
+
+    /// Before a group's write: when the checkpointer asks, the writer copies the WAL's last
+    /// frames itself, so that the write starts the WAL again from its beginning.
+    pub(crate) async fn restart_wal_if_wanted(&self) {
+        let Some(c) = &self.checkpoint else { return };
+        if c.restart_wanted()
+            && let Err(e) = wal_checkpoint(&self.write).await
+        {
+            tracing::debug!(error = %e, "the writer's WAL checkpoint failed; the next round asks again");
+        }
     }
 
     /// The writer pool, for tools and tests that need raw SQL (e.g. the audit test that edits a
@@ -192,7 +286,7 @@ impl SqliteStore {
     /// Closes the pools (waits for connections in use to be returned).
     pub async fn close(&self) {
         if let Some(c) = &self.checkpoint {
-            c.close().await;
+            c.pool.close().await;
         }
         self.hot.close().await;
         self.read.close().await;
@@ -295,5 +389,87 @@ mod tests {
         assert_eq!(store.get_meta("a").await.unwrap().as_deref(), Some("b"));
         store.close().await;
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The WAL starts again from its beginning under a steady stream of commits: the checkpointer
+    /// copies until few frames are new and asks the writer, which copies the rest before its next
+    /// write. Without the hand-over, a commit between the checkpoint and the next write keeps the
+    /// WAL growing (what happens under load without it).
+    #[tokio::test]
+    async fn wal_restarts_when_the_writer_copies_the_last_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+                .await
+                .unwrap();
+        let c = store
+            .checkpoint
+            .clone()
+            .expect("a file database has a checkpointer");
+        let rule = RestartRule {
+            at_frames: 100,
+            left_frames: 10,
+            max_passes: 4,
+        };
+        let write = |n: usize| {
+            let pool = store.write.clone();
+            async move {
+                for _ in 0..n {
+                    sqlx::query("INSERT INTO t (b) VALUES (randomblob(3000))")
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+            }
+        };
+        let frames = || async { wal_checkpoint(&c.pool).await.unwrap().1 };
+        sqlx::query("CREATE TABLE t (b BLOB)")
+            .execute(&store.write)
+            .await
+            .unwrap();
+
+        // A short WAL: nothing asked of the writer.
+        write(5).await;
+        assert!(c.round(rule).await.unwrap() < rule.at_frames);
+        assert!(!c.restart_wanted());
+
+        // Under load a commit always lands while a checkpoint copies, so the WAL is never all
+        // copied when the next write begins. A reader that holds its snapshot while one more
+        // commit lands and the checkpoint runs makes the same state here.
+        let mut reader = store.read.acquire().await.unwrap();
+        let pin = "BEGIN; SELECT count(*) FROM t;";
+
+        // Without the hand-over the WAL grows on.
+        write(200).await;
+        sqlx::raw_sql(pin).execute(&mut *reader).await.unwrap();
+        write(1).await;
+        let (_, long, copied) = wal_checkpoint(&c.pool).await.unwrap();
+        assert!(
+            long >= 200 && copied < long,
+            "{copied} of {long} frames copied"
+        );
+        sqlx::query("COMMIT").execute(&mut *reader).await.unwrap();
+        write(1).await;
+        assert!(frames().await > long, "the WAL grew on");
+
+        // With it: the round copies in passes and asks; the writer copies the last frames
+        // before its write, and that write starts the WAL again.
+        write(200).await;
+        sqlx::raw_sql(pin).execute(&mut *reader).await.unwrap();
+        write(1).await;
+        let log = c.round(rule).await.unwrap();
+        assert!(log >= 200, "{log} frames");
+        sqlx::query("COMMIT").execute(&mut *reader).await.unwrap();
+        store.restart_wal_if_wanted().await;
+        assert!(!c.restart_wanted(), "asked once");
+        write(1).await;
+        let after = frames().await;
+        assert!(
+            after < 10,
+            "the WAL restarted: {after} frames, {log} before"
+        );
+
+        drop(reader);
+        store.close().await;
     }
 }
